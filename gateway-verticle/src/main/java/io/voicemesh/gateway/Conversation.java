@@ -1,0 +1,358 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.message.AudioChunkHeader;
+import io.voicemesh.api.message.LlmEvent;
+import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionOpen;
+import io.voicemesh.api.message.SttControl;
+import io.voicemesh.api.message.SttEvent;
+import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.message.SttOpened;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One client connection on {@code /v1/voice}: the place where a voice turn's stages meet.
+ *
+ * <pre>
+ * client audio ─▶ checks (size, alignment, rate) ─▶ STT stream (opened on first audio)
+ * STT events   ─▶ speech_started (barge-in) · transcript.partial · transcript.final ─▶ new {@link Turn}
+ * Turn         ─▶ user_message · agent_* events · paced agent audio ─▶ client
+ * </pre>
+ * Bad input is answered with an {@code error} event and otherwise ignored: it never closes the
+ * connection, and never touches another session or stored data.
+ */
+final class Conversation {
+  private static final String PROTOCOL = "voicemesh.v1";
+  private static final int PENDING_AUDIO_MS = 5_000;
+  private static final long STT_RETRY_MS = 1_000;
+  private static final long RATE_ERROR_INTERVAL_MS = 1_000;
+
+  private enum SttState { CLOSED, OPENING, OPEN }
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final ServerWebSocket socket;
+  private final GatewaySettings settings;
+  private final ClientChannel client;
+  private final String connectionId = UUID.randomUUID().toString();
+  private final Map<String, Handler<JsonObject>> commands = Map.of(
+      "session.update", this::update,
+      "input.commit", m -> commit(),
+      "response.cancel", m -> interruptTurn(),
+      "control", this::control,
+      "playback.mark", m -> { },
+      "ping", this::ping);
+  private final ArrayDeque<Buffer> pendingAudio = new ArrayDeque<>();
+  private final RateLimiter textLimit;
+  private RateLimiter audioLimit;
+  private List<MessageConsumer<Object>> inboxes = List.of();
+  private SessionInfo session;
+  private String userId;
+  private String voice;
+  private int inputRateHz;
+  private int silenceMs;
+  private SttState stt = SttState.CLOSED;
+  private String sttAddress;
+  private boolean commitPending;
+  private long sttRetryAt;
+  private int pendingAudioBytes;
+  private long lastRateErrorAt;
+  private boolean paused;
+  private boolean closed;
+  private Turn turn;
+  private Future<Void> previousTurn = Future.succeededFuture();
+
+  Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.socket = socket;
+    this.settings = settings;
+    this.client = new ClientChannel(socket, bus);
+    this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
+  }
+
+  /** Opens (or resumes) the session, then starts reading the client's frames. */
+  Future<Void> start(String resumeSessionId, String userId, String agent, int inputRateHz) {
+    this.userId = userId;
+    socket.pause();
+    socket.closeHandler(v -> close());
+    socket.textMessageHandler(this::onText);
+    socket.binaryMessageHandler(this::onAudio);
+    socket.exceptionHandler(e -> close());
+    return Bus.request(bus, Addresses.SESSION_OPEN,
+            new SessionOpen(resumeSessionId, userId, resumeSessionId == null ? agent : null), SessionInfo.class,
+            settings.sessionTimeoutMs())
+        .compose(info -> {
+          session = info;
+          client.session(info.sessionId());
+          inboxes = List.of(
+              bus.consumer(Addresses.conversationStt(connectionId), m -> onSttEvent(Json.decode(m.body(), SttEvent.class))),
+              bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
+              bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
+                  AudioChunkHeader.from(m.headers()), (Buffer) m.body())));
+          return Future.all(inboxes.stream().map(MessageConsumer::completion).toList());
+        })
+        .<Void>mapEmpty()
+        .onSuccess(v -> {
+          applyAudioFormat(inputRateHz, settings.defaultSilenceMs());
+          client.emit("session.ready", new JsonObject()
+              .put("protocol", PROTOCOL)
+              .put("resumed", session.resumed())
+              .put("agent", session.agent())
+              .put("node", settings.node())
+              .put("inputSampleRate", this.inputRateHz)
+              .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ)
+              .put("silenceMs", silenceMs));
+          socket.resume();
+        })
+        .onFailure(e -> {
+          MeshException error = MeshException.from(e);
+          client.error(error.code(), error.getMessage());
+          socket.close((short) 1008, error.code().wire());
+        });
+  }
+
+  // ---- client frames -------------------------------------------------------------------------
+
+  private void onText(String text) {
+    if (text.length() > settings.maxTextFrameBytes()) {
+      client.error(ErrorCode.FRAME_TOO_LARGE, "text frames are limited to " + settings.maxTextFrameBytes() + " bytes");
+      return;
+    }
+    if (!textLimit.tryAcquire(1)) {
+      rateLimited("more than " + settings.textMessagesPerSecond() + " text messages per second");
+      return;
+    }
+    JsonObject message;
+    try {
+      message = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      client.error(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
+      return;
+    }
+    Handler<JsonObject> command = commands.get(String.valueOf(message.getValue("type")));
+    if (command == null) {
+      client.error(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + message.getValue("type") + "'; expected one of "
+          + commands.keySet().stream().sorted().toList());
+      return;
+    }
+    try {
+      command.handle(message);
+    } catch (MeshException e) {
+      client.error(e.code(), e.getMessage());
+    } catch (ClassCastException e) {
+      client.error(ErrorCode.BAD_REQUEST, "a field of '" + message.getValue("type") + "' has the wrong type");
+    }
+  }
+
+  private void onAudio(Buffer frame) {
+    if (frame.length() > settings.maxBinaryFrameBytes()) {
+      client.error(ErrorCode.FRAME_TOO_LARGE, "audio frames are limited to " + settings.maxBinaryFrameBytes()
+          + " bytes; got " + frame.length());
+      return;
+    }
+    if (frame.length() % Pcm16.BYTES_PER_SAMPLE != 0) {
+      client.error(ErrorCode.BAD_AUDIO, "audio frames are PCM16: an even number of bytes; got " + frame.length());
+      return;
+    }
+    if (frame.length() == 0 || paused) {
+      return;
+    }
+    if (!audioLimit.tryAcquire(frame.length())) {
+      rateLimited("audio arrives faster than " + settings.audioRealtimeFactor() + "x real time");
+      return;
+    }
+    switch (stt) {
+      case OPEN -> bus.send(sttAddress, frame);
+      case OPENING -> holdAudio(frame);
+      case CLOSED -> {
+        if (System.currentTimeMillis() >= sttRetryAt) {
+          holdAudio(frame);
+          openStt();
+        }
+      }
+    }
+  }
+
+  private void rateLimited(String why) {
+    long now = System.currentTimeMillis();
+    if (now - lastRateErrorAt >= RATE_ERROR_INTERVAL_MS) {
+      lastRateErrorAt = now;
+      client.error(ErrorCode.RATE_LIMITED, why + "; excess is dropped");
+    }
+  }
+
+  private void update(JsonObject m) {
+    int rate = m.getInteger("inputSampleRate", inputRateHz);
+    int silence = m.getInteger("silenceMs", silenceMs);
+    if (rate < 8_000 || rate > 48_000 || silence < 200 || silence > 5_000) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "inputSampleRate must be 8000 to 48000 and silenceMs 200 to 5000");
+    }
+    voice = m.getString("voice", voice);
+    if (rate != inputRateHz || silence != silenceMs) {
+      closeStt();
+      applyAudioFormat(rate, silence);
+    }
+    client.emit("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
+        .put("voice", voice));
+  }
+
+  private void ping(JsonObject m) {
+    client.emit("pong", new JsonObject().put("id", m.getValue("id")));
+  }
+
+  private void control(JsonObject m) {
+    switch (String.valueOf(m.getValue("action"))) {
+      case "pause" -> paused = true;
+      case "resume" -> paused = false;
+      case "mute" -> client.muted(true);
+      case "unmute" -> client.muted(false);
+      default -> throw new MeshException(ErrorCode.BAD_REQUEST, "control action must be pause, resume, mute or unmute");
+    }
+  }
+
+  private void commit() {
+    switch (stt) {
+      case OPEN -> bus.send(sttAddress, Json.encode(new SttControl.Commit()));
+      case OPENING -> commitPending = true;
+      case CLOSED -> { }
+    }
+  }
+
+  // ---- speech to text ------------------------------------------------------------------------
+
+  private void applyAudioFormat(int rateHz, int silence) {
+    inputRateHz = rateHz;
+    silenceMs = silence;
+    int bytesPerSecond = Pcm16.bytesFor(rateHz, 1000);
+    audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
+  }
+
+  private void holdAudio(Buffer frame) {
+    pendingAudio.add(frame);
+    pendingAudioBytes += frame.length();
+    while (pendingAudioBytes > Pcm16.bytesFor(inputRateHz, PENDING_AUDIO_MS)) {
+      pendingAudioBytes -= pendingAudio.removeFirst().length();
+    }
+  }
+
+  private void openStt() {
+    stt = SttState.OPENING;
+    Bus.request(bus, Addresses.STT_OPEN, new SttOpen(session.sessionId(), Addresses.conversationStt(connectionId),
+            inputRateHz, silenceMs), SttOpened.class, settings.sttOpenTimeoutMs())
+        .onSuccess(opened -> {
+          if (closed || stt != SttState.OPENING) {
+            bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+            return;
+          }
+          stt = SttState.OPEN;
+          sttAddress = opened.streamAddress();
+          pendingAudio.forEach(frame -> bus.send(sttAddress, frame));
+          pendingAudio.clear();
+          pendingAudioBytes = 0;
+          if (commitPending) {
+            commitPending = false;
+            commit();
+          }
+        })
+        .onFailure(e -> {
+          stt = SttState.CLOSED;
+          pendingAudio.clear();
+          pendingAudioBytes = 0;
+          sttRetryAt = System.currentTimeMillis() + STT_RETRY_MS;
+          MeshException error = MeshException.from(e);
+          client.error(error.code(), "speech recognition unavailable: " + error.getMessage());
+        });
+  }
+
+  private void closeStt() {
+    if (stt == SttState.OPEN) {
+      bus.send(sttAddress, Json.encode(new SttControl.Close()));
+    }
+    stt = SttState.CLOSED;
+    commitPending = false;
+  }
+
+  private void onSttEvent(SttEvent event) {
+    if (closed) {
+      return;
+    }
+    if (event instanceof SttEvent.SpeechStarted started) {
+      client.emit("speech_started", new JsonObject().put("audioMs", started.audioMs()));
+      if (turn != null && turn.active()) {
+        interruptTurn();
+      }
+    } else if (event instanceof SttEvent.SpeechStopped stopped) {
+      client.emit("speech_stopped", new JsonObject().put("audioMs", stopped.audioMs()));
+    } else if (event instanceof SttEvent.TranscriptPartial partial) {
+      client.emit("transcript.partial", new JsonObject().put("text", partial.text()));
+    } else if (event instanceof SttEvent.TranscriptFinal fin) {
+      client.emit("transcript.final", new JsonObject().put("text", fin.text()));
+      if (!fin.text().isBlank()) {
+        startTurn(fin.text());
+      }
+    }
+  }
+
+  // ---- agent turns ---------------------------------------------------------------------------
+
+  /** A new turn starts once the previous one has stored what the user heard of it. */
+  private void startTurn(String userText) {
+    interruptTurn();
+    Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText);
+    turn = next;
+    previousTurn = previousTurn.transform(ignored -> {
+      if (!closed) {
+        next.start();
+      }
+      return next.finished();
+    });
+  }
+
+  private void interruptTurn() {
+    if (turn != null) {
+      turn.interrupt();
+    }
+  }
+
+  private void onLlmEvent(LlmEvent event) {
+    if (turn != null && turn.id.equals(event.turnId())) {
+      turn.onLlmEvent(event);
+    }
+  }
+
+  private void onAudioChunk(AudioChunkHeader header, Buffer pcm) {
+    if (turn != null && turn.id.equals(header.turnId())) {
+      turn.onAudioChunk(header.sentence(), header.chunk(), pcm);
+    }
+  }
+
+  /** The client went away: stop the agent, release the STT stream; the session stays resumable. */
+  private void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    interruptTurn();
+    closeStt();
+    previousTurn.onComplete(v -> inboxes.forEach(MessageConsumer::unregister));
+  }
+}

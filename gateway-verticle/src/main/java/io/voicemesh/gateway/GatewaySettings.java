@@ -1,0 +1,61 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Role;
+import java.util.List;
+
+/** The gateway's configuration, read and checked once at start. */
+record GatewaySettings(
+    String host,
+    int port,
+    String node,
+    String defaultAgent,
+    List<Role> requiredRoles,
+    int maxBinaryFrameBytes,
+    int maxTextFrameBytes,
+    double audioRealtimeFactor,
+    int textMessagesPerSecond,
+    int defaultSilenceMs,
+    int contextMessages,
+    long playoutLeadMs,
+    long sessionTimeoutMs,
+    long sttOpenTimeoutMs,
+    long llmAckTimeoutMs,
+    long llmIdleTimeoutMs,
+    long ttsSentenceTimeoutMs) {
+
+  /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
+  static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
+
+  static GatewaySettings from(JsonObject c) {
+    JsonObject limits = c.getJsonObject("limits", new JsonObject());
+    JsonObject timeouts = c.getJsonObject("timeouts", new JsonObject());
+    List<Role> roles = c.getJsonArray("requiredRoles", new JsonArray().add("session").add("stt").add("llm").add("tts"))
+        .stream().map(r -> Role.of(r.toString())).toList();
+    GatewaySettings s = new GatewaySettings(
+        c.getString("host", "0.0.0.0"),
+        c.getInteger("port", 8080),
+        c.getString("node", "local"),
+        c.getString("defaultAgent", "default"),
+        roles,
+        limits.getInteger("maxBinaryFrameBytes", 64 * 1024),
+        limits.getInteger("maxTextFrameBytes", 16 * 1024),
+        limits.getDouble("audioRealtimeFactor", 4.0),
+        limits.getInteger("textMessagesPerSecond", 50),
+        c.getInteger("silenceMs", 600),
+        c.getInteger("contextMessages", 20),
+        c.getLong("playoutLeadMs", 300L),
+        timeouts.getLong("sessionMs", 5_000L),
+        timeouts.getLong("sttOpenMs", 5_000L),
+        timeouts.getLong("llmAckMs", 5_000L),
+        timeouts.getLong("llmIdleMs", 30_000L),
+        timeouts.getLong("ttsSentenceMs", 15_000L));
+    if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
+        || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
+        || s.defaultSilenceMs < 100 || s.playoutLeadMs < 0) {
+      throw new IllegalArgumentException("invalid gateway configuration: " + s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,228 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.message.ChatMessage;
+import io.voicemesh.api.message.ContextReply;
+import io.voicemesh.api.message.ContextRequest;
+import io.voicemesh.api.message.GenerateRequest;
+import io.voicemesh.api.message.LlmEvent;
+import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.SynthesizeDone;
+import io.voicemesh.api.message.SynthesizeRequest;
+import io.voicemesh.api.message.TurnCancel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One agent turn, from the user's final transcript to the last audio chunk:
+ * <ol>
+ *   <li>store the user message, read the recent context ({@code session.*});</li>
+ *   <li>{@code llm.generate}: deltas become {@code agent_response.delta} events and, cut by the
+ *       {@link SentenceChunker}, one {@code tts.synthesize} per sentence;</li>
+ *   <li>audio chunks play in order through the {@link AudioPlayout};</li>
+ *   <li>store what the user heard as the assistant message, then {@code agent_completed}.</li>
+ * </ol>
+ * An interruption cancels the LLM and TTS work, stops the audio at once, and stores only the
+ * sentences whose audio was fully sent.
+ */
+final class Turn {
+  final String id = UUID.randomUUID().toString();
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final ClientChannel client;
+  private final GatewaySettings settings;
+  private final String sessionId;
+  private final String connectionId;
+  private final String agent;
+  private final String voice;
+  private final String userText;
+  private final SentenceChunker chunker = new SentenceChunker();
+  private final List<String> sentences = new ArrayList<>();
+  private final AudioPlayout playout;
+  private final Promise<Void> finished = Promise.promise();
+  private int playedSentences;
+  private boolean audioStarted;
+  private boolean llmDone;
+  private boolean completing;
+  private String answer = "";
+  private MeshException failure;
+  private long llmWatchdog = -1;
+
+  Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
+      String agent, String voice, String userText) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.client = client;
+    this.settings = settings;
+    this.sessionId = sessionId;
+    this.connectionId = connectionId;
+    this.agent = agent;
+    this.voice = voice;
+    this.userText = userText;
+    this.playout = new AudioPlayout(vertx, Pcm16.DEFAULT_RATE_HZ, settings.playoutLeadMs(), this::playAudio,
+        sentence -> playedSentences = sentence + 1, this::audioDrained);
+  }
+
+  /** Completes once the turn has ended and its assistant message is stored. */
+  Future<Void> finished() {
+    return finished.future();
+  }
+
+  /** True while the agent may still speak in this turn. */
+  boolean active() {
+    return !completing;
+  }
+
+  void start() {
+    client.emit("user_message", new JsonObject().put("turnId", id).put("text", userText));
+    long timeout = settings.sessionTimeoutMs();
+    Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText),
+            Void.class, timeout)
+        .compose(v -> Bus.request(bus, Addresses.SESSION_CONTEXT, new ContextRequest(sessionId, settings.contextMessages()),
+            ContextReply.class, timeout))
+        .compose(context -> {
+          if (completing) {
+            return Future.succeededFuture();
+          }
+          client.emit("agent_started", new JsonObject().put("turnId", id));
+          armLlmWatchdog();
+          return Bus.request(bus, Addresses.LLM_GENERATE, new GenerateRequest(sessionId, id, agent, context.messages(),
+              Addresses.conversationLlm(connectionId)), JsonObject.class, settings.llmAckTimeoutMs());
+        })
+        .onFailure(e -> fail(MeshException.from(e)));
+  }
+
+  void onLlmEvent(LlmEvent event) {
+    if (completing || llmDone) {
+      return;
+    }
+    armLlmWatchdog();
+    if (event instanceof LlmEvent.LlmDelta delta) {
+      client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", delta.text()));
+      chunker.push(delta.text()).forEach(this::speak);
+    } else if (event instanceof LlmEvent.LlmDone done) {
+      answer = done.text();
+      client.emit("agent_response", new JsonObject().put("turnId", id).put("text", done.text()));
+      String rest = chunker.flush();
+      if (!rest.isEmpty()) {
+        speak(rest);
+      }
+      endLlm();
+    } else if (event instanceof LlmEvent.LlmFailed failed) {
+      fail(new MeshException(failed.code(), failed.message()));
+    }
+  }
+
+  void onAudioChunk(int sentence, int chunk, Buffer pcm) {
+    playout.chunk(sentence, chunk, pcm);
+  }
+
+  /** Barge-in or cancel: stop speaking now and keep only what was heard. */
+  void interrupt() {
+    if (completing) {
+      return;
+    }
+    cancelRemoteWork();
+    playout.stop();
+    if (audioStarted) {
+      client.emit("audio.clear", new JsonObject().put("turnId", id));
+    }
+    complete(true);
+  }
+
+  private void speak(String sentence) {
+    int index = sentences.size();
+    sentences.add(sentence);
+    Bus.request(bus, Addresses.TTS_SYNTHESIZE, new SynthesizeRequest(sessionId, id, index, sentence, voice,
+            Addresses.conversationTts(connectionId)), SynthesizeDone.class, settings.ttsSentenceTimeoutMs())
+        .onSuccess(done -> playout.sentenceDone(index, done.chunks()))
+        .onFailure(e -> {
+          if (!completing) {
+            client.error(MeshException.from(e).code(), "speech synthesis failed for sentence " + index + ": " + e.getMessage());
+          }
+          playout.sentenceDone(index, 0);
+        });
+  }
+
+  private void playAudio(Buffer pcm) {
+    if (!audioStarted) {
+      audioStarted = true;
+      client.emit("audio.start", new JsonObject().put("turnId", id).put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
+    }
+    client.audio(pcm);
+  }
+
+  private void audioDrained() {
+    if (audioStarted) {
+      client.emit("audio.end", new JsonObject().put("turnId", id).put("audioMs", playout.sentMs()));
+    }
+    if (llmDone) {
+      complete(false);
+    }
+  }
+
+  /** No more sentences will come: the playout may drain. */
+  private void endLlm() {
+    llmDone = true;
+    vertx.cancelTimer(llmWatchdog);
+    playout.lastSentence(sentences.size());
+  }
+
+  /** An engine failed: report it, play out what was already said, end the turn with the error. */
+  private void fail(MeshException error) {
+    if (completing || llmDone) {
+      return;
+    }
+    failure = error;
+    client.error(error.code(), error.getMessage());
+    bus.publish(Addresses.LLM_CANCEL, Json.encode(new TurnCancel(id)));
+    endLlm();
+  }
+
+  private void armLlmWatchdog() {
+    vertx.cancelTimer(llmWatchdog);
+    llmWatchdog = vertx.setTimer(settings.llmIdleTimeoutMs(), t -> fail(new MeshException(ErrorCode.ENGINE_UNAVAILABLE,
+        "no word from the LLM worker for " + settings.llmIdleTimeoutMs() + " ms")));
+  }
+
+  private void cancelRemoteWork() {
+    vertx.cancelTimer(llmWatchdog);
+    JsonObject cancel = Json.encode(new TurnCancel(id));
+    bus.publish(Addresses.LLM_CANCEL, cancel);
+    bus.publish(Addresses.TTS_CANCEL, cancel);
+  }
+
+  private void complete(boolean interrupted) {
+    if (completing) {
+      return;
+    }
+    completing = true;
+    String heard = interrupted || failure != null ? String.join(" ", sentences.subList(0, playedSentences)) : answer;
+    Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
+        : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
+            Void.class, settings.sessionTimeoutMs());
+    stored.onComplete(result -> {
+      JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard);
+      if (failure != null) {
+        completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
+      }
+      if (result.failed()) {
+        client.error(MeshException.from(result.cause()).code(), "the assistant message was not stored: " + result.cause().getMessage());
+      }
+      client.emit("agent_completed", completed);
+      finished.complete();
+    });
+  }
+}

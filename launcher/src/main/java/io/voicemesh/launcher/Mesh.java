@@ -1,0 +1,131 @@
+package io.voicemesh.launcher;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.gateway.GatewayVerticle;
+import io.voicemesh.llm.LlmVerticle;
+import io.voicemesh.session.SessionVerticle;
+import io.voicemesh.stt.SttVerticle;
+import io.voicemesh.tts.TtsVerticle;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The all-in-one mesh: every role in one JVM on a local event bus. The gateway listens first, so
+ * {@code /health} answers 503 while PostgreSQL starts and models load, then 200.
+ */
+public final class Mesh implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
+
+  static {
+    // Netty 4.2 registers JDK Flight Recorder events on its first buffer allocation, which loads
+    // JFR's metadata on an event loop (~300 ms stall). Off unless the operator asks for it.
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
+  }
+
+  private final Vertx vertx;
+  private final GatewayVerticle gateway;
+  private EmbeddedDatabase database;
+  private String postgresUri;
+
+  private Mesh(Vertx vertx, GatewayVerticle gateway) {
+    this.vertx = vertx;
+    this.gateway = gateway;
+  }
+
+  public static VertxOptions vertxOptions(MeshConfig config) {
+    return new VertxOptions()
+        .setMaxEventLoopExecuteTime(config.maxEventLoopExecuteTimeMs())
+        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setBlockedThreadCheckInterval(Math.max(10, config.maxEventLoopExecuteTimeMs() / 2))
+        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        // Log where the loop was stuck, not only that it was.
+        .setWarningExceptionTime(config.maxEventLoopExecuteTimeMs())
+        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+  }
+
+  /** Starts every role; the future completes when all are deployed and ready. */
+  public static Future<Mesh> start(MeshConfig config) {
+    long started = System.nanoTime();
+    String node = config.node();
+    Vertx vertx = Vertx.vertx(vertxOptions(config));
+    Mesh mesh = new Mesh(vertx, new GatewayVerticle());
+    return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node))
+        .compose(id -> postgresUri(vertx, config, mesh))
+        .compose(uri -> Future.all(
+            vertx.deployVerticle(new SessionVerticle(), options(config, "postgres", node).setConfig(
+                new JsonObject().put("postgres", config.section("postgres").put("uri", uri)).put("node", node))),
+            vertx.deployVerticle(new SttVerticle(), options(config, "stt", node).setConfig(sttConfig(config, node))),
+            vertx.deployVerticle(new LlmVerticle(), options(config, "llm", node)),
+            vertx.deployVerticle(new TtsVerticle(), options(config, "tts", node))))
+        .map(all -> {
+          LOG.info("VoiceMesh ready on http://localhost:{}/ in {} ms", mesh.httpPort(),
+              (System.nanoTime() - started) / 1_000_000);
+          return mesh;
+        })
+        .recover(e -> mesh.closeAsync().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private static Future<String> postgresUri(Vertx vertx, MeshConfig config, Mesh mesh) {
+    if (!config.postgresUri().isBlank()) {
+      mesh.postgresUri = config.postgresUri();
+      return Future.succeededFuture(mesh.postgresUri);
+    }
+    return vertx.executeBlocking(() -> {
+      mesh.database = EmbeddedDatabase.start(config.dataDir());
+      mesh.postgresUri = mesh.database.uri();
+      return mesh.postgresUri;
+    });
+  }
+
+  private static JsonObject sttConfig(MeshConfig config, String node) {
+    JsonObject stt = config.section("stt").put("node", node);
+    JsonObject vosk = stt.getJsonObject("vosk", new JsonObject());
+    if (vosk.getString("modelPath", "").isBlank()) {
+      vosk.remove("modelPath");
+    }
+    vosk.put("modelCacheDir", config.dataDir().resolve("models").toString());
+    return stt.put("vosk", vosk);
+  }
+
+  private static DeploymentOptions options(MeshConfig config, String section, String node) {
+    return new DeploymentOptions().setConfig(config.section(section).put("node", node));
+  }
+
+  public int httpPort() {
+    return gateway.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** The PostgreSQL the session role uses: the configured one, or the embedded one. */
+  public String postgresUri() {
+    return postgresUri;
+  }
+
+  public Future<Void> closeAsync() {
+    return vertx.close().eventually(() -> {
+      try {
+        if (database != null) {
+          database.close();
+        }
+        return Future.succeededFuture();
+      } catch (Exception e) {
+        return Future.failedFuture(e);
+      }
+    });
+  }
+
+  @Override
+  public void close() throws Exception {
+    closeAsync().await(30, TimeUnit.SECONDS);
+  }
+}

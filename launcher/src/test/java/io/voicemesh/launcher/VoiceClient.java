@@ -1,0 +1,160 @@
+package io.voicemesh.launcher;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Pcm16;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A real WebSocket client of {@code /v1/voice} that records every event and all agent audio. */
+final class VoiceClient implements AutoCloseable {
+  static final int FRAME_MS = 20;
+  private static final int RATE = Pcm16.DEFAULT_RATE_HZ;
+
+  private final Vertx vertx;
+  private final WebSocket socket;
+  private final List<JsonObject> events = new ArrayList<>();
+  private final ByteArrayOutputStream audio = new ByteArrayOutputStream();
+  private final List<Waiter> waiters = new ArrayList<>();
+  private final CompletableFuture<Short> closed = new CompletableFuture<>();
+
+  private record Waiter(Predicate<JsonObject> match, CompletableFuture<JsonObject> result) {
+  }
+
+  private VoiceClient(Vertx vertx, WebSocket socket) {
+    this.vertx = vertx;
+    this.socket = socket;
+    socket.textMessageHandler(text -> onEvent(new JsonObject(text)));
+    socket.binaryMessageHandler(this::onAudio);
+    socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
+  }
+
+  static VoiceClient connect(Vertx vertx, int port, String query) throws Exception {
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocket socket = client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
+        .await(10, TimeUnit.SECONDS);
+    return new VoiceClient(vertx, socket);
+  }
+
+  private synchronized void onEvent(JsonObject event) {
+    events.add(event);
+    waiters.removeIf(w -> w.match.test(event) && w.result.complete(event));
+  }
+
+  private synchronized void onAudio(Buffer pcm) {
+    audio.writeBytes(pcm.getBytes());
+  }
+
+  /** The first event, seen or still to come, that matches; fails after {@code timeout}. */
+  JsonObject await(Predicate<JsonObject> match, Duration timeout) throws Exception {
+    CompletableFuture<JsonObject> result = new CompletableFuture<>();
+    synchronized (this) {
+      for (JsonObject e : events) {
+        if (match.test(e)) {
+          return e;
+        }
+      }
+      waiters.add(new Waiter(match, result));
+    }
+    try {
+      return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no matching event within " + timeout + "; events so far: " + events());
+    }
+  }
+
+  JsonObject await(String type, Duration timeout) throws Exception {
+    return await(e -> type.equals(e.getString("type")), timeout);
+  }
+
+  /** Waits for the {@code n}-th (1-based) event of {@code type}. */
+  JsonObject awaitNth(String type, int n, Duration timeout) throws Exception {
+    int[] seen = {0};
+    return await(e -> type.equals(e.getString("type")) && ++seen[0] == n, timeout);
+  }
+
+  synchronized List<JsonObject> events() {
+    return new ArrayList<>(events);
+  }
+
+  synchronized List<JsonObject> events(String type) {
+    return events.stream().filter(e -> type.equals(e.getString("type"))).toList();
+  }
+
+  synchronized byte[] audio() {
+    return audio.toByteArray();
+  }
+
+  String sessionId() throws Exception {
+    return await("session.ready", Duration.ofSeconds(10)).getString("sessionId");
+  }
+
+  void send(JsonObject message) throws Exception {
+    socket.writeTextMessage(message.encode()).await(5, TimeUnit.SECONDS);
+  }
+
+  void sendText(String raw) throws Exception {
+    socket.writeTextMessage(raw).await(5, TimeUnit.SECONDS);
+  }
+
+  void sendBinary(byte[] bytes) throws Exception {
+    socket.writeBinaryMessage(Buffer.buffer(bytes)).await(5, TimeUnit.SECONDS);
+  }
+
+  boolean isOpen() {
+    return !socket.isClosed();
+  }
+
+  CompletableFuture<Short> closed() {
+    return closed;
+  }
+
+  /**
+   * Streams {@code pcm} then {@code silenceMs} of silence in 20 ms frames, paced at {@code speed}
+   * times real time by a deadline schedule (frames due by now go out on each 5 ms tick).
+   */
+  Future<Void> speak(byte[] pcm, int silenceMs, double speed) {
+    byte[] all = new byte[pcm.length + Pcm16.bytesFor(RATE, silenceMs)];
+    System.arraycopy(pcm, 0, all, 0, pcm.length);
+    int frameBytes = Pcm16.bytesFor(RATE, FRAME_MS);
+    int frames = (all.length + frameBytes - 1) / frameBytes;
+    Promise<Void> done = Promise.promise();
+    long start = System.nanoTime();
+    int[] sent = {0};
+    vertx.setPeriodic(0, 5, id -> {
+      long due = (long) ((System.nanoTime() - start) / 1e6 * speed / FRAME_MS) + 1;
+      while (sent[0] < Math.min(due, frames)) {
+        int from = sent[0]++ * frameBytes;
+        socket.writeBinaryMessage(Buffer.buffer(java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + frameBytes))));
+      }
+      if (sent[0] == frames) {
+        vertx.cancelTimer(id);
+        done.complete();
+      }
+    });
+    return done.future();
+  }
+
+  /** Speaks at real time and waits until every frame is sent. */
+  void speakRealtime(byte[] pcm, int silenceMs) throws Exception {
+    long ms = Pcm16.msFor(RATE, pcm.length) + silenceMs;
+    speak(pcm, silenceMs, 1.0).await(ms + 10_000, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (!socket.isClosed()) {
+      socket.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+}

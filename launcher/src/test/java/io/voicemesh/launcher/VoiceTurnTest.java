@@ -1,0 +1,146 @@
+package io.voicemesh.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Pcm16;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@DisplayName("A voice turn through the all-in-one mesh")
+@Timeout(180)
+class VoiceTurnTest {
+  private static final Duration TURN = Duration.ofSeconds(30);
+  private static TestMesh mesh;
+
+  @BeforeAll
+  static void startMesh() throws Exception {
+    mesh = TestMesh.start();
+  }
+
+  @AfterAll
+  static void stopMesh() throws Exception {
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  @Test
+  @DisplayName("spoken 'what time is it' is transcribed, answered with the time in speech, and stored")
+  void speakAndHearTheAnswer() throws Exception {
+    try (VoiceClient client = mesh.connect("")) {
+      String sessionId = client.sessionId();
+      client.speakRealtime(Speech.say("what time is it"), 1200);
+
+      JsonObject fin = client.await("transcript.final", TURN);
+      assertTrue(fin.getString("text").contains("time"), "transcript: " + fin);
+      JsonObject answer = client.await("agent_response", TURN);
+      assertAnswerIsTheTimeNow(answer.getString("text"));
+      JsonObject completed = client.await("agent_completed", TURN);
+      assertFalse(completed.getBoolean("interrupted"));
+      client.await("audio.end", TURN);
+
+      byte[] audio = client.audio();
+      assertTrue(Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, audio.length) >= 500, "agent audio bytes: " + audio.length);
+      String heard = Speech.transcribe(audio);
+      assertTrue(heard.contains("time"), "the agent's audio, transcribed: " + heard);
+
+      assertEventEnvelopes(client.events(), sessionId);
+      assertOrder(client.events(), "session.ready", "transcript.final", "user_message", "agent_started",
+          "agent_response.delta", "agent_response", "agent_completed");
+      assertOrder(client.events(), "agent_started", "audio.start", "audio.end", "agent_completed");
+
+      List<Map<String, Object>> sessions = mesh.query("SELECT status, agent FROM sessions WHERE id = $1",
+          UUID.fromString(sessionId));
+      assertEquals(1, sessions.size());
+      assertEquals("active", sessions.get(0).get("status"));
+      List<Map<String, Object>> messages = mesh.query(
+          "SELECT role, text FROM messages WHERE session_id = $1 ORDER BY id", UUID.fromString(sessionId));
+      assertEquals(2, messages.size(), "stored messages: " + messages);
+      assertEquals("user", messages.get(0).get("role"));
+      assertEquals(fin.getString("text"), messages.get(0).get("text"));
+      assertEquals("assistant", messages.get(1).get("role"));
+      assertEquals(answer.getString("text"), messages.get(1).get("text"));
+    }
+    assertEquals(List.of(), mesh.blockedThreadWarnings(),
+        "no event loop may be blocked for more than " + TestMesh.MAX_EVENT_LOOP_MS + " ms");
+  }
+
+  @Test
+  @DisplayName("two concurrent sessions never mix transcripts or audio")
+  void concurrentSessionsStayApart() throws Exception {
+    try (VoiceClient time = mesh.connect(""); VoiceClient sum = mesh.connect("")) {
+      time.sessionId();
+      sum.sessionId();
+      var a = time.speak(Speech.say("what time is it"), 1200, 1.0);
+      var b = sum.speak(Speech.say("calculate eight times nine"), 1200, 1.0);
+      a.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      b.await(30, java.util.concurrent.TimeUnit.SECONDS);
+
+      String timeText = time.await("transcript.final", TURN).getString("text");
+      String sumText = sum.await("transcript.final", TURN).getString("text");
+      assertTrue(timeText.contains("time") && !timeText.contains("nine"), timeText);
+      assertTrue(sumText.contains("eight times nine") && !sumText.contains("time is"), sumText);
+      assertAnswerIsTheTimeNow(time.await("agent_response", TURN).getString("text"));
+      assertEquals("8 times 9 is 72.", sum.await("agent_response", TURN).getString("text"));
+      time.await("agent_completed", TURN);
+      sum.await("agent_completed", TURN);
+
+      String timeHeard = Speech.transcribe(time.audio());
+      String sumHeard = Speech.transcribe(sum.audio());
+      assertTrue(timeHeard.contains("time") && !timeHeard.contains("seventy"), "time session heard: " + timeHeard);
+      assertTrue(sumHeard.contains("seventy") && !sumHeard.contains("time is"), "sum session heard: " + sumHeard);
+      assertTrue(time.events().stream().allMatch(e -> e.getString("sessionId").equals(time.events().get(0).getString("sessionId"))));
+      assertTrue(sum.events().stream().allMatch(e -> e.getString("sessionId").equals(sum.events().get(0).getString("sessionId"))));
+    }
+  }
+
+  /** "The time is h:mm AM." within a minute of now, in the JVM's zone (the builtin agent's default). */
+  static void assertAnswerIsTheTimeNow(String answer) {
+    Matcher m = Pattern.compile("The time is (\\d{1,2}:\\d{2} [AP]M)\\.").matcher(answer);
+    assertTrue(m.matches(), "answer: " + answer);
+    LocalTime said = LocalTime.parse(m.group(1), DateTimeFormatter.ofPattern("h:mm a", Locale.US));
+    long minutes = Math.abs(Duration.between(said, LocalTime.now().withSecond(0).withNano(0)).toMinutes());
+    assertTrue(minutes <= 1 || minutes >= 24 * 60 - 1, "said " + said + ", now " + LocalTime.now());
+  }
+
+  /** Every event has type, sessionId, ts, and seq counting 0, 1, 2, … with no gap. */
+  static void assertEventEnvelopes(List<JsonObject> events, String sessionId) {
+    for (int i = 0; i < events.size(); i++) {
+      JsonObject e = events.get(i);
+      assertEquals(i, e.getLong("seq"), "seq of " + e);
+      assertEquals(sessionId, e.getString("sessionId"), "sessionId of " + e);
+      assertTrue(e.getString("type") != null && e.getLong("ts") > 0, "envelope of " + e);
+    }
+  }
+
+  /** The first occurrence of each type comes in the given order. */
+  static void assertOrder(List<JsonObject> events, String... types) {
+    int last = -1;
+    for (String type : types) {
+      int at = -1;
+      for (int i = 0; i < events.size(); i++) {
+        if (type.equals(events.get(i).getString("type"))) {
+          at = i;
+          break;
+        }
+      }
+      assertTrue(at > last, type + " out of order in " + events.stream().map(e -> e.getString("type")).toList());
+      last = at;
+    }
+  }
+}

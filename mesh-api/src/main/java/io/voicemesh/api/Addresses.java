@@ -1,0 +1,63 @@
+package io.voicemesh.api;
+
+/**
+ * Every event-bus address of the mesh, defined once. Fixed addresses are served by any node of a
+ * role (point-to-point sends are round-robined across nodes); per-session and per-connection
+ * addresses are registered by the one node that owns that session or connection.
+ */
+public final class Addresses {
+  private Addresses() {
+  }
+
+  /** {@code SessionOpen} → {@code SessionInfo}: get or create a session. */
+  public static final String SESSION_OPEN = "session.open";
+  /** {@code MessageAppend} → empty reply once stored. */
+  public static final String SESSION_MESSAGE_ADD = "session.message.add";
+  /** {@code ContextRequest} → {@code ContextReply}: the most recent messages, oldest first. */
+  public static final String SESSION_CONTEXT = "session.context";
+  /** {@code SessionEnd} → {@code SessionInfo}: marks a session ended. */
+  public static final String SESSION_END = "session.end";
+
+  /** {@code SttOpen} → {@code SttOpened}: an STT worker takes the session's audio stream. */
+  public static final String STT_OPEN = "stt.open";
+
+  /** {@code GenerateRequest} → {@code LlmEvent}s sent to the request's reply address. */
+  public static final String LLM_GENERATE = "llm.generate";
+  /** {@code LlmCancel}, published: whichever node runs the turn stops it. */
+  public static final String LLM_CANCEL = "llm.cancel";
+
+  /** {@code SynthesizeRequest} → audio chunks to the reply address, then a {@code SynthesizeDone} reply. */
+  public static final String TTS_SYNTHESIZE = "tts.synthesize";
+  /** {@code TtsCancel}, published: drop every queued or running synthesis of a turn. */
+  public static final String TTS_CANCEL = "tts.cancel";
+
+  /** Where a session's audio frames ({@code Buffer}) and {@code SttControl} messages go. */
+  public static String sttStream(String sessionId) {
+    return "stt.stream." + sessionId;
+  }
+
+  /** Where every client-visible event of a session is published (dashboards, listeners). */
+  public static String sessionEvents(String sessionId) {
+    return "session." + sessionId + ".events";
+  }
+
+  /** A gateway connection's inbox for {@code SttEvent}s. */
+  public static String conversationStt(String connectionId) {
+    return "gateway.conversation." + connectionId + ".stt";
+  }
+
+  /** A gateway connection's inbox for {@code LlmEvent}s. */
+  public static String conversationLlm(String connectionId) {
+    return "gateway.conversation." + connectionId + ".llm";
+  }
+
+  /** A gateway connection's inbox for synthesized audio chunks. */
+  public static String conversationTts(String connectionId) {
+    return "gateway.conversation." + connectionId + ".tts";
+  }
+
+  /** Answered by every node running {@code role} with its {@code RoleStatus}. */
+  public static String health(Role role) {
+    return "mesh.health." + role.id();
+  }
+}

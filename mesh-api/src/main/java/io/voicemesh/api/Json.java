@@ -1,0 +1,42 @@
+package io.voicemesh.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.VertxModule;
+import java.util.Map;
+
+/**
+ * Maps the message records to and from the {@link JsonObject}s that travel on the event bus.
+ * JSON keeps every node, and any future non-Java node, able to read every message; unknown fields
+ * are ignored so a newer node can add fields without breaking an older one.
+ */
+public final class Json {
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .registerModule(new VertxModule())
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+  private Json() {
+  }
+
+  @SuppressWarnings("unchecked")
+  public static JsonObject encode(Object message) {
+    return new JsonObject(MAPPER.convertValue(message, Map.class));
+  }
+
+  /**
+   * Decodes a message body; a body that does not fit the record fails with {@code bad_request}.
+   */
+  public static <T> T decode(Object body, Class<T> type) {
+    if (!(body instanceof JsonObject json)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "expected a JSON object for " + type.getSimpleName());
+    }
+    try {
+      return MAPPER.convertValue(json, type);
+    } catch (IllegalArgumentException e) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "malformed " + type.getSimpleName() + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package io.voicemesh.api.engine;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/** A speech synthesizer. Calls block and run on worker threads. */
+public interface TtsEngine extends AutoCloseable {
+
+  /** The rate of the PCM16LE audio it produces. */
+  int sampleRateHz();
+
+  /**
+   * Speaks {@code text}, handing PCM16LE audio to {@code sink} as it is produced (in pieces of any
+   * size) and stopping early once {@code cancelled} says so.
+   */
+  void synthesize(String text, String voice, Consumer<byte[]> sink, BooleanSupplier cancelled) throws Exception;
+
+  @Override
+  void close();
+}

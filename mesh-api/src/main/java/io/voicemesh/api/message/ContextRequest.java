@@ -1,0 +1,5 @@
+package io.voicemesh.api.message;
+
+/** Asks for the most recent {@code limit} messages of a session. */
+public record ContextRequest(String sessionId, int limit) {
+}

@@ -1,0 +1,34 @@
+package io.voicemesh.api.message;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/**
+ * What an STT worker reports about a session's audio. {@code audioMs} is the position in the
+ * session's input audio the event refers to.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = SttEvent.SpeechStarted.class, name = "speech_started"),
+    @JsonSubTypes.Type(value = SttEvent.SpeechStopped.class, name = "speech_stopped"),
+    @JsonSubTypes.Type(value = SttEvent.TranscriptPartial.class, name = "transcript.partial"),
+    @JsonSubTypes.Type(value = SttEvent.TranscriptFinal.class, name = "transcript.final")
+})
+public sealed interface SttEvent {
+
+  long audioMs();
+
+  record SpeechStarted(long audioMs) implements SttEvent {
+  }
+
+  record SpeechStopped(long audioMs) implements SttEvent {
+  }
+
+  /** The hypothesis so far for the current utterance. */
+  record TranscriptPartial(String text, long audioMs) implements SttEvent {
+  }
+
+  /** The user's turn is over; {@code text} may be empty when nothing was recognized. */
+  record TranscriptFinal(String text, long audioMs) implements SttEvent {
+  }
+}

@@ -1,0 +1,10 @@
+package io.voicemesh.api.message;
+
+/**
+ * Asks an STT worker to take a session's audio stream. The worker registers
+ * {@code Addresses.sttStream(sessionId)} and sends {@link SttEvent}s to {@code eventsAddress}.
+ *
+ * @param silenceMs trailing silence that ends the user's turn
+ */
+public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs) {
+}

@@ -1,0 +1,66 @@
+package io.voicemesh.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.message.ContextRequest;
+import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SessionEnd;
+import io.voicemesh.api.message.SessionOpen;
+import java.util.List;
+
+/**
+ * The session role: owns PostgreSQL. Applies migrations, then serves the session addresses.
+ *
+ * <p>Config: {@code postgres.uri} (a {@code postgresql://} URI) or {@code postgres.host/port/database/
+ * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name).
+ */
+public final class SessionVerticle extends VerticleBase {
+  private Pool pool;
+
+  @Override
+  public Future<?> start() {
+    JsonObject pg = config().getJsonObject("postgres", new JsonObject());
+    PgConnectOptions connect = pg.containsKey("uri")
+        ? PgConnectOptions.fromUri(pg.getString("uri"))
+        : new PgConnectOptions()
+            .setHost(pg.getString("host", "127.0.0.1"))
+            .setPort(pg.getInteger("port", 5432))
+            .setDatabase(pg.getString("database", "postgres"))
+            .setUser(pg.getString("user", "postgres"))
+            .setPassword(pg.getString("password", "postgres"));
+    pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(pg.getInteger("poolSize", 8)))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    SessionStore store = new SessionStore(pool);
+    EventBus bus = vertx.eventBus();
+    String node = config().getString("node", "local");
+    return Migrations.apply(pool).compose(applied -> {
+      List<MessageConsumer<Object>> consumers = List.of(
+          Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, store::open),
+          Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class, store::append),
+          Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, store::context),
+          Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, store::end),
+          Bus.serve(bus, Addresses.health(Role.SESSION), JsonObject.class, ignored -> pool.query("SELECT 1").execute()
+              .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
+      return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+}

@@ -1,0 +1,172 @@
+package io.voicemesh.stt;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.message.SttControl;
+import io.voicemesh.api.message.SttEvent;
+import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.engine.SttStream;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One session's audio stream on this STT node. Frames arrive on the event loop and are processed
+ * strictly in order on a worker thread (the recognizer blocks), one chained task after another.
+ *
+ * <pre>
+ * frame ─▶ 20 ms windows ─▶ SpeechDetector ─▶ speech_started / end of turn
+ *       └────────────────▶ recognizer ──────▶ transcript.partial … transcript.final
+ * </pre>
+ */
+final class SttSession {
+  private static final Logger LOG = LoggerFactory.getLogger(SttSession.class);
+  /** Audio queued for the recognizer beyond this is dropped: the node is overloaded. */
+  static final int MAX_BACKLOG_MS = 10_000;
+  private static final int MIN_SPEECH_MS = 100;
+
+  private final SttOpen spec;
+  private final EventBus bus;
+  private final WorkerExecutor worker;
+  private final SttStream stream;
+  private final SpeechDetector detector;
+  private final byte[] window;
+  private final int maxBacklogBytes;
+  private int windowFill;
+  private String lastPartial = "";
+  private boolean utteranceHasAudio;
+  private Future<Void> tail = Future.succeededFuture();
+  private int backlogBytes;
+  private long lastFrameAt;
+  private MessageConsumer<Object> consumer;
+  private boolean closed;
+
+  SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream) {
+    this.spec = spec;
+    this.bus = vertx.eventBus();
+    this.worker = worker;
+    this.stream = stream;
+    this.detector = new SpeechDetector(spec.sampleRateHz(), MIN_SPEECH_MS, spec.silenceMs());
+    this.window = new byte[detector.frameBytes()];
+    this.maxBacklogBytes = io.voicemesh.api.audio.Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
+    this.lastFrameAt = System.currentTimeMillis();
+  }
+
+  /** Registers the stream address; completes once frames sent to it will arrive. */
+  Future<Void> listen(Runnable onClosed) {
+    consumer = bus.consumer(Addresses.sttStream(spec.sessionId()), message -> receive(message, onClosed));
+    return consumer.completion();
+  }
+
+  long idleMs(long now) {
+    return now - lastFrameAt;
+  }
+
+  private void receive(Message<Object> message, Runnable onClosed) {
+    if (closed) {
+      return;
+    }
+    if (message.body() instanceof Buffer frame) {
+      lastFrameAt = System.currentTimeMillis();
+      if (backlogBytes + frame.length() > maxBacklogBytes) {
+        LOG.warn("session {}: recognizer backlog over {} ms, dropping a frame", spec.sessionId(), MAX_BACKLOG_MS);
+        return;
+      }
+      backlogBytes += frame.length();
+      byte[] pcm = frame.getBytes();
+      enqueue(() -> {
+        processAudio(pcm);
+        return null;
+      }).onComplete(ignored -> backlogBytes -= pcm.length);
+    } else if (message.body() instanceof JsonObject json) {
+      SttControl control = Json.decode(json, SttControl.class);
+      if (control instanceof SttControl.Commit) {
+        enqueue(() -> {
+          endTurn();
+          return null;
+        });
+      } else if (control instanceof SttControl.Close) {
+        close().onComplete(ignored -> onClosed.run());
+      }
+    }
+  }
+
+  /** Runs on the worker, in order with every other task of this session. */
+  private Future<Void> enqueue(java.util.concurrent.Callable<Void> task) {
+    tail = tail.transform(ignored -> worker.executeBlocking(task, false));
+    tail.onFailure(e -> LOG.error("session {}: recognizer failed", spec.sessionId(), e));
+    return tail;
+  }
+
+  private void processAudio(byte[] pcm) {
+    int offset = 0;
+    while (offset < pcm.length) {
+      int n = Math.min(window.length - windowFill, pcm.length - offset);
+      System.arraycopy(pcm, offset, window, windowFill, n);
+      windowFill += n;
+      offset += n;
+      if (windowFill == window.length) {
+        windowFill = 0;
+        processWindow();
+      }
+    }
+  }
+
+  private void processWindow() {
+    SpeechDetector.Transition transition = detector.accept(window, 0);
+    if (transition == SpeechDetector.Transition.SPEECH_STARTED) {
+      emit(new SttEvent.SpeechStarted(detector.positionMs()));
+    }
+    utteranceHasAudio = true;
+    String hypothesis = stream.accept(window, window.length);
+    if (!hypothesis.isEmpty() && !hypothesis.equals(lastPartial)) {
+      lastPartial = hypothesis;
+      emit(new SttEvent.TranscriptPartial(hypothesis, detector.positionMs()));
+    }
+    if (transition == SpeechDetector.Transition.SPEECH_STOPPED) {
+      emit(new SttEvent.SpeechStopped(detector.positionMs()));
+      endTurn();
+    }
+  }
+
+  private void endTurn() {
+    String text = utteranceHasAudio ? stream.finish() : "";
+    if (detector.speaking()) {
+      emit(new SttEvent.SpeechStopped(detector.positionMs()));
+    }
+    detector.reset();
+    utteranceHasAudio = false;
+    lastPartial = "";
+    emit(new SttEvent.TranscriptFinal(text, detector.positionMs()));
+  }
+
+  private void emit(SttEvent event) {
+    bus.send(spec.eventsAddress(), Json.encode(event));
+  }
+
+  /** Stops taking frames, lets queued work finish, then frees the recognizer. */
+  Future<Void> close() {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    closed = true;
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return Future.all(unregistered, enqueue(() -> {
+      stream.close();
+      return null;
+    })).mapEmpty();
+  }
+
+  @Override
+  public String toString() {
+    return "SttSession" + Arrays.asList(spec.sessionId(), spec.sampleRateHz());
+  }
+}

@@ -1,0 +1,107 @@
+package io.voicemesh.stt;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.engine.Engines;
+import io.voicemesh.api.engine.SttEngine;
+import io.voicemesh.api.engine.SttEngineProvider;
+import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.message.SttOpened;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The speech-to-text role: takes sessions' audio streams ({@code stt.open}) up to its capacity
+ * and turns audio into speech events and transcripts.
+ *
+ * <p>Config: {@code engine} (default {@code vosk}) and an object of that name with the engine's
+ * settings; {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
+ * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code node}.
+ */
+public final class SttVerticle extends VerticleBase {
+  private static final int MIN_RATE_HZ = 8_000;
+  private static final int MAX_RATE_HZ = 48_000;
+
+  private final Map<String, SttSession> sessions = new HashMap<>();
+  private WorkerExecutor worker;
+  private SttEngine engine;
+  private int capacity;
+
+  @Override
+  public Future<?> start() {
+    JsonObject config = config();
+    String engineName = config.getString("engine", "vosk");
+    JsonObject engineConfig = config.getJsonObject(engineName, new JsonObject());
+    capacity = config.getInteger("capacity", 50);
+    long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
+    String node = config.getString("node", "local");
+    worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
+    return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
+        .compose(created -> {
+          engine = created;
+          vertx.setPeriodic(Math.max(1000, idleTimeoutMs / 4), id -> closeIdle(idleTimeoutMs));
+          EventBus bus = vertx.eventBus();
+          List<MessageConsumer<Object>> consumers = List.of(
+              Bus.serve(bus, Addresses.STT_OPEN, SttOpen.class, this::open),
+              Bus.serve(bus, Addresses.health(Role.STT), JsonObject.class,
+                  ignored -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity))));
+          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        });
+  }
+
+  private Future<SttOpened> open(SttOpen spec) {
+    if (spec.sessionId() == null || spec.eventsAddress() == null
+        || spec.sampleRateHz() < MIN_RATE_HZ || spec.sampleRateHz() > MAX_RATE_HZ || spec.silenceMs() < 100) {
+      return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
+          "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz and silenceMs >= 100"));
+    }
+    SttSession previous = sessions.remove(spec.sessionId());
+    Future<Void> released = previous == null ? Future.succeededFuture() : previous.close();
+    if (sessions.size() >= capacity) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
+          "this STT node serves " + capacity + " sessions already"));
+    }
+    return released
+        .compose(v -> worker.executeBlocking(() -> engine.open(spec.sampleRateHz())))
+        .compose(stream -> {
+          SttSession session = new SttSession(vertx, worker, spec, stream);
+          sessions.put(spec.sessionId(), session);
+          return session.listen(() -> sessions.remove(spec.sessionId(), session))
+              .map(v -> new SttOpened(Addresses.sttStream(spec.sessionId()), config().getString("node", "local")));
+        });
+  }
+
+  private void closeIdle(long idleTimeoutMs) {
+    long now = System.currentTimeMillis();
+    sessions.entrySet().removeIf(e -> {
+      if (e.getValue().idleMs(now) > idleTimeoutMs) {
+        e.getValue().close();
+        return true;
+      }
+      return false;
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> closing = sessions.values().stream().map(SttSession::close).toList();
+    sessions.clear();
+    return Future.all(closing).eventually(() -> worker.executeBlocking(() -> {
+      if (engine != null) {
+        engine.close();
+      }
+      return null;
+    })).eventually(() -> worker.close());
+  }
+}

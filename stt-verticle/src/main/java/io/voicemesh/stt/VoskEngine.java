@@ -1,0 +1,76 @@
+package io.voicemesh.stt;
+
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.engine.SttEngine;
+import io.voicemesh.api.engine.SttStream;
+import java.io.IOException;
+import org.vosk.Model;
+import org.vosk.Recognizer;
+
+/** One shared Vosk model; a {@link Recognizer} per stream. */
+final class VoskEngine implements SttEngine {
+  private final Model model;
+
+  VoskEngine(Model model) {
+    this.model = model;
+  }
+
+  @Override
+  public SttStream open(int sampleRateHz) throws IOException {
+    return new VoskStream(new Recognizer(model, sampleRateHz));
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+
+  /**
+   * Vosk ends segments on its own pauses; the mesh decides where a turn ends, so segments are
+   * collected until {@link #finish()} and every hypothesis covers the whole turn.
+   */
+  private static final class VoskStream implements SttStream {
+    private final Recognizer recognizer;
+    private final StringBuilder segments = new StringBuilder();
+
+    VoskStream(Recognizer recognizer) {
+      this.recognizer = recognizer;
+    }
+
+    @Override
+    public String accept(byte[] pcm, int length) {
+      if (recognizer.acceptWaveForm(pcm, length)) {
+        append(text(recognizer.getResult(), "text"));
+        return segments.toString();
+      }
+      return join(segments.toString(), text(recognizer.getPartialResult(), "partial"));
+    }
+
+    @Override
+    public String finish() {
+      append(text(recognizer.getFinalResult(), "text"));
+      String turn = segments.toString();
+      segments.setLength(0);
+      return turn;
+    }
+
+    @Override
+    public void close() {
+      recognizer.close();
+    }
+
+    private void append(String text) {
+      String joined = join(segments.toString(), text);
+      segments.setLength(0);
+      segments.append(joined);
+    }
+
+    private static String join(String a, String b) {
+      return a.isEmpty() ? b : b.isEmpty() ? a : a + " " + b;
+    }
+
+    private static String text(String voskJson, String field) {
+      return new JsonObject(voskJson).getString(field, "").trim();
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.voicemesh.stt;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.engine.SttEngine;
+import io.voicemesh.api.engine.SttEngineProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Enumeration;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vosk.LibVosk;
+import org.vosk.LogLevel;
+import org.vosk.Model;
+
+/**
+ * {@code vosk}: the embedded Kaldi recognizer. Config: {@code modelPath} (a Vosk model folder), or
+ * else the bundled small English model, extracted once into {@code modelCacheDir}.
+ */
+public final class VoskEngineProvider implements SttEngineProvider {
+  static final String BUNDLED_MODEL = "voicemesh/vosk-model-en-us";
+  private static final String BUNDLED_VERSION = "vosk-model-en-us-0.3.45";
+  private static final Logger LOG = LoggerFactory.getLogger(VoskEngineProvider.class);
+
+  @Override
+  public String name() {
+    return "vosk";
+  }
+
+  @Override
+  public SttEngine create(Vertx vertx, JsonObject config) throws IOException {
+    Path model = config.containsKey("modelPath")
+        ? Path.of(config.getString("modelPath"))
+        : extractBundledModel(Path.of(config.getString("modelCacheDir",
+            System.getProperty("java.io.tmpdir") + "/voicemesh-models")));
+    LibVosk.setLogLevel(LogLevel.WARNINGS);
+    long started = System.nanoTime();
+    Model loaded = new Model(model.toString());
+    LOG.info("Vosk model {} loaded in {} ms", model, (System.nanoTime() - started) / 1_000_000);
+    return new VoskEngine(loaded);
+  }
+
+  /** Copies the model out of the classpath once; a marker file says the copy is complete. */
+  static Path extractBundledModel(Path cacheDir) throws IOException {
+    Path target = cacheDir.resolve(BUNDLED_VERSION);
+    Path marker = target.resolve(".complete");
+    if (Files.exists(marker)) {
+      return target;
+    }
+    URL root = VoskEngineProvider.class.getClassLoader().getResource(BUNDLED_MODEL + "/README");
+    if (root == null) {
+      throw new IOException("the bundled Vosk model is missing from the classpath; set stt.vosk.modelPath");
+    }
+    Path partial = Files.createDirectories(cacheDir).resolve(BUNDLED_VERSION + ".partial-" + ProcessHandle.current().pid());
+    if (root.getProtocol().equals("jar")) {
+      copyFromJar((JarURLConnection) root.openConnection(), partial);
+    } else {
+      copyFromFolder(folderOf(root), partial);
+    }
+    Files.createFile(partial.resolve(".complete"));
+    try {
+      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException raced) {
+      // Another process finished first: its copy is as good as ours.
+      if (!Files.exists(marker)) {
+        throw raced;
+      }
+      deleteTree(partial);
+    }
+    return target;
+  }
+
+  private static void copyFromJar(JarURLConnection connection, Path target) throws IOException {
+    connection.setUseCaches(false);
+    try (JarFile jar = connection.getJarFile()) {
+      Enumeration<JarEntry> entries = jar.entries();
+      while (entries.hasMoreElements()) {
+        JarEntry entry = entries.nextElement();
+        if (entry.isDirectory() || !entry.getName().startsWith(BUNDLED_MODEL + "/")) {
+          continue;
+        }
+        Path out = target.resolve(entry.getName().substring(BUNDLED_MODEL.length() + 1)).normalize();
+        if (!out.startsWith(target)) {
+          throw new IOException("bad entry " + entry.getName());
+        }
+        Files.createDirectories(out.getParent());
+        try (InputStream in = jar.getInputStream(entry)) {
+          Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  private static void copyFromFolder(Path source, Path target) throws IOException {
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        Path out = target.resolve(source.relativize(file).toString());
+        Files.createDirectories(out.getParent());
+        Files.copy(file, out, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  private static Path folderOf(URL readme) throws IOException {
+    try {
+      return Path.of(readme.toURI()).getParent();
+    } catch (URISyntaxException e) {
+      throw new IOException(e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) files.sorted((a, b) -> b.compareTo(a))::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.voicemesh.tts;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.engine.Engines;
+import io.voicemesh.api.engine.TtsEngine;
+import io.voicemesh.api.engine.TtsEngineProvider;
+import io.voicemesh.api.message.AudioChunkHeader;
+import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SynthesizeDone;
+import io.voicemesh.api.message.SynthesizeRequest;
+import io.voicemesh.api.message.TurnCancel;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The text-to-speech role: one sentence per {@code tts.synthesize} request, streamed back as
+ * PCM16LE chunks of at most {@code chunkMs} as the engine produces them.
+ *
+ * <p>Config: {@code engine} (default {@code freetts}) and an object of that name with its settings;
+ * {@code chunkMs} (default 100); {@code workerThreads} (default 2); {@code capacity} (queued and
+ * running sentences, default 200); {@code node}.
+ */
+public final class TtsVerticle extends VerticleBase {
+  static final int MAX_SENTENCE_CHARS = 2_000;
+  private static final long CANCEL_MEMORY_MS = 60_000;
+
+  /** Turns cancelled recently, with when: syntheses of them stop or never start. */
+  private final Map<String, Long> cancelledTurns = new ConcurrentHashMap<>();
+  private final AtomicInteger active = new AtomicInteger();
+  private WorkerExecutor worker;
+  private TtsEngine engine;
+  private int chunkMs;
+  private int capacity;
+
+  @Override
+  public Future<?> start() {
+    String engineName = config().getString("engine", "freetts");
+    JsonObject engineConfig = config().getJsonObject(engineName, new JsonObject());
+    chunkMs = config().getInteger("chunkMs", 100);
+    capacity = config().getInteger("capacity", 200);
+    String node = config().getString("node", "local");
+    worker = vertx.createSharedWorkerExecutor("voicemesh-tts", config().getInteger("workerThreads", 2));
+    vertx.setPeriodic(CANCEL_MEMORY_MS, id -> {
+      long cutoff = System.currentTimeMillis() - CANCEL_MEMORY_MS;
+      cancelledTurns.values().removeIf(at -> at < cutoff);
+    });
+    return worker.executeBlocking(() -> Engines.create(TtsEngineProvider.class, engineName, vertx, engineConfig))
+        .compose(created -> {
+          engine = created;
+          EventBus bus = vertx.eventBus();
+          List<MessageConsumer<Object>> consumers = List.of(
+              Bus.serve(bus, Addresses.TTS_SYNTHESIZE, SynthesizeRequest.class, this::synthesize),
+              Bus.serve(bus, Addresses.TTS_CANCEL, TurnCancel.class, cancel -> {
+                cancelledTurns.put(cancel.turnId(), System.currentTimeMillis());
+                return Future.succeededFuture();
+              }),
+              Bus.serve(bus, Addresses.health(Role.TTS), JsonObject.class,
+                  ignored -> Future.succeededFuture(new RoleStatus(Role.TTS.id(), node, true, active.get(), capacity))));
+          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        });
+  }
+
+  private Future<SynthesizeDone> synthesize(SynthesizeRequest request) {
+    if (request.text() == null || request.text().isBlank() || request.text().length() > MAX_SENTENCE_CHARS
+        || request.replyAddress() == null || request.turnId() == null) {
+      return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
+          "tts.synthesize needs turnId, replyAddress and 1 to " + MAX_SENTENCE_CHARS + " characters of text"));
+    }
+    if (active.get() >= capacity) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this TTS node has " + capacity + " sentences queued"));
+    }
+    active.incrementAndGet();
+    return worker.executeBlocking(() -> speak(request)).eventually(() -> {
+      active.decrementAndGet();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Runs on a worker: synthesizes and sends fixed-size chunks as audio comes out of the engine. */
+  private SynthesizeDone speak(SynthesizeRequest request) throws Exception {
+    int rate = engine.sampleRateHz();
+    ChunkSender sender = new ChunkSender(vertx.eventBus(), request, rate, Pcm16.bytesFor(rate, chunkMs));
+    if (!cancelledTurns.containsKey(request.turnId())) {
+      engine.synthesize(request.text(), request.voice(), sender::accept,
+          () -> cancelledTurns.containsKey(request.turnId()));
+    }
+    sender.flush();
+    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes));
+  }
+
+  /** Cuts the engine's output into chunks of exactly {@code chunkBytes} (the last may be shorter). */
+  private static final class ChunkSender {
+    private final EventBus bus;
+    private final SynthesizeRequest request;
+    private final int rate;
+    private final byte[] chunk;
+    private int fill;
+    private int chunks;
+    private long totalBytes;
+
+    ChunkSender(EventBus bus, SynthesizeRequest request, int rate, int chunkBytes) {
+      this.bus = bus;
+      this.request = request;
+      this.rate = rate;
+      this.chunk = new byte[chunkBytes];
+    }
+
+    void accept(byte[] pcm) {
+      int offset = 0;
+      while (offset < pcm.length) {
+        int n = Math.min(chunk.length - fill, pcm.length - offset);
+        System.arraycopy(pcm, offset, chunk, fill, n);
+        fill += n;
+        offset += n;
+        if (fill == chunk.length) {
+          flush();
+        }
+      }
+    }
+
+    void flush() {
+      if (fill == 0) {
+        return;
+      }
+      totalBytes += fill;
+      bus.send(request.replyAddress(), Buffer.buffer(java.util.Arrays.copyOf(chunk, fill)),
+          new AudioChunkHeader(request.turnId(), request.sentence(), chunks++, rate).toDeliveryOptions());
+      fill = 0;
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return worker.executeBlocking(() -> {
+      if (engine != null) {
+        engine.close();
+      }
+      return null;
+    }).eventually(() -> worker.close());
+  }
+}
