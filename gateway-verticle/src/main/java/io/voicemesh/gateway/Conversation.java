@@ -36,7 +36,8 @@ import java.util.UUID;
  * STT events   ─▶ speech_started (barge-in) · transcript.partial · transcript.final ─▶ new {@link Turn}
  * Turn         ─▶ user_message · agent_* events · paced agent audio ─▶ client
  * </pre>
- * Bad input is answered with an {@code error} event and otherwise ignored: it never closes the
+ * Messages are reassembled by a size-capped {@link MessageAssembler}. Bad input is answered with an
+ * {@code error} event and otherwise ignored: it never closes the
  * connection, and never touches another session or stored data.
  */
 final class Conversation {
@@ -94,8 +95,24 @@ final class Conversation {
     this.userId = userId;
     socket.pause();
     socket.closeHandler(v -> close());
-    socket.textMessageHandler(this::onText);
-    socket.binaryMessageHandler(this::onAudio);
+    socket.frameHandler(new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(),
+        new MessageAssembler.Sink() {
+          @Override
+          public void text(String message) {
+            onText(message);
+          }
+
+          @Override
+          public void binary(Buffer message) {
+            onAudio(message);
+          }
+
+          @Override
+          public void oversized(boolean text, long bytes, int limit) {
+            client.error(ErrorCode.FRAME_TOO_LARGE, (text ? "text" : "audio") + " messages are limited to " + limit
+                + " bytes; got " + bytes);
+          }
+        }));
     socket.exceptionHandler(e -> close());
     return Bus.request(bus, Addresses.SESSION_OPEN,
             new SessionOpen(resumeSessionId, userId, resumeSessionId == null ? agent : null), SessionInfo.class,
@@ -133,10 +150,6 @@ final class Conversation {
   // ---- client frames -------------------------------------------------------------------------
 
   private void onText(String text) {
-    if (text.length() > settings.maxTextFrameBytes()) {
-      client.error(ErrorCode.FRAME_TOO_LARGE, "text frames are limited to " + settings.maxTextFrameBytes() + " bytes");
-      return;
-    }
     if (!textLimit.tryAcquire(1)) {
       rateLimited("more than " + settings.textMessagesPerSecond() + " text messages per second");
       return;
@@ -164,11 +177,6 @@ final class Conversation {
   }
 
   private void onAudio(Buffer frame) {
-    if (frame.length() > settings.maxBinaryFrameBytes()) {
-      client.error(ErrorCode.FRAME_TOO_LARGE, "audio frames are limited to " + settings.maxBinaryFrameBytes()
-          + " bytes; got " + frame.length());
-      return;
-    }
     if (frame.length() % Pcm16.BYTES_PER_SAMPLE != 0) {
       client.error(ErrorCode.BAD_AUDIO, "audio frames are PCM16: an even number of bytes; got " + frame.length());
       return;

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
 import java.io.ByteArrayOutputStream;
@@ -40,7 +41,13 @@ final class VoiceClient implements AutoCloseable {
   }
 
   static VoiceClient connect(Vertx vertx, int port, String query) throws Exception {
-    WebSocketClient client = vertx.createWebSocketClient();
+    return connect(vertx, port, query, 65_536);
+  }
+
+  /** A client whose outgoing messages are fragmented into frames of at most {@code maxFrameBytes}. */
+  static VoiceClient connect(Vertx vertx, int port, String query, int maxFrameBytes) throws Exception {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(maxFrameBytes)
+        .setMaxMessageSize(Math.max(maxFrameBytes, 262_144)));
     WebSocket socket = client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
         .await(10, TimeUnit.SECONDS);
     return new VoiceClient(vertx, socket);

@@ -1,0 +1,75 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reassembles WebSocket messages from their frames with a size cap per kind. A message that grows
+ * past its cap stops being buffered at once and is reported when its last frame arrives, so an
+ * oversized message costs its sender an error, not the server memory. (A single frame beyond
+ * {@link GatewaySettings#HARD_FRAME_LIMIT_BYTES} never gets here: the WebSocket layer closes the
+ * connection with 1009.)
+ */
+final class MessageAssembler implements Handler<WebSocketFrame> {
+  /** What to do with complete messages, and with one that was too large. */
+  interface Sink {
+    void text(String message);
+
+    void binary(Buffer message);
+
+    void oversized(boolean text, long bytes, int limit);
+  }
+
+  private final int maxTextBytes;
+  private final int maxBinaryBytes;
+  private final Sink sink;
+  private Buffer pending;
+  private boolean text;
+  private boolean oversized;
+  private long bytes;
+  private boolean inMessage;
+
+  MessageAssembler(int maxTextBytes, int maxBinaryBytes, Sink sink) {
+    this.maxTextBytes = maxTextBytes;
+    this.maxBinaryBytes = maxBinaryBytes;
+    this.sink = sink;
+  }
+
+  @Override
+  public void handle(WebSocketFrame frame) {
+    if (frame.isText() || frame.isBinary()) {
+      text = frame.isText();
+      pending = Buffer.buffer();
+      oversized = false;
+      bytes = 0;
+      inMessage = true;
+    } else if (!frame.isContinuation() || !inMessage) {
+      return;
+    }
+    bytes += frame.binaryData().length();
+    if (bytes > limit()) {
+      oversized = true;
+      pending = null;
+    } else if (!oversized) {
+      pending.appendBuffer(frame.binaryData());
+    }
+    if (frame.isFinal()) {
+      inMessage = false;
+      Buffer message = pending;
+      pending = null;
+      if (oversized) {
+        sink.oversized(text, bytes, limit());
+      } else if (text) {
+        sink.text(message.toString(StandardCharsets.UTF_8));
+      } else {
+        sink.binary(message);
+      }
+    }
+  }
+
+  private int limit() {
+    return text ? maxTextBytes : maxBinaryBytes;
+  }
+}
