@@ -14,7 +14,7 @@ import java.util.Set;
 final class SentenceChunker {
   static final int MAX_CHARS = 240;
   private static final Set<String> ABBREVIATIONS = Set.of("mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st",
-      "vs", "etc", "e.g", "i.e", "approx", "no", "fig", "inc", "ltd", "co", "mt");
+      "vs", "etc", "e.g", "i.e", "a.m", "p.m", "approx", "no", "fig", "inc", "ltd", "co", "mt");
 
   private final StringBuilder pending = new StringBuilder();
 

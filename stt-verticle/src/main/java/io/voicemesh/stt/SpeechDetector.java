@@ -5,16 +5,17 @@ import io.voicemesh.api.audio.Pcm16;
 /**
  * Energy-based voice activity and end-of-turn detection over 20 ms frames.
  *
- * <p>A frame is voiced when it is louder than both an absolute floor and the tracked background
- * level plus a margin, so steady background noise raises the bar instead of counting as speech.
- * Speech starts after {@code minSpeechMs} of voiced frames (a click does not); the turn ends after
- * {@code silenceMs} of unvoiced frames following speech.
+ * <p>A frame is voiced when it is louder than both an absolute floor and the background level plus
+ * a margin. The background is the quietest frame of the last {@link #BACKGROUND_WINDOW_MS}: speech
+ * always dips between syllables, steady noise does not, so steady noise raises the bar instead of
+ * counting as speech (the price: a perfectly steady tone is taken for noise too). Speech starts after {@code minSpeechMs} of voiced frames (a click does not);
+ * the turn ends after {@code silenceMs} of unvoiced frames following speech.
  */
 final class SpeechDetector {
   static final int FRAME_MS = 20;
+  static final int BACKGROUND_WINDOW_MS = 1_500;
   private static final double ABSOLUTE_FLOOR_DBFS = -50;
-  private static final double MARGIN_DB = 15;
-  private static final double INITIAL_NOISE_DBFS = -70;
+  private static final double MARGIN_DB = 12;
 
   /** What one frame changed. */
   enum Transition { NONE, SPEECH_STARTED, SPEECH_STOPPED }
@@ -22,7 +23,8 @@ final class SpeechDetector {
   private final int frameBytes;
   private final int minSpeechFrames;
   private final int silenceFrames;
-  private double noiseDbfs = INITIAL_NOISE_DBFS;
+  /** Recent frame levels, oldest first, each later one louder (a sliding-window minimum). */
+  private final java.util.ArrayDeque<double[]> quietest = new java.util.ArrayDeque<>();
   private boolean speaking;
   private int voicedRun;
   private int unvoicedRun;
@@ -55,11 +57,7 @@ final class SpeechDetector {
   Transition accept(byte[] pcm, int offset) {
     frames++;
     double level = Pcm16.rmsDbfs(pcm, offset, frameBytes);
-    boolean voiced = level > Math.max(ABSOLUTE_FLOOR_DBFS, noiseDbfs + MARGIN_DB);
-    if (!voiced) {
-      // Follow the background down at once and up slowly, so speech never drags it up.
-      noiseDbfs = level < noiseDbfs ? level : noiseDbfs + 0.05 * (level - noiseDbfs);
-    }
+    boolean voiced = level > Math.max(ABSOLUTE_FLOOR_DBFS, background(level) + MARGIN_DB);
     if (voiced) {
       voicedRun++;
       unvoicedRun = 0;
@@ -79,6 +77,18 @@ final class SpeechDetector {
       return Transition.SPEECH_STOPPED;
     }
     return Transition.NONE;
+  }
+
+  /** The quietest level within the window, this frame included. */
+  private double background(double level) {
+    while (!quietest.isEmpty() && quietest.peekLast()[1] >= level) {
+      quietest.removeLast();
+    }
+    quietest.addLast(new double[] {frames, level});
+    while (quietest.peekFirst()[0] <= frames - BACKGROUND_WINDOW_MS / FRAME_MS) {
+      quietest.removeFirst();
+    }
+    return quietest.peekFirst()[1];
   }
 
   /** Forgets the current utterance (after a commit), keeping the background estimate. */

@@ -1,0 +1,121 @@
+package io.voicemesh.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.message.ChatMessage;
+import io.voicemesh.api.message.ContextReply;
+import io.voicemesh.api.message.ContextRequest;
+import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.SessionEnd;
+import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionOpen;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The session role over the event bus, on a real PostgreSQL. */
+@DisplayName("The session verticle")
+class SessionVerticleTest {
+  private static EmbeddedPostgres postgres;
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() throws Exception {
+    postgres = EmbeddedPostgres.builder().start();
+    vertx = Vertx.vertx();
+    // Deployed twice: migrations run once per start and must be idempotent and race-free.
+    JsonObject config = new JsonObject().put("postgres", new JsonObject()
+        .put("uri", "postgresql://postgres:postgres@127.0.0.1:" + postgres.getPort() + "/postgres"));
+    vertx.deployVerticle(SessionVerticle::new, new DeploymentOptions().setConfig(config).setInstances(2))
+        .await(30, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (vertx != null) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  private static <R> R call(String address, Object request, Class<R> reply) throws Exception {
+    return Bus.request(vertx.eventBus(), address, request, reply, 5_000).await(10, TimeUnit.SECONDS);
+  }
+
+  private static ErrorCode failure(String address, Object request) {
+    return assertThrows(MeshException.class, () -> call(address, request, JsonObject.class)).code();
+  }
+
+  @Test
+  @DisplayName("creates a session, resumes it for its user, refuses other users, unknown ids and ended sessions")
+  void lifecycle() throws Exception {
+    SessionInfo created = call(Addresses.SESSION_OPEN, new SessionOpen(null, "ada", "default"), SessionInfo.class);
+    assertEquals("active", created.status());
+    assertFalse(created.resumed());
+    assertTrue(created.createdAt() > 0);
+
+    SessionInfo resumed = call(Addresses.SESSION_OPEN, new SessionOpen(created.sessionId(), "ada", null), SessionInfo.class);
+    assertTrue(resumed.resumed());
+    assertEquals("default", resumed.agent());
+
+    assertEquals(ErrorCode.FORBIDDEN, failure(Addresses.SESSION_OPEN, new SessionOpen(created.sessionId(), "eve", null)));
+    assertEquals(ErrorCode.SESSION_NOT_FOUND,
+        failure(Addresses.SESSION_OPEN, new SessionOpen(UUID.randomUUID().toString(), "ada", null)));
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, failure(Addresses.SESSION_OPEN, new SessionOpen("nope", "ada", null)));
+    assertEquals(ErrorCode.BAD_REQUEST, failure(Addresses.SESSION_OPEN, new SessionOpen(null, " ", "default")));
+
+    SessionInfo ended = call(Addresses.SESSION_END, new SessionEnd(created.sessionId()), SessionInfo.class);
+    assertEquals("ended", ended.status());
+    assertTrue(ended.endedAt() >= ended.createdAt());
+    assertEquals(ErrorCode.SESSION_ENDED, failure(Addresses.SESSION_OPEN, new SessionOpen(created.sessionId(), "ada", null)));
+  }
+
+  @Test
+  @DisplayName("stores messages and returns the most recent ones oldest first, per session")
+  void messages() throws Exception {
+    String a = call(Addresses.SESSION_OPEN, new SessionOpen(null, "ada", "default"), SessionInfo.class).sessionId();
+    String b = call(Addresses.SESSION_OPEN, new SessionOpen(null, "bob", "default"), SessionInfo.class).sessionId();
+    assertNotEquals(a, b);
+    for (int i = 0; i < 5; i++) {
+      call(Addresses.SESSION_MESSAGE_ADD, new MessageAppend(a, "t" + i, ChatMessage.Role.USER, "question " + i), Void.class);
+      call(Addresses.SESSION_MESSAGE_ADD, new MessageAppend(a, "t" + i, ChatMessage.Role.ASSISTANT, "answer " + i), Void.class);
+    }
+    call(Addresses.SESSION_MESSAGE_ADD, new MessageAppend(b, "x", ChatMessage.Role.USER, "bob's"), Void.class);
+
+    ContextReply recent = call(Addresses.SESSION_CONTEXT, new ContextRequest(a, 3), ContextReply.class);
+    assertEquals(List.of(ChatMessage.assistant("answer 3"), ChatMessage.user("question 4"), ChatMessage.assistant("answer 4")),
+        recent.messages());
+    assertEquals(List.of(ChatMessage.user("bob's")),
+        call(Addresses.SESSION_CONTEXT, new ContextRequest(b, 20), ContextReply.class).messages());
+
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, failure(Addresses.SESSION_MESSAGE_ADD,
+        new MessageAppend(UUID.randomUUID().toString(), "t", ChatMessage.Role.USER, "lost")));
+    assertEquals(ErrorCode.BAD_REQUEST, failure(Addresses.SESSION_MESSAGE_ADD,
+        new MessageAppend(a, "t", ChatMessage.Role.USER, "x".repeat(SessionStore.MAX_TEXT_CHARS + 1))));
+  }
+
+  @Test
+  @DisplayName("answers its health address")
+  void health() throws Exception {
+    JsonObject status = call(Addresses.health(io.voicemesh.api.Role.SESSION), new JsonObject(), JsonObject.class);
+    assertTrue(status.getBoolean("ready"));
+  }
+}
