@@ -317,6 +317,10 @@ final class Conversation {
       if (!fin.text().isBlank()) {
         startTurn(fin.text());
       }
+    } else if (event instanceof SttEvent.StreamClosed gone && stt == SttState.OPEN
+        && gone.streamAddress().equals(sttAddress)) {
+      // The worker let the stream go (idle, or stopping): the next frame opens a new one.
+      stt = SttState.CLOSED;
     }
   }
 

@@ -59,9 +59,9 @@ public final class Mesh implements AutoCloseable {
     return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node))
         .compose(id -> postgresUri(vertx, config, mesh))
         .compose(uri -> Future.all(
-            vertx.deployVerticle(new SessionVerticle(), options(config, "postgres", node).setConfig(
+            vertx.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(
                 new JsonObject().put("postgres", config.section("postgres").put("uri", uri)).put("node", node))),
-            vertx.deployVerticle(new SttVerticle(), options(config, "stt", node).setConfig(sttConfig(config, node))),
+            vertx.deployVerticle(new SttVerticle(), new DeploymentOptions().setConfig(sttConfig(config, node))),
             vertx.deployVerticle(new LlmVerticle(), options(config, "llm", node)),
             vertx.deployVerticle(new TtsVerticle(), options(config, "tts", node))))
         .map(all -> {

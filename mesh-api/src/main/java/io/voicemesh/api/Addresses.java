@@ -31,9 +31,13 @@ public final class Addresses {
   /** {@code TtsCancel}, published: drop every queued or running synthesis of a turn. */
   public static final String TTS_CANCEL = "tts.cancel";
 
-  /** Where a session's audio frames ({@code Buffer}) and {@code SttControl} messages go. */
-  public static String sttStream(String sessionId) {
-    return "stt.stream." + sessionId;
+  /**
+   * Where one of a session's STT streams takes audio frames ({@code Buffer}) and {@code SttControl}
+   * messages. Each stream has its own address, so a reopened stream never shares one with a
+   * stream still closing on another node.
+   */
+  public static String sttStream(String sessionId, String streamId) {
+    return "stt.stream." + sessionId + "." + streamId;
   }
 
   /** Where every client-visible event of a session is published (dashboards, listeners). */

@@ -34,6 +34,7 @@ final class SttSession {
   private static final int MIN_SPEECH_MS = 100;
 
   private final SttOpen spec;
+  private final String address;
   private final EventBus bus;
   private final WorkerExecutor worker;
   private final SttStream stream;
@@ -51,6 +52,7 @@ final class SttSession {
 
   SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream) {
     this.spec = spec;
+    this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
     this.worker = worker;
     this.stream = stream;
@@ -60,10 +62,10 @@ final class SttSession {
     this.lastFrameAt = System.currentTimeMillis();
   }
 
-  /** Registers the stream address; completes once frames sent to it will arrive. */
-  Future<Void> listen(Runnable onClosed) {
-    consumer = bus.consumer(Addresses.sttStream(spec.sessionId()), message -> receive(message, onClosed));
-    return consumer.completion();
+  /** Registers the stream address; completes with it once frames sent to it will arrive. */
+  Future<String> listen(Runnable onClosed) {
+    consumer = bus.consumer(address, message -> receive(message, onClosed));
+    return consumer.completion().map(address);
   }
 
   long idleMs(long now) {
@@ -94,7 +96,7 @@ final class SttSession {
           return null;
         });
       } else if (control instanceof SttControl.Close) {
-        close().onComplete(ignored -> onClosed.run());
+        close(null).onComplete(ignored -> onClosed.run());
       }
     }
   }
@@ -152,12 +154,18 @@ final class SttSession {
     bus.send(spec.eventsAddress(), Json.encode(event));
   }
 
-  /** Stops taking frames, lets queued work finish, then frees the recognizer. */
-  Future<Void> close() {
+  /**
+   * Stops taking frames, lets queued work finish, then frees the recognizer. With a
+   * {@code reason}, the close was the worker's idea and the gateway is told, so it opens another.
+   */
+  Future<Void> close(String reason) {
     if (closed) {
       return Future.succeededFuture();
     }
     closed = true;
+    if (reason != null) {
+      emit(new SttEvent.StreamClosed(address, reason, detector.positionMs()));
+    }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     return Future.all(unregistered, enqueue(() -> {
       stream.close();
@@ -167,6 +175,6 @@ final class SttSession {
 
   @Override
   public String toString() {
-    return "SttSession" + Arrays.asList(spec.sessionId(), spec.sampleRateHz());
+    return "SttSession" + Arrays.asList(address, spec.sampleRateHz());
   }
 }

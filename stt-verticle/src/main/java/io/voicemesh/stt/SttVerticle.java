@@ -67,7 +67,7 @@ public final class SttVerticle extends VerticleBase {
           "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz and silenceMs >= 100"));
     }
     SttSession previous = sessions.remove(spec.sessionId());
-    Future<Void> released = previous == null ? Future.succeededFuture() : previous.close();
+    Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");
     if (sessions.size() >= capacity) {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
           "this STT node serves " + capacity + " sessions already"));
@@ -78,7 +78,7 @@ public final class SttVerticle extends VerticleBase {
           SttSession session = new SttSession(vertx, worker, spec, stream);
           sessions.put(spec.sessionId(), session);
           return session.listen(() -> sessions.remove(spec.sessionId(), session))
-              .map(v -> new SttOpened(Addresses.sttStream(spec.sessionId()), config().getString("node", "local")));
+              .map(address -> new SttOpened(address, config().getString("node", "local")));
         });
   }
 
@@ -86,7 +86,7 @@ public final class SttVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     sessions.entrySet().removeIf(e -> {
       if (e.getValue().idleMs(now) > idleTimeoutMs) {
-        e.getValue().close();
+        e.getValue().close("no audio for " + idleTimeoutMs + " ms");
         return true;
       }
       return false;
@@ -95,7 +95,7 @@ public final class SttVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    List<Future<Void>> closing = sessions.values().stream().map(SttSession::close).toList();
+    List<Future<Void>> closing = sessions.values().stream().map(session -> session.close("node stopping")).toList();
     sessions.clear();
     return Future.all(closing).eventually(() -> worker.executeBlocking(() -> {
       if (engine != null) {

@@ -12,7 +12,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SttEvent.SpeechStarted.class, name = "speech_started"),
     @JsonSubTypes.Type(value = SttEvent.SpeechStopped.class, name = "speech_stopped"),
     @JsonSubTypes.Type(value = SttEvent.TranscriptPartial.class, name = "transcript.partial"),
-    @JsonSubTypes.Type(value = SttEvent.TranscriptFinal.class, name = "transcript.final")
+    @JsonSubTypes.Type(value = SttEvent.TranscriptFinal.class, name = "transcript.final"),
+    @JsonSubTypes.Type(value = SttEvent.StreamClosed.class, name = "stream.closed")
 })
 public sealed interface SttEvent {
 
@@ -30,5 +31,9 @@ public sealed interface SttEvent {
 
   /** The user's turn is over; {@code text} may be empty when nothing was recognized. */
   record TranscriptFinal(String text, long audioMs) implements SttEvent {
+  }
+
+  /** The worker closed the stream at {@code streamAddress} (idle, or shutting down): open another. */
+  record StreamClosed(String streamAddress, String reason, long audioMs) implements SttEvent {
   }
 }

@@ -1,8 +1,9 @@
 package io.voicemesh.api.message;
 
 /**
- * Asks an STT worker to take a session's audio stream. The worker registers
- * {@code Addresses.sttStream(sessionId)} and sends {@link SttEvent}s to {@code eventsAddress}.
+ * Asks an STT worker to take a session's audio stream. The worker registers a stream address
+ * ({@code Addresses.sttStream}), answers it in {@link SttOpened}, and sends {@link SttEvent}s to
+ * {@code eventsAddress}.
  *
  * @param silenceMs trailing silence that ends the user's turn
  */
