@@ -101,7 +101,8 @@ final class AudioPlayout {
       if (current == null) {
         return;
       }
-      if (chunk == current.expected) {
+      // ">=": a sentence whose synthesis failed part-way is done with fewer chunks than were played.
+      if (current.expected >= 0 && chunk >= current.expected) {
         sentences.remove(sentence);
         onSentencePlayed.accept(sentence);
         sentence++;

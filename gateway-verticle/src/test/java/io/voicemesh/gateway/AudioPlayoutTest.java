@@ -52,6 +52,25 @@ class AudioPlayoutTest {
   }
 
   @Test
+  @DisplayName("a sentence that failed after some of its audio was played does not stall the turn")
+  void failedSentence(Vertx vertx, VertxTestContext test) {
+    List<Integer> played = new ArrayList<>();
+    vertx.runOnContext(v -> {
+      AudioPlayout playout = new AudioPlayout(vertx, RATE, 10_000, pcm -> played.add((int) pcm.getByte(0)), s -> { },
+          () -> test.verify(() -> {
+            assertEquals(List.of(0, 1, 10), played);
+            test.completeNow();
+          }));
+      playout.chunk(0, 0, chunk(0, 0));
+      playout.chunk(0, 1, chunk(0, 1));
+      playout.sentenceDone(0, 0);
+      playout.chunk(1, 0, chunk(1, 0));
+      playout.sentenceDone(1, 1);
+      playout.lastSentence(2);
+    });
+  }
+
+  @Test
   @DisplayName("paces audio at real time, never more than the lead ahead")
   void paces(Vertx vertx, VertxTestContext test) {
     List<Long> sentAt = new CopyOnWriteArrayList<>();
