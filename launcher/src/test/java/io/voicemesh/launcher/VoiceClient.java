@@ -48,9 +48,11 @@ final class VoiceClient implements AutoCloseable {
   static VoiceClient connect(Vertx vertx, int port, String query, int maxFrameBytes) throws Exception {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(maxFrameBytes)
         .setMaxMessageSize(Math.max(maxFrameBytes, 262_144)));
-    WebSocket socket = client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
+    // Handlers go on in the connect callback, on the socket's event loop: set later from the test
+    // thread, they could miss session.ready.
+    return client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
+        .map(socket -> new VoiceClient(vertx, socket))
         .await(10, TimeUnit.SECONDS);
-    return new VoiceClient(vertx, socket);
   }
 
   private synchronized void onEvent(JsonObject event) {
