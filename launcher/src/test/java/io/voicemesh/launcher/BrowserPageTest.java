@@ -76,7 +76,8 @@ class BrowserPageTest {
     try (DevTools devTools = DevTools.attach(mesh, profile.resolve("DevToolsActivePort"), page)) {
       devTools.waitFor("document.readyState === 'complete' && !!document.querySelector('#start')", 20);
       devTools.evaluate("document.querySelector('#start').click()");
-      devTools.waitFor("[...document.querySelectorAll('.msg.agent .bubble')].some(b => b.textContent.includes('The time is'))", 60);
+      devTools.waitFor("[...document.querySelectorAll('.msg.agent .bubble')]"
+          + ".some(b => /The time is \\d{1,2}:\\d{2} [AP]M\\./.test(b.textContent))", 60);
       JsonObject shown = new JsonObject(devTools.evaluate("JSON.stringify({"
           + "user: [...document.querySelectorAll('.msg.user:not(.partial) .bubble')].map(b => b.textContent),"
           + "agent: [...document.querySelectorAll('.msg.agent .bubble')].map(b => b.textContent),"
