@@ -10,29 +10,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Bad input on /v1/voice")
 @Timeout(180)
 class BadInputTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static TestMesh mesh;
-
-  @BeforeAll
-  static void start() throws Exception {
-    mesh = TestMesh.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-  }
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.withDefaults();
 
   @Test
   @DisplayName("each bad frame gets an error with a stable code; the connection, other sessions and stored data are unaffected")

@@ -22,12 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The web page in a real browser: Debian's headless Chromium, driven over the DevTools protocol,
@@ -35,24 +34,16 @@ import org.junit.jupiter.api.Timeout;
  * is skipped when {@code /usr/bin/chromium} is missing.
  */
 @DisplayName("The web page in a real browser")
+@EnabledIf("chromiumOrCi")
 @Timeout(180)
 class BrowserPageTest {
   private static final Path CHROMIUM = Path.of(System.getProperty("chromium", "/usr/bin/chromium"));
-  private static TestMesh mesh;
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.withDefaults();
 
-  @BeforeAll
-  static void start() throws Exception {
-    if (System.getenv("CI") == null) {
-      Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM);
-    }
-    mesh = TestMesh.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
+  /** Outside CI the test needs a local Chromium; in CI (.ci/run installs it) it always runs. */
+  static boolean chromiumOrCi() {
+    return System.getenv("CI") != null || Files.isExecutable(CHROMIUM);
   }
 
   @Test

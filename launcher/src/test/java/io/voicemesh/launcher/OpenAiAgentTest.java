@@ -19,10 +19,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,30 +32,23 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OpenAiAgentTest {
   private static final Duration TURN = Duration.ofSeconds(20);
   private static final long IDLE_TIMEOUT_MS = 1_500;
-  private static ScriptedOpenAiServer openAi;
-  private static TestMesh mesh;
+  private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
-  @BeforeAll
-  static void start() throws Exception {
-    openAi = new ScriptedOpenAiServer();
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.with(() -> {
     String agent = "voicemesh.llm.agents.scripted.";
-    mesh = TestMesh.start(Map.of(
+    return Map.of(
         agent + "engine", "openai",
         agent + "baseUrl", openAi.baseUrl(),
         agent + "model", "test-model",
         agent + "apiKey", "sk-test",
         agent + "instructions", "You are a test agent.",
-        agent + "idleTimeoutMs", IDLE_TIMEOUT_MS));
-  }
+        agent + "idleTimeoutMs", IDLE_TIMEOUT_MS);
+  });
 
   @AfterAll
-  static void stop() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-    if (openAi != null) {
-      openAi.close();
-    }
+  static void stopOpenAi() throws Exception {
+    openAi.close();
   }
 
   @Test

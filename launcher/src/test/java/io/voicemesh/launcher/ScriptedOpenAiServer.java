@@ -49,6 +49,15 @@ final class ScriptedOpenAiServer implements AutoCloseable {
     server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
   }
 
+  /** For static fields, which cannot throw checked exceptions. */
+  static ScriptedOpenAiServer startUnchecked() {
+    try {
+      return new ScriptedOpenAiServer();
+    } catch (Exception e) {
+      throw new IllegalStateException("the scripted OpenAI server did not start", e);
+    }
+  }
+
   String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }

@@ -11,28 +11,16 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("An STT stream the worker lets go")
 @Timeout(120)
 class SttStreamLifecycleTest {
-  private static TestMesh mesh;
-
-  @BeforeAll
-  static void start() throws Exception {
-    mesh = TestMesh.start(Map.of("voicemesh.stt.idleTimeoutMs", 1_000));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-  }
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.with(() -> Map.of("voicemesh.stt.idleTimeoutMs", 1_000));
 
   @Test
   @DisplayName("after an idle pause the worker closes the stream, and the next words open a new one")

@@ -16,24 +16,44 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
  * A real all-in-one mesh for a test class: embedded PostgreSQL, Vosk, FreeTTS, the builtin agent,
  * on a free port, with Vert.x's blocked-thread checker set to 100 ms. Warnings it logs once the mesh
  * is ready are kept for the test to assert on; those during deployment (class loading of a cold
- * JVM while models load) are only logged.
+ * JVM while models load) are only logged. Register it on a test class:
+ * {@code @RegisterExtension static final TestMesh MESH = TestMesh.withDefaults();}
  */
-final class TestMesh implements AutoCloseable {
+final class TestMesh implements BeforeAllCallback, AfterAllCallback {
   static final long MAX_EVENT_LOOP_MS = 100;
 
-  private final Mesh mesh;
+  private final Supplier<Map<String, Object>> overrides;
   private final List<String> blockedThreadWarnings = new CopyOnWriteArrayList<>();
-  private final AppenderBase<ILoggingEvent> appender;
-  private final Vertx clientVertx;
-  private final Pool database;
+  private AppenderBase<ILoggingEvent> appender;
+  private Mesh mesh;
+  private Vertx clientVertx;
+  private Pool database;
 
-  private TestMesh(Map<String, Object> overrides) throws Exception {
+  private TestMesh(Supplier<Map<String, Object>> overrides) {
+    this.overrides = overrides;
+  }
+
+  static TestMesh withDefaults() {
+    return new TestMesh(Map::of);
+  }
+
+  /** A mesh with these settings on top of the test defaults, read when the class starts. */
+  static TestMesh with(Supplier<Map<String, Object>> overrides) {
+    return new TestMesh(overrides);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
     appender = new AppenderBase<>() {
       @Override
       protected void append(ILoggingEvent event) {
@@ -47,19 +67,11 @@ final class TestMesh implements AutoCloseable {
     settings.put("voicemesh.gateway.host", "127.0.0.1");
     settings.put("voicemesh.dataDir", Path.of("target", "test-data").toString());
     settings.put("voicemesh.vertx.maxEventLoopExecuteTimeMs", MAX_EVENT_LOOP_MS);
-    settings.putAll(overrides);
+    settings.putAll(overrides.get());
     mesh = Mesh.start(MeshConfig.load(null, settings)).await(3, TimeUnit.MINUTES);
     blockedThreadWarnings.clear();
     clientVertx = Vertx.vertx();
     database = PgBuilder.pool().connectingTo(mesh.postgresUri()).using(clientVertx).build();
-  }
-
-  static TestMesh start() throws Exception {
-    return new TestMesh(Map.of());
-  }
-
-  static TestMesh start(Map<String, Object> overrides) throws Exception {
-    return new TestMesh(overrides);
   }
 
   int port() {
@@ -93,11 +105,13 @@ final class TestMesh implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void afterAll(ExtensionContext context) throws Exception {
     try {
-      database.close().await(10, TimeUnit.SECONDS);
-      clientVertx.close().await(10, TimeUnit.SECONDS);
-      mesh.close();
+      if (mesh != null) {
+        database.close().await(10, TimeUnit.SECONDS);
+        clientVertx.close().await(10, TimeUnit.SECONDS);
+        mesh.close();
+      }
     } finally {
       ((Logger) LoggerFactory.getLogger(BlockedThreadChecker.LOGGER_NAME)).detachAppender(appender);
     }

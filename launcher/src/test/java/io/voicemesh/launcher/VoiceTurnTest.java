@@ -15,29 +15,17 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("A voice turn through the all-in-one mesh")
 @Timeout(180)
 class VoiceTurnTest {
   private static final Duration TURN = Duration.ofSeconds(30);
-  private static TestMesh mesh;
-
-  @BeforeAll
-  static void startMesh() throws Exception {
-    mesh = TestMesh.start();
-  }
-
-  @AfterAll
-  static void stopMesh() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-  }
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.withDefaults();
 
   @Test
   @DisplayName("spoken 'what time is it' is transcribed, answered with the time in speech, and stored")

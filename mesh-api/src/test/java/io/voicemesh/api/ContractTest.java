@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Reframer;
 import io.voicemesh.api.audio.Wav;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
@@ -82,6 +83,20 @@ class ContractTest {
     stereo[22] = 2;
     assertThrows(IllegalArgumentException.class, () -> Wav.read(stereo));
     assertThrows(IllegalArgumentException.class, () -> Wav.read(new byte[10]));
+  }
+
+  @Test
+  @DisplayName("the reframer cuts pieces of any size into exact frames and keeps the remainder")
+  void reframer() {
+    List<String> frames = new java.util.ArrayList<>();
+    Reframer reframer = new Reframer(4, frame -> frames.add(java.util.Arrays.toString(frame)));
+    reframer.accept(new byte[] {1, 2, 3});
+    reframer.accept(new byte[] {4, 5, 6, 7, 8, 9, 10});
+    reframer.accept(new byte[] {});
+    assertEquals(List.of("[1, 2, 3, 4]", "[5, 6, 7, 8]"), frames);
+    assertArrayEquals(new byte[] {9, 10}, reframer.remainder());
+    assertArrayEquals(new byte[] {}, reframer.remainder());
+    assertThrows(IllegalArgumentException.class, () -> new Reframer(0, f -> { }));
   }
 
   @Test

@@ -10,6 +10,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Json;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Reframer;
 import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
@@ -39,9 +41,8 @@ final class SttSession {
   private final WorkerExecutor worker;
   private final SttStream stream;
   private final SpeechDetector detector;
-  private final byte[] window;
+  private final Reframer windows;
   private final int maxBacklogBytes;
-  private int windowFill;
   private String lastPartial = "";
   private boolean utteranceHasAudio;
   private Future<Void> tail = Future.succeededFuture();
@@ -57,8 +58,8 @@ final class SttSession {
     this.worker = worker;
     this.stream = stream;
     this.detector = new SpeechDetector(spec.sampleRateHz(), MIN_SPEECH_MS, spec.silenceMs());
-    this.window = new byte[detector.frameBytes()];
-    this.maxBacklogBytes = io.voicemesh.api.audio.Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
+    this.windows = new Reframer(detector.frameBytes(), this::processWindow);
+    this.maxBacklogBytes = Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
     this.lastFrameAt = System.currentTimeMillis();
   }
 
@@ -85,7 +86,7 @@ final class SttSession {
       backlogBytes += frame.length();
       byte[] pcm = frame.getBytes();
       enqueue(() -> {
-        processAudio(pcm);
+        windows.accept(pcm);
         return null;
       }).onComplete(ignored -> backlogBytes -= pcm.length);
     } else if (message.body() instanceof JsonObject json) {
@@ -108,21 +109,7 @@ final class SttSession {
     return tail;
   }
 
-  private void processAudio(byte[] pcm) {
-    int offset = 0;
-    while (offset < pcm.length) {
-      int n = Math.min(window.length - windowFill, pcm.length - offset);
-      System.arraycopy(pcm, offset, window, windowFill, n);
-      windowFill += n;
-      offset += n;
-      if (windowFill == window.length) {
-        windowFill = 0;
-        processWindow();
-      }
-    }
-  }
-
-  private void processWindow() {
+  private void processWindow(byte[] window) {
     SpeechDetector.Transition transition = detector.accept(window, 0);
     if (transition == SpeechDetector.Transition.SPEECH_STARTED) {
       emit(new SttEvent.SpeechStarted(detector.positionMs()));

@@ -13,6 +13,7 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Reframer;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.TtsEngine;
 import io.voicemesh.api.engine.TtsEngineProvider;
@@ -102,13 +103,12 @@ public final class TtsVerticle extends VerticleBase {
     return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes));
   }
 
-  /** Cuts the engine's output into chunks of exactly {@code chunkBytes} (the last may be shorter). */
+  /** Sends the engine's output as chunks of exactly {@code chunkBytes} (the last may be shorter). */
   private static final class ChunkSender {
     private final EventBus bus;
     private final SynthesizeRequest request;
     private final int rate;
-    private final byte[] chunk;
-    private int fill;
+    private final Reframer chunker;
     private int chunks;
     private long totalBytes;
 
@@ -116,30 +116,24 @@ public final class TtsVerticle extends VerticleBase {
       this.bus = bus;
       this.request = request;
       this.rate = rate;
-      this.chunk = new byte[chunkBytes];
+      this.chunker = new Reframer(chunkBytes, this::send);
     }
 
     void accept(byte[] pcm) {
-      int offset = 0;
-      while (offset < pcm.length) {
-        int n = Math.min(chunk.length - fill, pcm.length - offset);
-        System.arraycopy(pcm, offset, chunk, fill, n);
-        fill += n;
-        offset += n;
-        if (fill == chunk.length) {
-          flush();
-        }
-      }
+      chunker.accept(pcm);
     }
 
     void flush() {
-      if (fill == 0) {
-        return;
+      byte[] rest = chunker.remainder();
+      if (rest.length > 0) {
+        send(rest);
       }
-      totalBytes += fill;
-      bus.send(request.replyAddress(), Buffer.buffer(java.util.Arrays.copyOf(chunk, fill)),
+    }
+
+    private void send(byte[] chunk) {
+      totalBytes += chunk.length;
+      bus.send(request.replyAddress(), Buffer.buffer(chunk.clone()),
           new AudioChunkHeader(request.turnId(), request.sentence(), chunks++, rate).toDeliveryOptions());
-      fill = 0;
     }
   }
 
