@@ -59,7 +59,7 @@ final class Conversation {
       "input.commit", m -> commit(),
       "response.cancel", m -> interruptTurn(),
       "control", this::control,
-      "playback.mark", m -> { },
+      "playback.mark", this::playbackMark,
       "ping", this::ping);
   private final ArrayDeque<Buffer> pendingAudio = new ArrayDeque<>();
   private final RateLimiter textLimit;
@@ -70,6 +70,7 @@ final class Conversation {
   private String voice;
   private int inputRateHz;
   private int silenceMs;
+  private int minSpeechMs;
   private SttState stt = SttState.CLOSED;
   private String sttAddress;
   private boolean commitPending;
@@ -129,7 +130,7 @@ final class Conversation {
         })
         .<Void>mapEmpty()
         .onSuccess(v -> {
-          applyAudioFormat(inputRateHz, settings.defaultSilenceMs());
+          applyAudioFormat(inputRateHz, settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
           client.emit("session.ready", new JsonObject()
               .put("protocol", PROTOCOL)
               .put("resumed", session.resumed())
@@ -137,7 +138,8 @@ final class Conversation {
               .put("node", settings.node())
               .put("inputSampleRate", this.inputRateHz)
               .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ)
-              .put("silenceMs", silenceMs));
+              .put("silenceMs", silenceMs)
+              .put("minSpeechMs", minSpeechMs));
           socket.resume();
         })
         .onFailure(e -> {
@@ -211,16 +213,29 @@ final class Conversation {
   private void update(JsonObject m) {
     int rate = m.getInteger("inputSampleRate", inputRateHz);
     int silence = m.getInteger("silenceMs", silenceMs);
-    if (rate < 8_000 || rate > 48_000 || silence < 200 || silence > 5_000) {
-      throw new MeshException(ErrorCode.BAD_REQUEST, "inputSampleRate must be 8000 to 48000 and silenceMs 200 to 5000");
+    int minSpeech = m.getInteger("minSpeechMs", minSpeechMs);
+    if (rate < 8_000 || rate > 48_000 || silence < 200 || silence > 5_000 || minSpeech < 60 || minSpeech > 2_000) {
+      throw new MeshException(ErrorCode.BAD_REQUEST,
+          "inputSampleRate must be 8000 to 48000, silenceMs 200 to 5000 and minSpeechMs 60 to 2000");
     }
     voice = m.getString("voice", voice);
-    if (rate != inputRateHz || silence != silenceMs) {
+    if (rate != inputRateHz || silence != silenceMs || minSpeech != minSpeechMs) {
       closeStt();
-      applyAudioFormat(rate, silence);
+      applyAudioFormat(rate, silence, minSpeech);
     }
     client.emit("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
-        .put("voice", voice));
+        .put("minSpeechMs", minSpeechMs).put("voice", voice));
+  }
+
+  private void playbackMark(JsonObject m) {
+    Object ms = m.getValue("ms");
+    if (!(ms instanceof Number played) || played.longValue() < 0) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "playback.mark needs ms: the audio played so far this turn");
+    }
+    String turnId = m.getString("turnId");
+    if (turn != null && (turnId == null || turnId.equals(turn.id))) {
+      turn.playbackMark(played.longValue());
+    }
   }
 
   private void ping(JsonObject m) {
@@ -247,9 +262,10 @@ final class Conversation {
 
   // ---- speech to text ------------------------------------------------------------------------
 
-  private void applyAudioFormat(int rateHz, int silence) {
+  private void applyAudioFormat(int rateHz, int silence, int minSpeech) {
     inputRateHz = rateHz;
     silenceMs = silence;
+    minSpeechMs = minSpeech;
     int bytesPerSecond = Pcm16.bytesFor(rateHz, 1000);
     audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
   }
@@ -265,7 +281,7 @@ final class Conversation {
   private void openStt() {
     stt = SttState.OPENING;
     Bus.request(bus, Addresses.STT_OPEN, new SttOpen(session.sessionId(), Addresses.conversationStt(connectionId),
-            inputRateHz, silenceMs), SttOpened.class, settings.sttOpenTimeoutMs())
+            inputRateHz, silenceMs, minSpeechMs), SttOpened.class, settings.sttOpenTimeoutMs())
         .onSuccess(opened -> {
           if (closed || stt != SttState.OPENING) {
             bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));

@@ -17,6 +17,7 @@ record GatewaySettings(
     double audioRealtimeFactor,
     int textMessagesPerSecond,
     int defaultSilenceMs,
+    int defaultMinSpeechMs,
     int contextMessages,
     long playoutLeadMs,
     long sessionTimeoutMs,
@@ -44,6 +45,7 @@ record GatewaySettings(
         limits.getDouble("audioRealtimeFactor", 4.0),
         limits.getInteger("textMessagesPerSecond", 50),
         c.getInteger("silenceMs", 600),
+        c.getInteger("minSpeechMs", 300),
         c.getInteger("contextMessages", 20),
         c.getLong("playoutLeadMs", 300L),
         timeouts.getLong("sessionMs", 5_000L),
@@ -53,7 +55,7 @@ record GatewaySettings(
         timeouts.getLong("ttsSentenceMs", 15_000L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
-        || s.defaultSilenceMs < 100 || s.playoutLeadMs < 0) {
+        || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;

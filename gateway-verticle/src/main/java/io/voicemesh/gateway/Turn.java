@@ -35,7 +35,8 @@ import java.util.UUID;
  *   <li>store what the user heard as the assistant message, then {@code agent_completed}.</li>
  * </ol>
  * An interruption cancels the LLM and TTS work, stops the audio at once, and stores only the
- * sentences whose audio was fully sent.
+ * sentences the user heard whole (fully sent and, when the client sends {@code playback.mark},
+ * fully played).
  */
 final class Turn {
   final String id = UUID.randomUUID().toString();
@@ -52,7 +53,10 @@ final class Turn {
   private final List<String> sentences = new ArrayList<>();
   private final AudioPlayout playout;
   private final Promise<Void> finished = Promise.promise();
-  private int playedSentences;
+  /** Where each fully sent sentence ends in this turn's audio, in order. */
+  private final List<Long> sentenceEndsMs = new ArrayList<>();
+  /** The client's latest {@code playback.mark}: audio it has actually played; -1 until one comes. */
+  private long playedMs = -1;
   private boolean audioStarted;
   private boolean llmDone;
   private boolean completing;
@@ -72,7 +76,7 @@ final class Turn {
     this.voice = voice;
     this.userText = userText;
     this.playout = new AudioPlayout(vertx, Pcm16.DEFAULT_RATE_HZ, settings.playoutLeadMs(), this::playAudio,
-        sentence -> playedSentences = sentence + 1, this::audioDrained);
+        this::sentencePlayed, this::audioDrained);
   }
 
   /** Completes once the turn has ended and its assistant message is stored. */
@@ -129,6 +133,11 @@ final class Turn {
     playout.chunk(sentence, chunk, pcm);
   }
 
+  /** The client says it has played {@code ms} of this turn's audio. */
+  void playbackMark(long ms) {
+    playedMs = Math.max(playedMs, ms);
+  }
+
   /** Barge-in or cancel: stop speaking now and keep only what was heard. */
   void interrupt() {
     if (completing) {
@@ -162,6 +171,10 @@ final class Turn {
       client.emit("audio.start", new JsonObject().put("turnId", id).put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
     }
     client.audio(pcm);
+  }
+
+  private void sentencePlayed(int sentence) {
+    sentenceEndsMs.add(playout.sentMs());
   }
 
   private void audioDrained() {
@@ -204,12 +217,25 @@ final class Turn {
     bus.publish(Addresses.TTS_CANCEL, cancel);
   }
 
+  /**
+   * The sentences the user heard whole: those whose audio was entirely sent, and — when the
+   * client reports playback — entirely played.
+   */
+  private String heardSentences() {
+    long heardMs = playedMs < 0 ? playout.sentMs() : Math.min(playedMs, playout.sentMs());
+    int whole = 0;
+    while (whole < sentenceEndsMs.size() && sentenceEndsMs.get(whole) <= heardMs) {
+      whole++;
+    }
+    return String.join(" ", sentences.subList(0, whole));
+  }
+
   private void complete(boolean interrupted) {
     if (completing) {
       return;
     }
     completing = true;
-    String heard = interrupted || failure != null ? String.join(" ", sentences.subList(0, playedSentences)) : answer;
+    String heard = interrupted || failure != null ? heardSentences() : answer;
     Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
         : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
             Void.class, settings.sessionTimeoutMs());

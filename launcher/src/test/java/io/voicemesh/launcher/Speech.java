@@ -39,6 +39,57 @@ final class Speech {
     });
   }
 
+  /** Gaussian noise at a steady {@code dbfs} RMS, PCM16LE 16 kHz. */
+  static byte[] noise(int ms, double dbfs, long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    return shaped(ms, i -> Math.pow(10, dbfs / 20) * random.nextGaussian());
+  }
+
+  /**
+   * A cough: a burst of noise peaking at {@code dbfs}, rising in 20 ms and decaying over the rest,
+   * as loud as speech but short.
+   */
+  static byte[] cough(int ms, double dbfs) {
+    java.util.Random random = new java.util.Random(7);
+    int samples = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, ms) / 2;
+    int rise = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20) / 2;
+    return shaped(ms, i -> Math.pow(10, dbfs / 20) * random.nextGaussian()
+        * (i < rise ? (double) i / rise : Math.exp(-3.0 * (i - rise) / (samples - rise))));
+  }
+
+  static byte[] silence(int ms) {
+    return new byte[Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, ms)];
+  }
+
+  static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  /** Position (ms) of the first 20 ms frame louder than -40 dBFS: where speech begins in a recording. */
+  static long onsetMs(byte[] pcm) {
+    int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
+    for (int offset = 0; offset + frame <= pcm.length; offset += frame) {
+      if (Pcm16.rmsDbfs(pcm, offset, frame) > -40) {
+        return Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, offset);
+      }
+    }
+    throw new IllegalArgumentException("no speech in the recording");
+  }
+
+  private static byte[] shaped(int ms, java.util.function.IntToDoubleFunction sampleAt) {
+    byte[] pcm = new byte[Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, ms)];
+    for (int i = 0; i < pcm.length / 2; i++) {
+      int s = (int) Math.max(-32768, Math.min(32767, sampleAt.applyAsDouble(i) * 32768));
+      pcm[2 * i] = (byte) s;
+      pcm[2 * i + 1] = (byte) (s >> 8);
+    }
+    return pcm;
+  }
+
   /** What Vosk hears in PCM16LE 16 kHz audio. */
   static synchronized String transcribe(byte[] pcm) throws Exception {
     try (SttStream stream = stt().open(Pcm16.DEFAULT_RATE_HZ)) {

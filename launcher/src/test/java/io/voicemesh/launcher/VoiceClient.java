@@ -27,6 +27,11 @@ final class VoiceClient implements AutoCloseable {
   private final List<JsonObject> events = new ArrayList<>();
   private final ByteArrayOutputStream audio = new ByteArrayOutputStream();
   private final List<Waiter> waiters = new ArrayList<>();
+  /** For each agent audio frame: when it arrived (nanoTime) and the audio bytes received by then. */
+  private final List<long[]> audioArrivals = new ArrayList<>();
+  /** For each audio frame sent by {@link #speak}: the input audio position after it (ms) and when (nanoTime). */
+  private final List<long[]> framesSent = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private long sentAudioMs;
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
 
   private record Waiter(Predicate<JsonObject> match, CompletableFuture<JsonObject> result) {
@@ -56,12 +61,36 @@ final class VoiceClient implements AutoCloseable {
   }
 
   private synchronized void onEvent(JsonObject event) {
+    event.put("_receivedAt", System.nanoTime());
     events.add(event);
     waiters.removeIf(w -> w.match.test(event) && w.result.complete(event));
   }
 
   private synchronized void onAudio(Buffer pcm) {
     audio.writeBytes(pcm.getBytes());
+    audioArrivals.add(new long[] {System.nanoTime(), audio.size()});
+  }
+
+  /** When the first event of {@code type} arrived (nanoTime). */
+  synchronized long eventArrival(String type) {
+    return events.stream().filter(e -> type.equals(e.getString("type"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type)).getLong("_receivedAt");
+  }
+
+  /** (arrival nanoTime, total bytes received by then) of every agent audio frame so far. */
+  synchronized List<long[]> audioArrivals() {
+    return new ArrayList<>(audioArrivals);
+  }
+
+  /** When the frame that took the input audio to position {@code audioMs} was sent (nanoTime). */
+  long sentAt(long audioMs) {
+    return framesSent.stream().filter(f -> f[0] >= audioMs).findFirst()
+        .orElseThrow(() -> new AssertionError("no frame sent up to " + audioMs + " ms"))[1];
+  }
+
+  /** Input audio sent so far, in ms. */
+  long sentAudioMs() {
+    return sentAudioMs;
   }
 
   /** The first event, seen or still to come, that matches; fails after {@code timeout}. */
@@ -144,7 +173,10 @@ final class VoiceClient implements AutoCloseable {
       long due = (long) ((System.nanoTime() - start) / 1e6 * speed / FRAME_MS) + 1;
       while (sent[0] < Math.min(due, frames)) {
         int from = sent[0]++ * frameBytes;
-        socket.writeBinaryMessage(Buffer.buffer(java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + frameBytes))));
+        byte[] frame = java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + frameBytes));
+        sentAudioMs += Pcm16.msFor(RATE, frame.length);
+        framesSent.add(new long[] {sentAudioMs, System.nanoTime()});
+        socket.writeBinaryMessage(Buffer.buffer(frame));
       }
       if (sent[0] == frames) {
         vertx.cancelTimer(id);

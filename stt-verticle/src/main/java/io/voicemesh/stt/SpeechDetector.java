@@ -14,6 +14,7 @@ import io.voicemesh.api.audio.Pcm16;
 final class SpeechDetector {
   static final int FRAME_MS = 20;
   static final int BACKGROUND_WINDOW_MS = 1_500;
+  static final int MAX_GAP_MS = 160;
   private static final double ABSOLUTE_FLOOR_DBFS = -50;
   private static final double MARGIN_DB = 12;
 
@@ -26,7 +27,7 @@ final class SpeechDetector {
   /** Recent frame levels, oldest first, each later one louder (a sliding-window minimum). */
   private final java.util.ArrayDeque<double[]> quietest = new java.util.ArrayDeque<>();
   private boolean speaking;
-  private int voicedRun;
+  private int voicedFrames;
   private int unvoicedRun;
   private long frames;
 
@@ -48,6 +49,11 @@ final class SpeechDetector {
     return speaking;
   }
 
+  /** How long it has been quiet (or never loud enough to be speech). */
+  long quietMs() {
+    return (long) unvoicedRun * FRAME_MS;
+  }
+
   /** Audio position after the frames seen so far. */
   long positionMs() {
     return frames * FRAME_MS;
@@ -59,21 +65,18 @@ final class SpeechDetector {
     double level = Pcm16.rmsDbfs(pcm, offset, frameBytes);
     boolean voiced = level > Math.max(ABSOLUTE_FLOOR_DBFS, background(level) + MARGIN_DB);
     if (voiced) {
-      voicedRun++;
+      voicedFrames++;
       unvoicedRun = 0;
-    } else {
-      unvoicedRun++;
-      if (!speaking || unvoicedRun > 2) {
-        voicedRun = 0;
-      }
+    } else if (++unvoicedRun > MAX_GAP_MS / FRAME_MS && !speaking) {
+      voicedFrames = 0;
     }
-    if (!speaking && voicedRun >= minSpeechFrames) {
+    if (!speaking && voicedFrames >= minSpeechFrames) {
       speaking = true;
       return Transition.SPEECH_STARTED;
     }
     if (speaking && unvoicedRun >= silenceFrames) {
       speaking = false;
-      voicedRun = 0;
+      voicedFrames = 0;
       return Transition.SPEECH_STOPPED;
     }
     return Transition.NONE;
@@ -94,7 +97,7 @@ final class SpeechDetector {
   /** Forgets the current utterance (after a commit), keeping the background estimate. */
   void reset() {
     speaking = false;
-    voicedRun = 0;
+    voicedFrames = 0;
     unvoicedRun = 0;
   }
 }

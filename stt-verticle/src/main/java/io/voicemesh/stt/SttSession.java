@@ -33,7 +33,6 @@ final class SttSession {
   private static final Logger LOG = LoggerFactory.getLogger(SttSession.class);
   /** Audio queued for the recognizer beyond this is dropped: the node is overloaded. */
   static final int MAX_BACKLOG_MS = 10_000;
-  private static final int MIN_SPEECH_MS = 100;
 
   private final SttOpen spec;
   private final String address;
@@ -57,7 +56,7 @@ final class SttSession {
     this.bus = vertx.eventBus();
     this.worker = worker;
     this.stream = stream;
-    this.detector = new SpeechDetector(spec.sampleRateHz(), MIN_SPEECH_MS, spec.silenceMs());
+    this.detector = new SpeechDetector(spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs());
     this.windows = new Reframer(detector.frameBytes(), this::processWindow);
     this.maxBacklogBytes = Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
     this.lastFrameAt = System.currentTimeMillis();
@@ -116,13 +115,19 @@ final class SttSession {
     }
     utteranceHasAudio = true;
     String hypothesis = stream.accept(window, window.length);
-    if (!hypothesis.isEmpty() && !hypothesis.equals(lastPartial)) {
+    if (detector.speaking() && !hypothesis.isEmpty() && !hypothesis.equals(lastPartial)) {
       lastPartial = hypothesis;
       emit(new SttEvent.TranscriptPartial(hypothesis, detector.positionMs()));
     }
     if (transition == SpeechDetector.Transition.SPEECH_STOPPED) {
       emit(new SttEvent.SpeechStopped(detector.positionMs()));
       endTurn();
+    } else if (!detector.speaking() && detector.quietMs() > 0 && detector.quietMs() % spec.silenceMs() < SpeechDetector.FRAME_MS) {
+      // Every silenceMs without speech, whatever the recognizer heard never became speech (a
+      // cough, a click, noise): drop it, so it neither starts a turn nor leaks into the next
+      // transcript. The recognizer keeps at most that much audio from before speech begins.
+      stream.finish();
+      utteranceHasAudio = false;
     }
   }
 

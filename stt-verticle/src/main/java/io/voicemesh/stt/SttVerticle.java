@@ -62,9 +62,10 @@ public final class SttVerticle extends VerticleBase {
 
   private Future<SttOpened> open(SttOpen spec) {
     if (spec.sessionId() == null || spec.eventsAddress() == null
-        || spec.sampleRateHz() < MIN_RATE_HZ || spec.sampleRateHz() > MAX_RATE_HZ || spec.silenceMs() < 100) {
+        || spec.sampleRateHz() < MIN_RATE_HZ || spec.sampleRateHz() > MAX_RATE_HZ || spec.silenceMs() < 100
+        || spec.minSpeechMs() < SpeechDetector.FRAME_MS) {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
-          "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz and silenceMs >= 100"));
+          "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz, silenceMs >= 100 and minSpeechMs >= 20"));
     }
     SttSession previous = sessions.remove(spec.sessionId());
     Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");

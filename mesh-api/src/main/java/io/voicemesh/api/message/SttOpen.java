@@ -6,6 +6,7 @@ package io.voicemesh.api.message;
  * {@code eventsAddress}.
  *
  * @param silenceMs trailing silence that ends the user's turn
+ * @param minSpeechMs voiced audio needed before it counts as speech (a cough does not)
  */
-public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs) {
+public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs) {
 }

@@ -1,0 +1,163 @@
+package io.voicemesh.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Turn-taking with real audio through real engines: noise, barge-in, coughs. */
+@DisplayName("Turn-taking")
+@Timeout(180)
+class TurnTakingTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final int MIN_SPEECH_MS = 300;
+  /** A long answer: five sentences, about three seconds of speech each. */
+  private static final List<String> STORY = List.of(
+      "Once upon a time a small boat sailed across the quiet sea.",
+      "The sailor watched the stars and sang a song about the wind.",
+      "At dawn the island appeared, green and bright above the waves.",
+      "He tied the boat to an old tree and walked along the sand.",
+      "That evening he wrote a letter home and slept beside the fire.");
+
+  private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
+
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.with(() -> Map.of(
+      "voicemesh.gateway.minSpeechMs", MIN_SPEECH_MS,
+      "voicemesh.llm.agents.scripted.engine", "openai",
+      "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
+      "voicemesh.llm.agents.scripted.model", "test-model"));
+
+  @AfterAll
+  static void stopOpenAi() throws Exception {
+    openAi.close();
+  }
+
+  @Test
+  @DisplayName("five seconds of low steady noise is neither speech nor a turn")
+  void steadyNoise() throws Exception {
+    try (VoiceClient client = mesh.connect("")) {
+      client.sessionId();
+      byte[] phrase = Speech.say("calculate eight times nine");
+      client.speak(Speech.concat(Speech.noise(5_000, -45, 1), phrase), 1_000, 3).await(20, TimeUnit.SECONDS);
+      // The phrase after the noise is processed in order after it: its turn proves the noise was heard out.
+      client.await("agent_completed", WAIT);
+      List<JsonObject> started = client.events("speech_started");
+      assertEquals(1, started.size(), "only the phrase is speech: " + started);
+      assertTrue(started.get(0).getLong("audioMs") > 5_000, "speech began after the noise: " + started);
+      assertEquals(1, client.events("user_message").size());
+      String heard = client.events("transcript.final").get(0).getString("text");
+      assertTrue(heard.contains("eight times nine"), "the noise did not bleed into the transcript: " + heard);
+    }
+  }
+
+  @Test
+  @DisplayName("barge-in stops the agent's audio within 150 ms of the threshold and keeps only the sentences heard")
+  void bargeIn() throws Exception {
+    openAi.script(new Answer(pieces(STORY)), new Answer(List.of("Sure.")));
+    int requestsBefore = openAi.requests().size();
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      String sessionId = client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      String turnId = client.await("audio.start", WAIT).getString("turnId");
+
+      // Let the first sentence play out whole, then talk over the second.
+      long firstSentenceBytes = Speech.say(STORY.get(0)).length;
+      awaitAudio(client, firstSentenceBytes + Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 700));
+      byte[] interruption = Speech.say("calculate eight times nine");
+      long onsetAt = client.sentAudioMs() + Speech.onsetMs(interruption);
+      client.speak(interruption, 1_000, 1).await(20, TimeUnit.SECONDS);
+
+      JsonObject clear = client.await("audio.clear", WAIT);
+      assertEquals(turnId, clear.getString("turnId"));
+      JsonObject completed = client.await(e -> "agent_completed".equals(e.getString("type"))
+          && turnId.equals(e.getString("turnId")), WAIT);
+      assertTrue(completed.getBoolean("interrupted"), completed.encode());
+
+      JsonObject started = client.events("speech_started").get(1);
+      long thresholdAt = client.sentAt(started.getLong("audioMs"));
+      assertTrue(started.getLong("audioMs") - onsetAt <= MIN_SPEECH_MS + 100,
+          "speech confirmed " + (started.getLong("audioMs") - onsetAt) + " ms after its onset");
+      List<long[]> arrivals = client.audioArrivals();
+      long lastFrameAt = arrivals.stream().mapToLong(a -> a[0]).filter(t -> t < clearArrival(client, arrivals)).max().orElseThrow();
+      long lateMs = (lastFrameAt - thresholdAt) / 1_000_000;
+      System.out.printf("barge-in: last agent audio frame %d ms after the speech threshold%n", lateMs);
+      assertTrue(lateMs <= 150, "agent audio went on " + lateMs + " ms after the barge-in threshold");
+
+      // What was stored is exactly the sentences whose audio was wholly delivered.
+      long delivered = arrivals.stream().filter(a -> a[0] <= lastFrameAt).mapToLong(a -> a[1]).max().orElseThrow();
+      int whole = 0;
+      long end = 0;
+      while (whole < STORY.size() && (end += Speech.say(STORY.get(whole)).length) <= delivered) {
+        whole++;
+      }
+      String expected = String.join(" ", STORY.subList(0, whole));
+      assertTrue(whole >= 1 && whole < STORY.size(), "heard " + whole + " of " + STORY.size() + " sentences");
+      assertEquals(expected, completed.getString("heardText"));
+      List<Map<String, Object>> stored = mesh.query(
+          "SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant' ORDER BY id", UUID.fromString(sessionId));
+      assertEquals(expected, stored.get(0).get("text"));
+      assertTrue(String.join(" ", STORY).startsWith(expected) && expected.length() < String.join(" ", STORY).length());
+
+      // The next request to the model carries the truncated answer, never the unheard rest.
+      client.awaitNth("agent_completed", 2, WAIT);
+      JsonArray messages = openAi.requests().get(requestsBefore + 1).getJsonArray("messages");
+      String history = messages.encode();
+      assertTrue(history.contains(expected), history);
+      assertFalse(history.contains(STORY.get(whole)), "the unheard sentence was not sent: " + history);
+      assertEquals("assistant", messages.getJsonObject(messages.size() - 2).getString("role"));
+      assertEquals(expected, messages.getJsonObject(messages.size() - 2).getString("content"));
+    }
+  }
+
+  @Test
+  @DisplayName("a 150 ms cough while the agent speaks does not interrupt it")
+  void coughDoesNotInterrupt() throws Exception {
+    openAi.script(new Answer(pieces(STORY.subList(0, 2))));
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      client.await("audio.start", WAIT);
+      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
+      client.speak(Speech.concat(Speech.cough(150, -12), Speech.silence(200)), 1_000, 1).await(10, TimeUnit.SECONDS);
+      JsonObject completed = client.await("agent_completed", WAIT);
+      assertFalse(completed.getBoolean("interrupted"), completed.encode());
+      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"));
+      assertEquals(List.of(), client.events("audio.clear"));
+      assertEquals(1, client.events("speech_started").size(), "only the question was speech");
+      assertEquals(1, client.events("user_message").size());
+    }
+  }
+
+  /** The sentences as a model would stream them: a few words per delta. */
+  private static List<String> pieces(List<String> sentences) {
+    return List.of(String.join(" ", sentences).split("(?<= )")).stream().toList();
+  }
+
+  private static void awaitAudio(VoiceClient client, long bytes) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (client.audio().length < bytes) {
+      assertTrue(System.nanoTime() < deadline, "only " + client.audio().length + " of " + bytes + " audio bytes");
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline
+    }
+  }
+
+  /** When audio.clear arrived; audio after it belongs to the next turn. */
+  private static long clearArrival(VoiceClient client, List<long[]> arrivals) {
+    return client.eventArrival("audio.clear");
+  }
+}
