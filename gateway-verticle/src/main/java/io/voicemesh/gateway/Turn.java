@@ -20,9 +20,12 @@ import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.SynthesizeDone;
 import io.voicemesh.api.message.SynthesizeRequest;
+import io.voicemesh.api.message.ToolCall;
 import io.voicemesh.api.message.TurnCancel;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -30,7 +33,8 @@ import java.util.UUID;
  * <ol>
  *   <li>store the user message, read the recent context ({@code session.*});</li>
  *   <li>{@code llm.generate}: deltas become {@code agent_response.delta} events and, cut by the
- *       {@link SentenceChunker}, one {@code tts.synthesize} per sentence;</li>
+ *       {@link SentenceChunker}, one {@code tts.synthesize} per sentence; tool calls become
+ *       {@code tool_executing} / {@code tool_completed} pairs;</li>
  *   <li>audio chunks play in order through the {@link AudioPlayout};</li>
  *   <li>store what the user heard as the assistant message, then {@code agent_completed}.</li>
  * </ol>
@@ -63,6 +67,9 @@ final class Turn {
   private String answer = "";
   private MeshException failure;
   private long llmWatchdog = -1;
+  /** Tool calls announced and not yet closed; every one gets its tool_completed. */
+  private final Map<String, ToolCall> openTools = new LinkedHashMap<>();
+  private Promise<Void> toolsClosed;
 
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
       String agent, String voice, String userText) {
@@ -109,11 +116,20 @@ final class Turn {
   }
 
   void onLlmEvent(LlmEvent event) {
+    if (event instanceof LlmEvent.ToolFinished finished) {
+      toolFinished(finished.call(), finished.result(), finished.code(), finished.error());
+      return;
+    }
     if (completing || llmDone) {
       return;
     }
     armLlmWatchdog();
-    if (event instanceof LlmEvent.LlmDelta delta) {
+    if (event instanceof LlmEvent.ToolStarted started) {
+      ToolCall call = started.call();
+      openTools.put(call.callId(), call);
+      client.emit("tool_executing", new JsonObject().put("turnId", id).put("callId", call.callId())
+          .put("name", call.name()).put("arguments", call.arguments()));
+    } else if (event instanceof LlmEvent.LlmDelta delta) {
       client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", delta.text()));
       chunker.push(delta.text()).forEach(this::speak);
     } else if (event instanceof LlmEvent.LlmDone done) {
@@ -127,6 +143,37 @@ final class Turn {
     } else if (event instanceof LlmEvent.LlmFailed failed) {
       fail(new MeshException(failed.code(), failed.message()));
     }
+  }
+
+  /** Closes a tool call once, whenever its outcome comes: also after an interruption. */
+  private void toolFinished(ToolCall call, JsonObject result, ErrorCode code, String error) {
+    if (openTools.remove(call.callId()) == null) {
+      return;
+    }
+    JsonObject event = new JsonObject().put("turnId", id).put("callId", call.callId()).put("name", call.name());
+    if (code == null) {
+      event.put("result", result);
+    } else {
+      event.put("error", new JsonObject().put("code", code.wire()).put("message", error));
+    }
+    client.emit("tool_completed", event);
+    if (openTools.isEmpty() && toolsClosed != null) {
+      toolsClosed.tryComplete();
+    }
+  }
+
+  /**
+   * Waits for the tools still running to report, so tool events pair up before agent_completed; a
+   * tool that does not report in time is closed with an error.
+   */
+  private Future<Void> toolsSettled() {
+    if (openTools.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    toolsClosed = Promise.promise();
+    long timer = vertx.setTimer(settings.toolWaitMs(), t -> List.copyOf(openTools.values()).forEach(call ->
+        toolFinished(call, null, ErrorCode.ENGINE_UNAVAILABLE, "no outcome within " + settings.toolWaitMs() + " ms")));
+    return toolsClosed.future().andThen(done -> vertx.cancelTimer(timer));
   }
 
   void onAudioChunk(int sentence, int chunk, Buffer pcm) {
@@ -239,7 +286,7 @@ final class Turn {
     Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
         : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
             Void.class, settings.sessionTimeoutMs());
-    stored.onComplete(result -> {
+    Future.join(stored, toolsSettled()).onComplete(all -> stored.onComplete(result -> {
       JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard);
       if (failure != null) {
         completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
@@ -249,6 +296,6 @@ final class Turn {
       }
       client.emit("agent_completed", completed);
       finished.complete();
-    });
+    }));
   }
 }

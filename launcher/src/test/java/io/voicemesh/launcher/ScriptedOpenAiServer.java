@@ -34,6 +34,14 @@ final class ScriptedOpenAiServer implements AutoCloseable {
   record Silence() implements Reply {
   }
 
+  /** One tool call as the model streams it: the arguments' JSON text cut into pieces. */
+  record ScriptedCall(String id, String name, List<String> argumentPieces) {
+  }
+
+  /** Streams these tool calls, then finishes with finish_reason "tool_calls". */
+  record ToolCalls(List<ScriptedCall> calls) implements Reply {
+  }
+
   /** Answers with an HTTP error status and an OpenAI error body. */
   record HttpError(int status) implements Reply {
   }
@@ -98,6 +106,20 @@ final class ScriptedOpenAiServer implements AutoCloseable {
       }
       response.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
       response.write(event(new JsonObject().put("role", "assistant").put("content", ""), null));
+      if (reply instanceof ToolCalls toolCalls) {
+        for (int i = 0; i < toolCalls.calls().size(); i++) {
+          ScriptedCall call = toolCalls.calls().get(i);
+          response.write(event(toolCallDelta(i, new JsonObject().put("id", call.id()).put("type", "function")
+              .put("function", new JsonObject().put("name", call.name()).put("arguments", ""))), null));
+          for (String piece : call.argumentPieces()) {
+            response.write(event(toolCallDelta(i, new JsonObject()
+                .put("function", new JsonObject().put("arguments", piece))), null));
+          }
+        }
+        response.write(event(new JsonObject(), "tool_calls"));
+        response.end("data: [DONE]\n\n");
+        return;
+      }
       List<String> pieces = reply instanceof Answer a ? a.pieces() : ((BreakMidStream) reply).pieces();
       pieces.forEach(piece -> response.write(event(new JsonObject().put("content", piece), null)));
       if (reply instanceof BreakMidStream) {
@@ -107,6 +129,10 @@ final class ScriptedOpenAiServer implements AutoCloseable {
       response.write(event(new JsonObject(), "stop"));
       response.end("data: [DONE]\n\n");
     });
+  }
+
+  private static JsonObject toolCallDelta(int index, JsonObject call) {
+    return new JsonObject().put("tool_calls", new JsonArray().add(call.put("index", index)));
   }
 
   private static String event(JsonObject delta, String finishReason) {

@@ -82,6 +82,11 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
     return VoiceClient.connect(clientVertx, port(), query);
   }
 
+  /** The mesh's own Vert.x: for test services that live on its event bus, like a tool. */
+  Vertx meshVertx() {
+    return mesh.vertx();
+  }
+
   Vertx clientVertx() {
     return clientVertx;
   }

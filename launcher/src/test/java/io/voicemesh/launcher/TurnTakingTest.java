@@ -8,18 +8,21 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ScriptedCall;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ToolCalls;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Turn-taking with real audio through real engines: noise, barge-in, coughs. */
+/** Turn-taking with real audio through real engines: noise, barge-in, coughs, tool calls. */
 @DisplayName("Turn-taking")
 @Timeout(180)
 class TurnTakingTest {
@@ -35,12 +38,19 @@ class TurnTakingTest {
 
   private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
+  /** A tool served by another service on the bus; the agent knows it by its spec. */
+  private static final Map<String, Object> SLOW_LOOKUP = Map.of("name", "slow_lookup",
+      "description", "Looks up an order; takes a while.",
+      "parameters", Map.of("type", "object", "properties", Map.of("order", Map.of("type", "string")),
+          "required", List.of("order")));
+
   @RegisterExtension
   static final TestMesh mesh = TestMesh.with(() -> Map.of(
       "voicemesh.gateway.minSpeechMs", MIN_SPEECH_MS,
       "voicemesh.llm.agents.scripted.engine", "openai",
       "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
-      "voicemesh.llm.agents.scripted.model", "test-model"));
+      "voicemesh.llm.agents.scripted.model", "test-model",
+      "voicemesh.llm.agents.scripted.tools", List.of("calculate", SLOW_LOOKUP)));
 
   @AfterAll
   static void stopOpenAi() throws Exception {
@@ -140,6 +150,84 @@ class TurnTakingTest {
       assertEquals(List.of(), client.events("audio.clear"));
       assertEquals(1, client.events("speech_started").size(), "only the question was speech");
       assertEquals(1, client.events("user_message").size());
+    }
+  }
+
+  @Test
+  @DisplayName("a streamed tool call with its arguments in pieces runs once, pairs its events, and feeds the answer")
+  void streamedToolCall() throws Exception {
+    openAi.script(new ToolCalls(List.of(new ScriptedCall("call_1", "calculate",
+            List.of("{\"a\":", " 12, \"op\": \"tim", "es\", \"b\": 7}")))),
+        new Answer(List.of("12 times 7", " is 84.")));
+    int before = openAi.requests().size();
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      JsonObject completed = client.await("agent_completed", WAIT);
+      assertFalse(completed.containsKey("error"), completed.encode());
+
+      List<JsonObject> executing = client.events("tool_executing");
+      List<JsonObject> toolDone = client.events("tool_completed");
+      assertEquals(1, executing.size(), executing.toString());
+      assertEquals(1, toolDone.size(), toolDone.toString());
+      assertEquals("call_1", executing.get(0).getString("callId"));
+      assertEquals(new JsonObject().put("a", 12).put("op", "times").put("b", 7), executing.get(0).getJsonObject("arguments"));
+      assertEquals("call_1", toolDone.get(0).getString("callId"));
+      assertEquals("84", toolDone.get(0).getJsonObject("result").getString("result"));
+      JsonObject answer = client.await("agent_response", WAIT);
+      assertEquals("12 times 7 is 84.", answer.getString("text"));
+      assertTrue(executing.get(0).getLong("seq") < toolDone.get(0).getLong("seq")
+          && toolDone.get(0).getLong("seq") < answer.getLong("seq"), "tool events come first, in order");
+
+      JsonObject first = openAi.requests().get(before);
+      assertEquals(List.of("calculate", "slow_lookup"), first.getJsonArray("tools").stream()
+          .map(t -> ((JsonObject) t).getJsonObject("function").getString("name")).toList());
+      JsonArray messages = openAi.requests().get(before + 1).getJsonArray("messages");
+      JsonObject call = messages.getJsonObject(messages.size() - 2);
+      assertEquals("assistant", call.getString("role"));
+      JsonObject declared = call.getJsonArray("tool_calls").getJsonObject(0);
+      assertEquals("call_1", declared.getString("id"));
+      assertEquals("{\"a\": 12, \"op\": \"times\", \"b\": 7}", declared.getJsonObject("function").getString("arguments"));
+      JsonObject result = messages.getJsonObject(messages.size() - 1);
+      assertEquals("tool", result.getString("role"));
+      assertEquals("call_1", result.getString("tool_call_id"));
+      assertEquals(new JsonObject().put("result", "84"), new JsonObject(result.getString("content")));
+    }
+  }
+
+  @Test
+  @DisplayName("a barge-in during a slow tool never runs it twice, and its outcome is still reported")
+  void bargeInDuringSlowTool() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    var tool = mesh.meshVertx().eventBus().<JsonObject>consumer("tool.slow_lookup", message -> {
+      runs.incrementAndGet();
+      mesh.meshVertx().setTimer(2_000, t -> message.reply(new JsonObject().put("status", "shipped")));
+    });
+    tool.completion().await(5, TimeUnit.SECONDS);
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      openAi.script(new ToolCalls(List.of(new ScriptedCall("call_9", "slow_lookup", List.of("{\"order\":", "\"A17\"}")))),
+          new Answer(List.of("Okay.")));
+      int before = openAi.requests().size();
+      client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      String turnId = client.await("tool_executing", WAIT).getString("turnId");
+      client.speak(Speech.say("calculate eight times nine"), 1_000, 1).await(20, TimeUnit.SECONDS);
+
+      JsonObject interrupted = client.await(e -> "agent_completed".equals(e.getString("type"))
+          && turnId.equals(e.getString("turnId")), WAIT);
+      assertTrue(interrupted.getBoolean("interrupted"), interrupted.encode());
+      JsonObject toolDone = client.await("tool_completed", WAIT);
+      assertEquals("call_9", toolDone.getString("callId"));
+      assertEquals("shipped", toolDone.getJsonObject("result").getString("status"));
+      assertTrue(toolDone.getLong("seq") < interrupted.getLong("seq"), "the tool's outcome is reported before the turn ends");
+
+      client.awaitNth("agent_completed", 2, WAIT);
+      assertEquals(1, runs.get(), "the tool ran exactly once");
+      assertEquals(1, client.events("tool_executing").size());
+      assertEquals(1, client.events("tool_completed").size());
+      assertEquals(before + 2, openAi.requests().size(), "no round after the cancelled tool call, then the next turn");
+    } finally {
+      tool.unregister();
     }
   }
 

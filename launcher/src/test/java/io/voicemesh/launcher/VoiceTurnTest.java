@@ -47,9 +47,14 @@ class VoiceTurnTest {
       String heard = Speech.transcribe(audio);
       assertTrue(heard.contains("time"), "the agent's audio, transcribed: " + heard);
 
+      assertEquals(List.of("get_current_time"), client.events("tool_executing").stream().map(e -> e.getString("name")).toList());
+      assertEquals(client.events("tool_executing").get(0).getString("callId"),
+          client.events("tool_completed").get(0).getString("callId"));
+      assertTrue(client.events("tool_completed").get(0).getJsonObject("result").getString("time") != null);
+
       assertEventEnvelopes(client.events(), sessionId);
       assertOrder(client.events(), "session.ready", "transcript.final", "user_message", "agent_started",
-          "agent_response.delta", "agent_response", "agent_completed");
+          "tool_executing", "tool_completed", "agent_response.delta", "agent_response", "agent_completed");
       assertOrder(client.events(), "agent_started", "audio.start", "audio.end", "agent_completed");
 
       List<Map<String, Object>> sessions = mesh.query("SELECT status, agent FROM sessions WHERE id = $1",

@@ -1,92 +1,95 @@
 package io.voicemesh.llm;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.engine.Generation;
+import io.voicemesh.api.engine.GenerationListener;
 import io.voicemesh.api.engine.LlmEngine;
+import io.voicemesh.api.engine.Toolbox;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
-import java.time.Clock;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
+import io.voicemesh.api.message.ToolCall;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * {@code builtin}: a deterministic demo agent, so the mesh talks back with no model configured.
- * It greets, tells the time and date, does spoken arithmetic, and otherwise repeats what it heard,
- * streaming the answer a word at a time like a model would.
+ * It greets, tells the time and date (tool {@code get_current_time}), does spoken arithmetic (tool
+ * {@code calculate}), and otherwise repeats what it heard, streaming the answer a word at a time
+ * like a model would.
  */
 final class BuiltinAgent implements LlmEngine {
   private static final Pattern GREETING = Pattern.compile("\\b(hello|hi|hey|good (morning|afternoon|evening))\\b");
   private static final Pattern TIME = Pattern.compile("\\btime\\b");
   private static final Pattern DATE = Pattern.compile("\\b(date|what day|today)\\b");
   private static final Pattern OPERATOR = Pattern.compile("\\b(plus|minus|times|multiplied by|divided by|over)\\b");
-  private static final DateTimeFormatter SPOKEN_TIME = DateTimeFormatter.ofPattern("h:mm a", Locale.US);
-  private static final DateTimeFormatter SPOKEN_DATE = DateTimeFormatter.ofPattern("EEEE, MMMM d, yyyy", Locale.US);
-
   private final Vertx vertx;
-  private final Clock clock;
   private final long deltaDelayMs;
 
-  BuiltinAgent(Vertx vertx, Clock clock, long deltaDelayMs) {
+  BuiltinAgent(Vertx vertx, long deltaDelayMs) {
     this.vertx = vertx;
-    this.clock = clock;
     this.deltaDelayMs = deltaDelayMs;
   }
 
   @Override
-  public Generation generate(GenerateRequest request, Handler<String> onDelta) {
+  public Generation generate(GenerateRequest request, Toolbox tools, GenerationListener listener) {
     String heard = request.messages().stream()
         .filter(m -> m.role() == ChatMessage.Role.USER)
         .reduce((a, b) -> b)
         .map(ChatMessage::text)
         .orElse("");
-    return new Streamed(answer(heard), onDelta);
+    Streamed streamed = new Streamed(listener);
+    answer(heard, tools, listener).onComplete(answer -> streamed.stream(answer.succeeded() ? answer.result()
+        : "Sorry, I couldn't work that out: " + answer.cause().getMessage()));
+    return streamed;
   }
 
-  /** The whole answer for what the user said. */
-  String answer(String heard) {
+  /** The whole answer for what the user said, asking tools where it needs facts or exact sums. */
+  Future<String> answer(String heard, Toolbox tools, GenerationListener listener) {
     String text = heard.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9' -]", " ").replaceAll("\\s+", " ").trim();
     if (text.isEmpty()) {
-      return "Sorry, I didn't catch that.";
+      return Future.succeededFuture("Sorry, I didn't catch that.");
     }
-    Optional<String> sum = arithmetic(text);
-    if (sum.isPresent()) {
-      return sum.get();
+    Future<String> sum = arithmetic(text, tools, listener);
+    if (sum != null) {
+      return sum;
     }
-    ZonedDateTime now = ZonedDateTime.now(clock);
     if (TIME.matcher(text).find()) {
-      return "The time is " + SPOKEN_TIME.format(now) + ".";
+      return use(tools, listener, BuiltinTools.CURRENT_TIME.name(), new JsonObject())
+          .map(now -> "The time is " + now.getString("time") + ".");
     }
     if (DATE.matcher(text).find()) {
-      return "Today is " + SPOKEN_DATE.format(now) + ".";
+      return use(tools, listener, BuiltinTools.CURRENT_TIME.name(), new JsonObject())
+          .map(now -> "Today is " + now.getString("date") + ".");
     }
     if (GREETING.matcher(text).find()) {
-      return "Hello! I'm the VoiceMesh demo agent. Ask me the time, the date, or a sum like twelve times seven.";
+      return Future.succeededFuture(
+          "Hello! I'm the VoiceMesh demo agent. Ask me the time, the date, or a sum like twelve times seven.");
     }
-    return "You said: " + heard.trim() + ".";
+    return Future.succeededFuture("You said: " + heard.trim() + ".");
+  }
+
+  private static Future<JsonObject> use(Toolbox tools, GenerationListener listener, String tool, JsonObject arguments) {
+    return tools.run(new ToolCall("call_" + UUID.randomUUID().toString().substring(0, 8), tool, arguments), listener);
   }
 
   /**
    * "what is twelve times seven": the operator, the longest run of number words just before it and
    * the longest just after. Words further away are ignored, so recognition noise around the
-   * numbers ("i want is six times seven") does not matter.
+   * numbers ("i want is six times seven") does not matter. Null when the text is no sum.
    */
-  private static Optional<String> arithmetic(String text) {
+  private static Future<String> arithmetic(String text, Toolbox tools, GenerationListener listener) {
     Matcher m = OPERATOR.matcher(text);
     if (!m.find()) {
-      return Optional.empty();
+      return null;
     }
     List<String> before = words(text.substring(0, m.start()));
     List<String> after = words(text.substring(m.end()));
@@ -99,23 +102,16 @@ final class BuiltinAgent implements LlmEngine {
       b = SpokenNumbers.parse(after.subList(0, to));
     }
     if (a.isEmpty() || b.isEmpty()) {
-      return Optional.empty();
+      return null;
     }
     long x = a.getAsLong();
     long y = b.getAsLong();
-    String op = m.group(1);
-    String result = switch (op) {
-      case "plus" -> Long.toString(x + y);
-      case "minus" -> Long.toString(x - y);
-      case "times", "multiplied by" -> Long.toString(x * y);
-      default -> y == 0 ? null
-          : BigDecimal.valueOf(x).divide(BigDecimal.valueOf(y), 2, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
-    };
-    if (result == null) {
-      return Optional.of("I can't divide " + x + " by zero.");
+    String op = m.group(1).equals("over") ? "divided by" : m.group(1).equals("multiplied by") ? "times" : m.group(1);
+    if (op.equals("divided by") && y == 0) {
+      return Future.succeededFuture("I can't divide " + x + " by zero.");
     }
-    String spokenOp = op.equals("over") ? "divided by" : op;
-    return Optional.of(x + " " + spokenOp + " " + y + " is " + result + ".");
+    return use(tools, listener, BuiltinTools.CALCULATE.name(), new JsonObject().put("a", x).put("op", op).put("b", y))
+        .map(r -> x + " " + op + " " + y + " is " + r.getString("result") + ".");
   }
 
   private static List<String> words(String phrase) {
@@ -123,18 +119,23 @@ final class BuiltinAgent implements LlmEngine {
     return trimmed.isEmpty() ? List.of() : Arrays.asList(trimmed.split("\\s+"));
   }
 
-  /** Streams a fixed answer a word at a time on timers, so it never blocks the event loop. */
+  /** Streams an answer a word at a time on timers, so it never blocks the event loop. */
   private final class Streamed implements Generation {
     private final Promise<String> result = Promise.promise();
     private final List<String> pieces = new ArrayList<>();
-    private final Handler<String> onDelta;
-    private final String answer;
+    private final GenerationListener listener;
+    private boolean cancelled;
     private int next;
     private long timer = -1;
 
-    Streamed(String answer, Handler<String> onDelta) {
-      this.answer = answer;
-      this.onDelta = onDelta;
+    Streamed(GenerationListener listener) {
+      this.listener = listener;
+    }
+
+    void stream(String answer) {
+      if (cancelled) {
+        return;
+      }
       Matcher word = Pattern.compile("\\S+\\s*").matcher(answer);
       while (word.find()) {
         pieces.add(word.group());
@@ -144,12 +145,12 @@ final class BuiltinAgent implements LlmEngine {
 
     private void schedule() {
       if (next == pieces.size()) {
-        result.tryComplete(answer);
+        result.tryComplete(String.join("", pieces));
         return;
       }
       timer = vertx.setTimer(Math.max(1, deltaDelayMs), id -> {
         if (!result.future().isComplete()) {
-          onDelta.handle(pieces.get(next++));
+          listener.delta(pieces.get(next++));
           schedule();
         }
       });
@@ -162,6 +163,7 @@ final class BuiltinAgent implements LlmEngine {
 
     @Override
     public void cancel() {
+      cancelled = true;
       vertx.cancelTimer(timer);
       result.tryComplete(String.join("", pieces.subList(0, next)));
     }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
@@ -13,12 +14,19 @@ import io.voicemesh.api.MeshException;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.Generation;
+import io.voicemesh.api.engine.GenerationListener;
 import io.voicemesh.api.engine.LlmEngine;
 import io.voicemesh.api.engine.LlmEngineProvider;
+import io.voicemesh.api.engine.Toolbox;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.ToolCall;
+import io.voicemesh.api.message.ToolSpec;
 import io.voicemesh.api.message.TurnCancel;
+import java.time.Clock;
+import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,12 +36,16 @@ import java.util.Map;
  * {@code GenerateRequest} is acknowledged at once, then answered as a stream of {@code LlmEvent}s
  * to the request's reply address.
  *
- * <p>Config: {@code agents}: {@code {"<name>": {"engine": "builtin"|"openai", …engine settings}}}
- * (default: one {@code default} agent on {@code builtin}); {@code capacity} (concurrent turns,
- * default 200); {@code node}.
+ * <p>Config: {@code agents}: {@code {"<name>": {"engine": "builtin"|"openai", "tools": […], …engine
+ * settings}}} (default: one {@code default} agent on {@code builtin}). An agent's {@code tools} lists
+ * builtin tool names ({@code get_current_time}, {@code calculate}) and full {@code ToolSpec}s of
+ * tools other services serve on {@code tool.<name>}; a builtin agent defaults to the builtin tools.
+ * {@code timeZone} (for {@code get_current_time}, default the system's); {@code toolTimeoutMs}
+ * (default 10000); {@code capacity} (concurrent turns, default 200); {@code node}.
  */
 public final class LlmVerticle extends VerticleBase {
   private final Map<String, LlmEngine> agents = new HashMap<>();
+  private final Map<String, Toolbox> toolboxes = new HashMap<>();
   private final Map<String, Generation> running = new HashMap<>();
   private int capacity;
 
@@ -43,21 +55,44 @@ public final class LlmVerticle extends VerticleBase {
         new JsonObject().put("default", new JsonObject().put("engine", "builtin")));
     capacity = config().getInteger("capacity", 200);
     String node = config().getString("node", "local");
+    String timeZone = config().getString("timeZone", "");
+    ZoneId zone = timeZone.isBlank() ? ZoneId.systemDefault() : ZoneId.of(timeZone);
+    long toolTimeoutMs = config().getLong("toolTimeoutMs", 10_000L);
+    EventBus bus = vertx.eventBus();
     return vertx.executeBlocking(() -> {
       for (String name : agentConfigs.fieldNames()) {
         JsonObject agent = agentConfigs.getJsonObject(name);
-        agents.put(name, Engines.create(LlmEngineProvider.class, agent.getString("engine", "builtin"), vertx, agent));
+        String engine = agent.getString("engine", "builtin");
+        agents.put(name, Engines.create(LlmEngineProvider.class, engine, vertx, agent));
+        JsonArray tools = agent.getJsonArray("tools", engine.equals("builtin")
+            ? new JsonArray(List.copyOf(BuiltinTools.SPECS.keySet())) : new JsonArray());
+        toolboxes.put(name, new BusToolbox(bus, toolSpecs(name, tools), toolTimeoutMs));
       }
       return null;
     }).compose(v -> {
-      EventBus bus = vertx.eventBus();
-      List<MessageConsumer<Object>> consumers = List.of(
-          Bus.serve(bus, Addresses.LLM_GENERATE, GenerateRequest.class, this::generate),
-          Bus.serve(bus, Addresses.LLM_CANCEL, TurnCancel.class, this::cancel),
-          Bus.serve(bus, Addresses.health(Role.LLM), JsonObject.class,
-              ignored -> Future.succeededFuture(new RoleStatus(Role.LLM.id(), node, true, running.size(), capacity))));
+      List<MessageConsumer<Object>> consumers = new ArrayList<>(new BuiltinTools(Clock.system(zone)).serve(bus));
+      consumers.add(Bus.serve(bus, Addresses.LLM_GENERATE, GenerateRequest.class, this::generate));
+      consumers.add(Bus.serve(bus, Addresses.LLM_CANCEL, TurnCancel.class, this::cancel));
+      consumers.add(Bus.serve(bus, Addresses.health(Role.LLM), JsonObject.class,
+          ignored -> Future.succeededFuture(new RoleStatus(Role.LLM.id(), node, true, running.size(), capacity))));
       return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     });
+  }
+
+  private static List<ToolSpec> toolSpecs(String agent, JsonArray tools) {
+    List<ToolSpec> specs = new ArrayList<>();
+    for (Object tool : tools) {
+      if (tool instanceof String name && BuiltinTools.SPECS.containsKey(name)) {
+        specs.add(BuiltinTools.SPECS.get(name));
+      } else if (tool instanceof JsonObject spec && spec.getString("name") != null) {
+        specs.add(new ToolSpec(spec.getString("name"), spec.getString("description", ""),
+            spec.getJsonObject("parameters", new JsonObject().put("type", "object"))));
+      } else {
+        throw new IllegalArgumentException("agent '" + agent + "': a tool is a builtin name "
+            + BuiltinTools.SPECS.keySet() + " or an object with name, description and parameters; got " + tool);
+      }
+    }
+    return specs;
   }
 
   /** Accepts the turn (the reply), then streams its events to the request's reply address. */
@@ -75,8 +110,24 @@ public final class LlmVerticle extends VerticleBase {
     }
     EventBus bus = vertx.eventBus();
     long[] seq = {0};
-    Generation generation = engine.generate(request, delta -> bus.send(request.replyAddress(),
-        Json.encode(new LlmEvent.LlmDelta(request.turnId(), seq[0]++, delta))));
+    Generation generation = engine.generate(request, toolboxes.get(request.agent()), new GenerationListener() {
+      @Override
+      public void delta(String text) {
+        bus.send(request.replyAddress(), Json.encode(new LlmEvent.LlmDelta(request.turnId(), seq[0]++, text)));
+      }
+
+      @Override
+      public void toolStarted(ToolCall call) {
+        bus.send(request.replyAddress(), Json.encode(new LlmEvent.ToolStarted(request.turnId(), seq[0]++, call)));
+      }
+
+      @Override
+      public void toolFinished(ToolCall call, JsonObject result, Throwable failure) {
+        MeshException error = failure == null ? null : MeshException.from(failure);
+        bus.send(request.replyAddress(), Json.encode(new LlmEvent.ToolFinished(request.turnId(), seq[0]++, call, result,
+            error == null ? null : error.code(), error == null ? null : error.getMessage())));
+      }
+    });
     running.put(request.turnId(), generation);
     generation.result()
         .onComplete(done -> running.remove(request.turnId(), generation))

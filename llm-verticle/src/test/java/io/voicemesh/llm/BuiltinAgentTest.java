@@ -1,13 +1,22 @@
 package io.voicemesh.llm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.engine.GenerationListener;
+import io.voicemesh.api.engine.Toolbox;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
+import io.voicemesh.api.message.ToolCall;
+import io.voicemesh.api.message.ToolSpec;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -23,7 +32,46 @@ import org.junit.jupiter.params.provider.CsvSource;
 @ExtendWith(VertxExtension.class)
 @DisplayName("The builtin demo agent")
 class BuiltinAgentTest {
-  private static final Clock SATURDAY_EVENING = Clock.fixed(Instant.parse("2026-11-21T18:05:30Z"), ZoneId.of("UTC"));
+  private static final BuiltinTools TOOLS = new BuiltinTools(
+      Clock.fixed(Instant.parse("2026-11-21T18:05:30Z"), ZoneId.of("UTC")));
+
+  /** The builtin tools themselves, called in-process instead of over the bus. */
+  private static final Toolbox IN_PROCESS = new Toolbox() {
+    @Override
+    public List<ToolSpec> specs() {
+      return List.of(BuiltinTools.CURRENT_TIME, BuiltinTools.CALCULATE);
+    }
+
+    @Override
+    public Future<JsonObject> call(String name, JsonObject arguments) {
+      try {
+        return Future.succeededFuture(name.equals("calculate") ? BuiltinTools.calculate(arguments) : TOOLS.currentTime());
+      } catch (MeshException e) {
+        return Future.failedFuture(e);
+      }
+    }
+  };
+
+  /** Records what the agent reports, in order. */
+  private static final class Recorder implements GenerationListener {
+    final List<String> deltas = new ArrayList<>();
+    final List<String> tools = new ArrayList<>();
+
+    @Override
+    public void delta(String text) {
+      deltas.add(text);
+    }
+
+    @Override
+    public void toolStarted(ToolCall call) {
+      tools.add("started " + call.name() + " " + call.arguments().encode());
+    }
+
+    @Override
+    public void toolFinished(ToolCall call, JsonObject result, Throwable failure) {
+      tools.add("finished " + call.name() + " " + (failure == null ? result.encode() : failure.getMessage()));
+    }
+  }
 
   @ParameterizedTest(name = "\"{0}\" → \"{1}\"")
   @CsvSource(delimiter = '|', value = {
@@ -41,19 +89,46 @@ class BuiltinAgentTest {
       "the sea is blue | You said: the sea is blue.",
       "'' | Sorry, I didn't catch that."})
   void answers(String heard, String expected) {
-    assertEquals(expected, new BuiltinAgent(null, SATURDAY_EVENING, 1).answer(heard));
+    assertEquals(expected, new BuiltinAgent(null, 1).answer(heard, IN_PROCESS, new Recorder()).result());
+  }
+
+  @Test
+  @DisplayName("asks its tools for the time and for sums, each call announced and closed once")
+  void usesTools() {
+    Recorder recorder = new Recorder();
+    BuiltinAgent agent = new BuiltinAgent(null, 1);
+    agent.answer("what is twelve times seven", IN_PROCESS, recorder).result();
+    agent.answer("what time is it", IN_PROCESS, recorder).result();
+    agent.answer("hello", IN_PROCESS, recorder).result();
+    assertEquals(List.of(
+        "started calculate {\"a\":12,\"op\":\"times\",\"b\":7}",
+        "finished calculate {\"result\":\"84\"}",
+        "started get_current_time {}",
+        "finished get_current_time {\"time\":\"6:05 PM\",\"date\":\"Saturday, November 21, 2026\",\"timeZone\":\"UTC\"}"),
+        recorder.tools);
+  }
+
+  @Test
+  @DisplayName("the calculate tool is exact and refuses what it cannot do with bad_request")
+  void calculateTool() {
+    assertEquals("0.3", BuiltinTools.calculate(new JsonObject().put("a", 0.1).put("op", "plus").put("b", 0.2)).getString("result"));
+    assertEquals("0.333333", BuiltinTools.calculate(new JsonObject().put("a", 1).put("op", "divided by").put("b", 3)).getString("result"));
+    for (JsonObject bad : List.of(new JsonObject().put("a", 1).put("op", "divided by").put("b", 0),
+        new JsonObject().put("a", 1).put("op", "modulo").put("b", 2), new JsonObject().put("a", "x").put("op", "plus").put("b", 2))) {
+      assertEquals(ErrorCode.BAD_REQUEST, assertThrows(MeshException.class, () -> BuiltinTools.calculate(bad)).code());
+    }
   }
 
   @Test
   @DisplayName("streams the answer in word-sized deltas that add up to the whole answer")
   void streamsDeltas(Vertx vertx, VertxTestContext test) {
-    BuiltinAgent agent = new BuiltinAgent(vertx, SATURDAY_EVENING, 1);
-    List<String> deltas = new ArrayList<>();
+    BuiltinAgent agent = new BuiltinAgent(vertx, 1);
+    Recorder recorder = new Recorder();
     GenerateRequest request = new GenerateRequest("s", "t", "default",
         List.of(ChatMessage.assistant("earlier"), ChatMessage.user("what is twelve times seven")), "reply");
-    vertx.runOnContext(v -> agent.generate(request, deltas::add).result().onComplete(test.succeeding(text -> test.verify(() -> {
+    vertx.runOnContext(v -> agent.generate(request, IN_PROCESS, recorder).result().onComplete(test.succeeding(text -> test.verify(() -> {
       assertEquals("12 times 7 is 84.", text);
-      assertEquals(List.of("12 ", "times ", "7 ", "is ", "84."), deltas);
+      assertEquals(List.of("12 ", "times ", "7 ", "is ", "84."), recorder.deltas);
       test.completeNow();
     }))));
   }
@@ -61,17 +136,15 @@ class BuiltinAgentTest {
   @Test
   @DisplayName("a cancelled answer completes with the words streamed so far")
   void cancel(Vertx vertx, VertxTestContext test) throws Exception {
-    BuiltinAgent agent = new BuiltinAgent(vertx, SATURDAY_EVENING, 50);
-    List<String> deltas = new ArrayList<>();
+    BuiltinAgent agent = new BuiltinAgent(vertx, 50);
+    Recorder recorder = new Recorder();
     GenerateRequest request = new GenerateRequest("s", "t", "default", List.of(ChatMessage.user("hello")), "reply");
     vertx.runOnContext(v -> {
-      var generation = agent.generate(request, delta -> {
-        deltas.add(delta);
-      });
+      var generation = agent.generate(request, IN_PROCESS, recorder);
       vertx.setTimer(120, t -> generation.cancel());
       generation.result().onComplete(test.succeeding(text -> test.verify(() -> {
-        assertEquals(String.join("", deltas), text);
-        assertTrue(deltas.size() >= 1 && deltas.size() < 5, "deltas: " + deltas);
+        assertEquals(String.join("", recorder.deltas), text);
+        assertTrue(recorder.deltas.size() >= 1 && recorder.deltas.size() < 5, "deltas: " + recorder.deltas);
         test.completeNow();
       })));
     });

@@ -60,6 +60,11 @@ public final class Addresses {
     return "gateway.conversation." + connectionId + ".tts";
   }
 
+  /** A tool: {@code ToolCall.arguments} in, a JSON object out (or a failure with an error code). */
+  public static String tool(String name) {
+    return "tool." + name;
+  }
+
   /** Answered by every node running {@code role} with its {@code RoleStatus}. */
   public static String health(Role role) {
     return "mesh.health." + role.id();

@@ -2,17 +2,22 @@ package io.voicemesh.api.message;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 
 /**
- * The stream an LLM worker sends for a turn: deltas, then exactly one {@link LlmDone} or
- * {@link LlmFailed}. {@code seq} counts from 0 within the turn.
+ * The stream an LLM worker sends for a turn: deltas and tool calls, then exactly one
+ * {@link LlmDone} or {@link LlmFailed}. Every {@link ToolStarted} is followed by its
+ * {@link ToolFinished}, also when the turn is cancelled meanwhile. {@code seq} counts from 0
+ * within the turn.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = LlmEvent.LlmDelta.class, name = "delta"),
     @JsonSubTypes.Type(value = LlmEvent.LlmDone.class, name = "done"),
-    @JsonSubTypes.Type(value = LlmEvent.LlmFailed.class, name = "failed")
+    @JsonSubTypes.Type(value = LlmEvent.LlmFailed.class, name = "failed"),
+    @JsonSubTypes.Type(value = LlmEvent.ToolStarted.class, name = "tool.started"),
+    @JsonSubTypes.Type(value = LlmEvent.ToolFinished.class, name = "tool.finished")
 })
 public sealed interface LlmEvent {
 
@@ -28,5 +33,13 @@ public sealed interface LlmEvent {
   }
 
   record LlmFailed(String turnId, long seq, ErrorCode code, String message) implements LlmEvent {
+  }
+
+  record ToolStarted(String turnId, long seq, ToolCall call) implements LlmEvent {
+  }
+
+  /** The call's outcome: {@code result}, or {@code code} and {@code error} when it failed. */
+  record ToolFinished(String turnId, long seq, ToolCall call, JsonObject result, ErrorCode code, String error)
+      implements LlmEvent {
   }
 }
