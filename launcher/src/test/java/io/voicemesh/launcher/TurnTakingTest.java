@@ -135,6 +135,28 @@ class TurnTakingTest {
   }
 
   @Test
+  @DisplayName("response.cancel stops the agent, and playback marks decide what was heard")
+  void cancelWithPlaybackMarks() throws Exception {
+    openAi.script(new Answer(pieces(STORY)));
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      String sessionId = client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      String turnId = client.await("audio.start", WAIT).getString("turnId");
+      long firstSentenceMs = Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, Speech.say(STORY.get(0)).length);
+      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, (int) firstSentenceMs + 700));
+      // The first sentence was delivered whole, but the client says it played only part of it.
+      client.send(new JsonObject().put("type", "playback.mark").put("turnId", turnId).put("ms", firstSentenceMs - 300));
+      client.send(new JsonObject().put("type", "response.cancel"));
+      JsonObject completed = client.await("agent_completed", WAIT);
+      assertTrue(completed.getBoolean("interrupted"));
+      assertEquals("", completed.getString("heardText"));
+      client.await("audio.clear", WAIT);
+      assertEquals(List.of(), mesh.query("SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant'",
+          UUID.fromString(sessionId)), "nothing unheard is stored");
+    }
+  }
+
+  @Test
   @DisplayName("a 150 ms cough while the agent speaks does not interrupt it")
   void coughDoesNotInterrupt() throws Exception {
     openAi.script(new Answer(pieces(STORY.subList(0, 2))));
