@@ -157,6 +157,28 @@ class TurnTakingTest {
   }
 
   @Test
+  @DisplayName("session.update changes the minimum speech length of this session only")
+  void perSessionSettings() throws Exception {
+    try (VoiceClient strict = mesh.connect(""); VoiceClient normal = mesh.connect("")) {
+      strict.sessionId();
+      normal.sessionId();
+      strict.send(new JsonObject().put("type", "session.update").put("minSpeechMs", 2_000));
+      assertEquals(2_000, strict.await("session.updated", WAIT).getInteger("minSpeechMs"));
+      byte[] phrase = Speech.say("what time is it");
+      strict.speak(phrase, 1_000, 2).await(20, TimeUnit.SECONDS);
+      normal.speak(phrase, 1_000, 2).await(20, TimeUnit.SECONDS);
+      normal.await("agent_completed", WAIT);
+      // The same words are speech for one session and too short to count for the other. The STT
+      // worker handles a commit after all audio before it: its transcript.final is the barrier.
+      strict.send(new JsonObject().put("type", "input.commit"));
+      assertEquals("", strict.await("transcript.final", WAIT).getString("text"), "sub-threshold sound was dropped");
+      assertEquals(1, normal.events("speech_started").size());
+      assertEquals(List.of(), strict.events("speech_started"));
+      assertEquals(List.of(), strict.events("user_message"));
+    }
+  }
+
+  @Test
   @DisplayName("a 150 ms cough while the agent speaks does not interrupt it")
   void coughDoesNotInterrupt() throws Exception {
     openAi.script(new Answer(pieces(STORY.subList(0, 2))));

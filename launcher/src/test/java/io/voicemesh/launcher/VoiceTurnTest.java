@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
@@ -44,6 +45,12 @@ class VoiceTurnTest {
 
       byte[] audio = client.audio();
       assertTrue(Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, audio.length) >= 500, "agent audio bytes: " + audio.length);
+      List<long[]> frames = client.audioArrivals();
+      for (int i = 0; i < frames.size(); i++) {
+        long size = frames.get(i)[1] - (i == 0 ? 0 : frames.get(i - 1)[1]);
+        assertTrue(size > 0 && size <= Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 100) && size % 2 == 0,
+            "agent audio comes in PCM16 chunks of at most 100 ms; frame " + i + " has " + size + " bytes");
+      }
       String heard = Speech.transcribe(audio);
       assertTrue(heard.contains("time"), "the agent's audio, transcribed: " + heard);
 
@@ -71,6 +78,22 @@ class VoiceTurnTest {
     }
     assertEquals(List.of(), mesh.blockedThreadWarnings(),
         "no event loop may be blocked for more than " + TestMesh.MAX_EVENT_LOOP_MS + " ms");
+  }
+
+  @Test
+  @DisplayName("input.commit ends the turn at once, without waiting for the silence")
+  void commitEndsTheTurn() throws Exception {
+    try (VoiceClient client = mesh.connect("")) {
+      client.sessionId();
+      client.speak(Speech.say("calculate eight times nine"), 100, 2).await(20, TimeUnit.SECONDS);
+      client.send(new JsonObject().put("type", "input.commit"));
+      JsonObject fin = client.await("transcript.final", TURN);
+      assertTrue(fin.getString("text").contains("eight times nine"), fin.encode());
+      assertEquals("8 times 9 is 72.", client.await("agent_response", TURN).getString("text"));
+      long stoppedAt = client.events("speech_stopped").get(0).getLong("audioMs");
+      assertTrue(stoppedAt >= client.sentAudioMs() - VoiceClient.FRAME_MS,
+          "speech ended at the commit (" + stoppedAt + " ms), not after a silence, with " + client.sentAudioMs() + " ms sent");
+    }
   }
 
   @Test
