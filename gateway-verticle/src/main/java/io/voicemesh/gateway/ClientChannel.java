@@ -6,6 +6,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshMetrics;
 
 /**
  * The server side of the wire protocol for one connection: every event gets the next per-session
@@ -54,6 +55,7 @@ final class ClientChannel {
   }
 
   void error(ErrorCode code, String message) {
+    MeshMetrics.error(code);
     emit("error", new JsonObject().put("code", code.wire()).put("message", message));
   }
 

@@ -16,6 +16,7 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.AudioChunkHeader;
+import io.voicemesh.api.message.FrameStamp;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionOpen;
@@ -48,6 +49,7 @@ final class Conversation {
 
   private enum SttState { CLOSED, OPENING, OPEN }
 
+  private final Runnable onClosed;
   private final Vertx vertx;
   private final EventBus bus;
   private final ServerWebSocket socket;
@@ -61,7 +63,12 @@ final class Conversation {
       "control", this::control,
       "playback.mark", this::playbackMark,
       "ping", this::ping);
-  private final ArrayDeque<Buffer> pendingAudio = new ArrayDeque<>();
+  /** Audio that arrived while the STT stream was opening, with when it arrived. */
+  private record HeldFrame(Buffer pcm, long arrivedNanos) {
+  }
+
+  private final ArrayDeque<HeldFrame> pendingAudio = new ArrayDeque<>();
+  private final AudioTimeline timeline = new AudioTimeline();
   private final RateLimiter textLimit;
   private RateLimiter audioLimit;
   private List<MessageConsumer<Object>> inboxes = List.of();
@@ -82,7 +89,8 @@ final class Conversation {
   private Turn turn;
   private Future<Void> previousTurn = Future.succeededFuture();
 
-  Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings) {
+  Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, Runnable onClosed) {
+    this.onClosed = onClosed;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.socket = socket;
@@ -190,12 +198,13 @@ final class Conversation {
       rateLimited("audio arrives faster than " + settings.audioRealtimeFactor() + "x real time");
       return;
     }
+    long arrived = System.nanoTime();
     switch (stt) {
-      case OPEN -> bus.send(sttAddress, frame);
-      case OPENING -> holdAudio(frame);
+      case OPEN -> forward(frame, arrived);
+      case OPENING -> holdAudio(frame, arrived);
       case CLOSED -> {
         if (System.currentTimeMillis() >= sttRetryAt) {
-          holdAudio(frame);
+          holdAudio(frame, arrived);
           openStt();
         }
       }
@@ -270,11 +279,16 @@ final class Conversation {
     audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
   }
 
-  private void holdAudio(Buffer frame) {
-    pendingAudio.add(frame);
+  private void forward(Buffer frame, long arrivedNanos) {
+    timeline.forwarded(inputRateHz, frame.length(), arrivedNanos);
+    bus.send(sttAddress, frame, FrameStamp.now());
+  }
+
+  private void holdAudio(Buffer frame, long arrivedNanos) {
+    pendingAudio.add(new HeldFrame(frame, arrivedNanos));
     pendingAudioBytes += frame.length();
     while (pendingAudioBytes > Pcm16.bytesFor(inputRateHz, PENDING_AUDIO_MS)) {
-      pendingAudioBytes -= pendingAudio.removeFirst().length();
+      pendingAudioBytes -= pendingAudio.removeFirst().pcm().length();
     }
   }
 
@@ -289,7 +303,8 @@ final class Conversation {
           }
           stt = SttState.OPEN;
           sttAddress = opened.streamAddress();
-          pendingAudio.forEach(frame -> bus.send(sttAddress, frame));
+          timeline.reset();
+          pendingAudio.forEach(held -> forward(held.pcm(), held.arrivedNanos()));
           pendingAudio.clear();
           pendingAudioBytes = 0;
           if (commitPending) {
@@ -331,7 +346,8 @@ final class Conversation {
     } else if (event instanceof SttEvent.TranscriptFinal fin) {
       client.emit("transcript.final", new JsonObject().put("text", fin.text()));
       if (!fin.text().isBlank()) {
-        startTurn(fin.text());
+        startTurn(fin.text(), new TurnClock(timeline.arrivalOf(fin.speechEndMs()), timeline.arrivalOf(fin.audioMs()),
+            System.nanoTime()));
       }
     } else if (event instanceof SttEvent.StreamClosed gone && stt == SttState.OPEN
         && gone.streamAddress().equals(sttAddress)) {
@@ -343,9 +359,10 @@ final class Conversation {
   // ---- agent turns ---------------------------------------------------------------------------
 
   /** A new turn starts once the previous one has stored what the user heard of it. */
-  private void startTurn(String userText) {
+  private void startTurn(String userText, TurnClock clock) {
     interruptTurn();
-    Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText);
+    Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
+        clock);
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
       if (!closed) {
@@ -379,6 +396,7 @@ final class Conversation {
       return;
     }
     closed = true;
+    onClosed.run();
     interruptTurn();
     closeStt();
     previousTurn.onComplete(v -> inboxes.forEach(MessageConsumer::unregister));

@@ -11,9 +11,13 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The gateway role: HTTP server with the WebSocket voice endpoint, health, and the web page.
@@ -21,10 +25,12 @@ import java.util.List;
  * <pre>
  * GET /v1/voice   WebSocket, the voice protocol (README); one {@link Conversation} per connection
  * GET /health     200 once every required role answers, else 503
+ * GET /metrics    Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
  * GET /*          the browser client (webroot/)
  * </pre>
  */
 public final class GatewayVerticle extends VerticleBase {
+  private final AtomicInteger connections = new AtomicInteger();
   private GatewaySettings settings;
   private HttpServer server;
 
@@ -34,6 +40,10 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/v1/voice").handler(this::voice);
+    if (MeshMetrics.registry() instanceof PrometheusMeterRegistry prometheus) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
+    }
+    MeshMetrics.sessions(Role.GATEWAY, settings.node(), connections::get);
     router.route("/*").handler(StaticHandler.create("webroot"));
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(settings.host())
@@ -69,7 +79,10 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     ctx.request().toWebSocket()
-        .onSuccess(socket -> new Conversation(vertx, socket, settings).start(sessionId, user, agent, rate))
+        .onSuccess(socket -> {
+          connections.incrementAndGet();
+          new Conversation(vertx, socket, settings, connections::decrementAndGet).start(sessionId, user, agent, rate);
+        })
         .onFailure(ctx::fail);
   }
 

@@ -11,6 +11,7 @@ import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.ContextReply;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One agent turn, from the user's final transcript to the last audio chunk:
@@ -53,6 +55,11 @@ final class Turn {
   private final String agent;
   private final String voice;
   private final String userText;
+  private final TurnClock clock;
+  /** Stage timings of this turn in ms, for agent_completed; each recorded into its histogram too. */
+  private final JsonObject timings = new JsonObject();
+  private long generateSentNanos = -1;
+  private long firstSynthesisNanos = -1;
   private final SentenceChunker chunker = new SentenceChunker();
   private final List<String> sentences = new ArrayList<>();
   private final AudioPlayout playout;
@@ -72,7 +79,7 @@ final class Turn {
   private Promise<Void> toolsClosed;
 
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
-      String agent, String voice, String userText) {
+      String agent, String voice, String userText, TurnClock clock) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.client = client;
@@ -82,6 +89,7 @@ final class Turn {
     this.agent = agent;
     this.voice = voice;
     this.userText = userText;
+    this.clock = clock;
     this.playout = new AudioPlayout(vertx, Pcm16.DEFAULT_RATE_HZ, settings.playoutLeadMs(), this::playAudio,
         this::sentencePlayed, this::audioDrained);
   }
@@ -97,6 +105,11 @@ final class Turn {
   }
 
   void start() {
+    measure("endpointingMs", MeshMetrics.ENDPOINTING, "From the end of the user's speech to the end of the turn",
+        clock.speechEndNanos(), clock.turnEndNanos());
+    if (clock.turnEndNanos() >= 0 && clock.finalNanos() >= clock.turnEndNanos()) {
+      timings.put("sttFinalMs", (clock.finalNanos() - clock.turnEndNanos()) / 1_000_000);
+    }
     client.emit("user_message", new JsonObject().put("turnId", id).put("text", userText));
     long timeout = settings.sessionTimeoutMs();
     Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText),
@@ -109,6 +122,7 @@ final class Turn {
           }
           client.emit("agent_started", new JsonObject().put("turnId", id));
           armLlmWatchdog();
+          generateSentNanos = System.nanoTime();
           return Bus.request(bus, Addresses.LLM_GENERATE, new GenerateRequest(sessionId, id, agent, context.messages(),
               Addresses.conversationLlm(connectionId)), JsonObject.class, settings.llmAckTimeoutMs());
         })
@@ -130,6 +144,10 @@ final class Turn {
       client.emit("tool_executing", new JsonObject().put("turnId", id).put("callId", call.callId())
           .put("name", call.name()).put("arguments", call.arguments()));
     } else if (event instanceof LlmEvent.LlmDelta delta) {
+      if (!timings.containsKey("llmFirstTokenMs")) {
+        measure("llmFirstTokenMs", MeshMetrics.LLM_FIRST_TOKEN, "From llm.generate to the first streamed text",
+            generateSentNanos, System.nanoTime());
+      }
       client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", delta.text()));
       chunker.push(delta.text()).forEach(this::speak);
     } else if (event instanceof LlmEvent.LlmDone done) {
@@ -177,7 +195,21 @@ final class Turn {
   }
 
   void onAudioChunk(int sentence, int chunk, Buffer pcm) {
+    if (!timings.containsKey("ttsFirstAudioMs")) {
+      measure("ttsFirstAudioMs", MeshMetrics.TTS_FIRST_AUDIO, "From a turn's first tts.synthesize to its first audio",
+          firstSynthesisNanos, System.nanoTime());
+    }
     playout.chunk(sentence, chunk, pcm);
+  }
+
+  /** Records a stage's duration when both ends are known. */
+  private void measure(String field, String meter, String description, long fromNanos, long toNanos) {
+    if (fromNanos < 0 || toNanos < fromNanos) {
+      return;
+    }
+    long nanos = toNanos - fromNanos;
+    timings.put(field, nanos / 1_000_000);
+    MeshMetrics.timer(meter, description).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** The client says it has played {@code ms} of this turn's audio. */
@@ -201,6 +233,9 @@ final class Turn {
   private void speak(String sentence) {
     int index = sentences.size();
     sentences.add(sentence);
+    if (index == 0) {
+      firstSynthesisNanos = System.nanoTime();
+    }
     Bus.request(bus, Addresses.TTS_SYNTHESIZE, new SynthesizeRequest(sessionId, id, index, sentence, voice,
             Addresses.conversationTts(connectionId)), SynthesizeDone.class, settings.ttsSentenceTimeoutMs())
         .onSuccess(done -> playout.sentenceDone(index, done.chunks()))
@@ -215,6 +250,8 @@ final class Turn {
   private void playAudio(Buffer pcm) {
     if (!audioStarted) {
       audioStarted = true;
+      measure("voiceToVoiceMs", MeshMetrics.VOICE_TO_VOICE, "From the end of the user's speech to the first agent audio",
+          clock.speechEndNanos(), System.nanoTime());
       client.emit("audio.start", new JsonObject().put("turnId", id).put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
     }
     client.audio(pcm);
@@ -287,7 +324,8 @@ final class Turn {
         : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
             Void.class, settings.sessionTimeoutMs());
     Future.join(stored, toolsSettled()).onComplete(all -> stored.onComplete(result -> {
-      JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard);
+      JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard)
+          .put("timings", timings);
       if (failure != null) {
         completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
       }

@@ -4,7 +4,12 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import io.voicemesh.gateway.GatewayVerticle;
 import io.voicemesh.llm.LlmVerticle;
 import io.voicemesh.session.SessionVerticle;
@@ -54,7 +59,13 @@ public final class Mesh implements AutoCloseable {
   public static Future<Mesh> start(MeshConfig config) {
     long started = System.nanoTime();
     String node = config.node();
-    Vertx vertx = Vertx.vertx(vertxOptions(config));
+    // Vert.x's own meters (HTTP, event bus, pools, JVM) and the mesh's (MeshMetrics) in one
+    // Prometheus registry, scraped by the gateway at /metrics.
+    Vertx vertx = Vertx.builder()
+        .with(vertxOptions(config).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+        .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))
+        .build();
     Mesh mesh = new Mesh(vertx, new GatewayVerticle());
     return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node))
         .compose(id -> postgresUri(vertx, config, mesh))

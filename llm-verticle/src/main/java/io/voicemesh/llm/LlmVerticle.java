@@ -11,6 +11,7 @@ import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.Generation;
@@ -59,6 +60,7 @@ public final class LlmVerticle extends VerticleBase {
     ZoneId zone = timeZone.isBlank() ? ZoneId.systemDefault() : ZoneId.of(timeZone);
     long toolTimeoutMs = config().getLong("toolTimeoutMs", 10_000L);
     EventBus bus = vertx.eventBus();
+    MeshMetrics.sessions(Role.LLM, node, running::size);
     return vertx.executeBlocking(() -> {
       for (String name : agentConfigs.fieldNames()) {
         JsonObject agent = agentConfigs.getJsonObject(name);

@@ -25,7 +25,7 @@ class ContractTest {
   @Test
   @DisplayName("messages keep their type and fields through JSON, with wire names for types and enums")
   void jsonRoundTrip() {
-    SttEvent fin = new SttEvent.TranscriptFinal("what time is it", 1200);
+    SttEvent fin = new SttEvent.TranscriptFinal("what time is it", 1200, 600);
     JsonObject json = Json.encode(fin);
     assertEquals("transcript.final", json.getString("type"));
     assertEquals(fin, Json.decode(json, SttEvent.class));

@@ -30,6 +30,7 @@ final class SpeechDetector {
   private int voicedFrames;
   private int unvoicedRun;
   private long frames;
+  private long lastVoicedEndMs;
 
   SpeechDetector(int sampleRateHz, int minSpeechMs, int silenceMs) {
     if (sampleRateHz < 8000 || minSpeechMs < FRAME_MS || silenceMs < FRAME_MS) {
@@ -54,6 +55,11 @@ final class SpeechDetector {
     return (long) unvoicedRun * FRAME_MS;
   }
 
+  /** Audio position at the end of the last voiced frame: where the speech ended, once it has. */
+  long lastVoicedEndMs() {
+    return lastVoicedEndMs;
+  }
+
   /** Audio position after the frames seen so far. */
   long positionMs() {
     return frames * FRAME_MS;
@@ -67,6 +73,7 @@ final class SpeechDetector {
     if (voiced) {
       voicedFrames++;
       unvoicedRun = 0;
+      lastVoicedEndMs = positionMs();
     } else if (++unvoicedRun > MAX_GAP_MS / FRAME_MS && !speaking) {
       voicedFrames = 0;
     }

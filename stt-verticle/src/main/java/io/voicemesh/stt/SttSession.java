@@ -12,11 +12,14 @@ import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Reframer;
+import io.micrometer.core.instrument.Timer;
+import io.voicemesh.api.message.FrameStamp;
 import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.engine.SttStream;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +37,14 @@ final class SttSession {
   /** Audio queued for the recognizer beyond this is dropped: the node is overloaded. */
   static final int MAX_BACKLOG_MS = 10_000;
 
+  /** The meters every stream of this node records into. */
+  record Meters(Timer audioHop, Timer finalLatency) {
+  }
+
   private final SttOpen spec;
+  private final Meters meters;
+  /** When the message being processed (a frame, a commit) reached this node. */
+  private long arrivedNanos;
   private final String address;
   private final EventBus bus;
   private final WorkerExecutor worker;
@@ -50,8 +60,9 @@ final class SttSession {
   private MessageConsumer<Object> consumer;
   private boolean closed;
 
-  SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream) {
+  SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream, Meters meters) {
     this.spec = spec;
+    this.meters = meters;
     this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
     this.worker = worker;
@@ -76,8 +87,13 @@ final class SttSession {
     if (closed) {
       return;
     }
+    long arrived = System.nanoTime();
     if (message.body() instanceof Buffer frame) {
       lastFrameAt = System.currentTimeMillis();
+      long hopMicros = FrameStamp.ageMicros(message.headers());
+      if (hopMicros >= 0) {
+        meters.audioHop().record(hopMicros, TimeUnit.MICROSECONDS);
+      }
       if (backlogBytes + frame.length() > maxBacklogBytes) {
         LOG.warn("session {}: recognizer backlog over {} ms, dropping a frame", spec.sessionId(), MAX_BACKLOG_MS);
         return;
@@ -85,6 +101,7 @@ final class SttSession {
       backlogBytes += frame.length();
       byte[] pcm = frame.getBytes();
       enqueue(() -> {
+        arrivedNanos = arrived;
         windows.accept(pcm);
         return null;
       }).onComplete(ignored -> backlogBytes -= pcm.length);
@@ -92,6 +109,7 @@ final class SttSession {
       SttControl control = Json.decode(json, SttControl.class);
       if (control instanceof SttControl.Commit) {
         enqueue(() -> {
+          arrivedNanos = arrived;
           endTurn();
           return null;
         });
@@ -139,7 +157,8 @@ final class SttSession {
     detector.reset();
     utteranceHasAudio = false;
     lastPartial = "";
-    emit(new SttEvent.TranscriptFinal(text, detector.positionMs()));
+    emit(new SttEvent.TranscriptFinal(text, detector.positionMs(), detector.lastVoicedEndMs()));
+    meters.finalLatency().record(System.nanoTime() - arrivedNanos, TimeUnit.NANOSECONDS);
   }
 
   private void emit(SttEvent event) {

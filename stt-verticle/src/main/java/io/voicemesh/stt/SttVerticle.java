@@ -10,6 +10,7 @@ import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
@@ -37,6 +38,7 @@ public final class SttVerticle extends VerticleBase {
   private WorkerExecutor worker;
   private SttEngine engine;
   private int capacity;
+  private SttSession.Meters meters;
 
   @Override
   public Future<?> start() {
@@ -47,6 +49,10 @@ public final class SttVerticle extends VerticleBase {
     long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
     String node = config.getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
+    meters = new SttSession.Meters(
+        MeshMetrics.timer(MeshMetrics.AUDIO_HOP, "An audio frame's trip over the event bus from the gateway"),
+        MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY, "From the audio that ended a turn to its final transcript"));
+    MeshMetrics.sessions(Role.STT, node, sessions::size);
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
@@ -76,7 +82,7 @@ public final class SttVerticle extends VerticleBase {
     return released
         .compose(v -> worker.executeBlocking(() -> engine.open(spec.sampleRateHz())))
         .compose(stream -> {
-          SttSession session = new SttSession(vertx, worker, spec, stream);
+          SttSession session = new SttSession(vertx, worker, spec, stream, meters);
           sessions.put(spec.sessionId(), session);
           return session.listen(() -> sessions.remove(spec.sessionId(), session))
               .map(address -> new SttOpened(address, config().getString("node", "local")));

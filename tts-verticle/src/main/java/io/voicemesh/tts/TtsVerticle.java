@@ -11,6 +11,7 @@ import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Reframer;
@@ -55,6 +56,7 @@ public final class TtsVerticle extends VerticleBase {
     capacity = config().getInteger("capacity", 200);
     String node = config().getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-tts", config().getInteger("workerThreads", 2));
+    MeshMetrics.sessions(Role.TTS, node, active::get);
     vertx.setPeriodic(CANCEL_MEMORY_MS, id -> {
       long cutoff = System.currentTimeMillis() - CANCEL_MEMORY_MS;
       cancelledTurns.values().removeIf(at -> at < cutoff);

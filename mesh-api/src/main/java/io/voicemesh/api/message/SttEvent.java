@@ -29,8 +29,12 @@ public sealed interface SttEvent {
   record TranscriptPartial(String text, long audioMs) implements SttEvent {
   }
 
-  /** The user's turn is over; {@code text} may be empty when nothing was recognized. */
-  record TranscriptFinal(String text, long audioMs) implements SttEvent {
+  /**
+   * The user's turn is over; {@code text} may be empty when nothing was recognized. {@code audioMs}
+   * is where the turn was ended (end of the silence, or the commit); {@code speechEndMs} where the
+   * speech itself ended.
+   */
+  record TranscriptFinal(String text, long audioMs, long speechEndMs) implements SttEvent {
   }
 
   /** The worker closed the stream at {@code streamAddress} (idle, or shutting down): open another. */

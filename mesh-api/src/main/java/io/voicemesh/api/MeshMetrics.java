@@ -1,0 +1,58 @@
+package io.voicemesh.api;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * The mesh's own meters, in the registry Vert.x reports to (scraped by Prometheus at
+ * {@code /metrics}), defined once. Every timer publishes a histogram.
+ */
+public final class MeshMetrics {
+  /** STT worker: from the audio (or commit) that ended the turn arriving to its final transcript being sent. */
+  public static final String STT_FINAL_LATENCY = "voicemesh.stt.final.latency";
+  /** Gateway: from {@code llm.generate} to the first streamed text. */
+  public static final String LLM_FIRST_TOKEN = "voicemesh.llm.first.token";
+  /** Gateway: from the first {@code tts.synthesize} of a turn to its first audio chunk. */
+  public static final String TTS_FIRST_AUDIO = "voicemesh.tts.first.audio";
+  /** Gateway: from the end of the user's speech arriving to the first agent audio sent, endpointing included. */
+  public static final String VOICE_TO_VOICE = "voicemesh.voice.to.voice";
+  /** Gateway: from the end of the user's speech to the end of the silence that ended the turn. */
+  public static final String ENDPOINTING = "voicemesh.endpointing";
+  /** STT worker: an audio frame's trip over the event bus from the gateway. */
+  public static final String AUDIO_HOP = "voicemesh.bus.audio.hop";
+  /** Sessions (connections, streams, turns, sentences) a node's role holds now; tags role and node. */
+  public static final String SESSIONS = "voicemesh.sessions";
+  /** Errors sent to clients; tag code. */
+  public static final String ERRORS = "voicemesh.errors";
+
+  private MeshMetrics() {
+  }
+
+  /** The registry Vert.x metrics use, or Micrometer's global one when metrics are off. */
+  public static MeterRegistry registry() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    return registry != null ? registry : Metrics.globalRegistry;
+  }
+
+  public static Timer timer(String name, String description) {
+    return Timer.builder(name)
+        .description(description)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry());
+  }
+
+  public static void sessions(Role role, String node, Supplier<Number> count) {
+    Gauge.builder(SESSIONS, count).tag("role", role.id()).tag("node", node).register(registry());
+  }
+
+  public static void error(ErrorCode code) {
+    registry().counter(ERRORS, "code", code.wire()).increment();
+  }
+}
