@@ -5,19 +5,30 @@ import io.voicemesh.api.audio.Pcm16;
 /**
  * When each stretch of a connection's input audio arrived, by its position in the audio the STT
  * stream has received — so a position an STT event names ("speech ended at 2340 ms") becomes a
- * wall-clock time. Keeps the last {@link #CAPACITY} frames.
+ * wall-clock time. Keeps the last {@link #CAPACITY} frames (10 s of 20 ms frames: a final
+ * transcript names a position a silence-length ago), allocated on the first frame so an idle
+ * connection costs nothing.
  */
 final class AudioTimeline {
-  static final int CAPACITY = 2_048;
-  private final long[] endMs = new long[CAPACITY];
-  private final long[] arrivedNanos = new long[CAPACITY];
+  static final int CAPACITY = 512;
+  private long[] endMs;
+  private long[] arrivedNanos;
   private int next;
   private int size;
   private long positionMs;
+  /** Positions up to here are no longer kept. */
+  private long forgottenMs = -1;
 
   /** A frame of {@code bytes} that arrived at {@code nanos} went to the STT stream. */
   void forwarded(int rateHz, int bytes, long nanos) {
+    if (endMs == null) {
+      endMs = new long[CAPACITY];
+      arrivedNanos = new long[CAPACITY];
+    }
     positionMs += Pcm16.msFor(rateHz, bytes);
+    if (size == CAPACITY) {
+      forgottenMs = endMs[next];
+    }
     endMs[next] = positionMs;
     arrivedNanos[next] = nanos;
     next = (next + 1) % CAPACITY;
@@ -26,10 +37,13 @@ final class AudioTimeline {
 
   /** When the audio at {@code positionMs} arrived, or -1 when that is no longer (or not yet) known. */
   long arrivalOf(long positionMs) {
+    if (positionMs <= forgottenMs) {
+      return -1;
+    }
     for (int i = 0; i < size; i++) {
       int at = Math.floorMod(next - size + i, CAPACITY);
       if (endMs[at] >= positionMs) {
-        return i == 0 && positionMs < endMs[at] - 1_000 ? -1 : arrivedNanos[at];
+        return arrivedNanos[at];
       }
     }
     return -1;
@@ -40,5 +54,6 @@ final class AudioTimeline {
     next = 0;
     size = 0;
     positionMs = 0;
+    forgottenMs = -1;
   }
 }
