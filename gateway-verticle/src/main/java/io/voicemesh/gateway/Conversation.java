@@ -46,6 +46,7 @@ final class Conversation {
   private static final int PENDING_AUDIO_MS = 5_000;
   private static final long STT_RETRY_MS = 1_000;
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
+  private static final int HOP_SAMPLE_EVERY = 10;
 
   private enum SttState { CLOSED, OPENING, OPEN }
 
@@ -83,6 +84,7 @@ final class Conversation {
   private boolean commitPending;
   private long sttRetryAt;
   private int pendingAudioBytes;
+  private long framesForwarded;
   private long lastRateErrorAt;
   private boolean paused;
   private boolean closed;
@@ -281,7 +283,12 @@ final class Conversation {
 
   private void forward(Buffer frame, long arrivedNanos) {
     timeline.forwarded(inputRateHz, frame.length(), arrivedNanos);
-    bus.send(sttAddress, frame, FrameStamp.now());
+    // A sample of the frames carries a send time, enough for the hop histogram at a tenth of the cost.
+    if (framesForwarded++ % HOP_SAMPLE_EVERY == 0) {
+      bus.send(sttAddress, frame, FrameStamp.now());
+    } else {
+      bus.send(sttAddress, frame);
+    }
   }
 
   private void holdAudio(Buffer frame, long arrivedNanos) {

@@ -18,7 +18,13 @@ import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.engine.SttStream;
+import io.vertx.core.Promise;
 import java.util.Arrays;
+import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +60,13 @@ final class SttSession {
   private final int maxBacklogBytes;
   private String lastPartial = "";
   private boolean utteranceHasAudio;
-  private Future<Void> tail = Future.succeededFuture();
-  private int backlogBytes;
+  /**
+   * This session's work, run in order by at most one drain at a time on a worker: under load a
+   * busy session's frames share one worker hand-off instead of taking one each.
+   */
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicInteger backlogBytes = new AtomicInteger();
   private long lastFrameAt;
   private MessageConsumer<Object> consumer;
   private boolean closed;
@@ -94,17 +105,17 @@ final class SttSession {
       if (hopMicros >= 0) {
         meters.audioHop().record(hopMicros, TimeUnit.MICROSECONDS);
       }
-      if (backlogBytes + frame.length() > maxBacklogBytes) {
+      if (backlogBytes.get() + frame.length() > maxBacklogBytes) {
         LOG.warn("session {}: recognizer backlog over {} ms, dropping a frame", spec.sessionId(), MAX_BACKLOG_MS);
         return;
       }
-      backlogBytes += frame.length();
+      backlogBytes.addAndGet(frame.length());
       byte[] pcm = frame.getBytes();
-      enqueue(() -> {
+      submit(() -> {
         arrivedNanos = arrived;
+        backlogBytes.addAndGet(-pcm.length);
         windows.accept(pcm);
-        return null;
-      }).onComplete(ignored -> backlogBytes -= pcm.length);
+      });
     } else if (message.body() instanceof JsonObject json) {
       SttControl control = Json.decode(json, SttControl.class);
       if (control instanceof SttControl.Commit) {
@@ -119,11 +130,41 @@ final class SttSession {
     }
   }
 
-  /** Runs on the worker, in order with every other task of this session. */
-  private Future<Void> enqueue(java.util.concurrent.Callable<Void> task) {
-    tail = tail.transform(ignored -> worker.executeBlocking(task, false));
-    tail.onFailure(e -> LOG.error("session {}: recognizer failed", spec.sessionId(), e));
-    return tail;
+  /** Runs {@code task} on a worker, in order with every other task of this session. */
+  private void submit(Runnable task) {
+    tasks.add(task);
+    if (draining.compareAndSet(false, true)) {
+      worker.executeBlocking(this::drain, false);
+    }
+  }
+
+  /** Like {@link #submit}, with a future for when the task has run. */
+  private Future<Void> enqueue(Callable<Void> task) {
+    Promise<Void> done = Promise.promise();
+    submit(() -> {
+      try {
+        task.call();
+        done.complete();
+      } catch (Exception e) {
+        done.fail(e);
+      }
+    });
+    return done.future();
+  }
+
+  private Void drain() {
+    do {
+      Runnable task;
+      while ((task = tasks.poll()) != null) {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.error("session {}: recognizer failed", spec.sessionId(), e);
+        }
+      }
+      draining.set(false);
+    } while (!tasks.isEmpty() && draining.compareAndSet(false, true));
+    return null;
   }
 
   private void processWindow(byte[] window) {
