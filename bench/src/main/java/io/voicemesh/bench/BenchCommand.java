@@ -1,0 +1,393 @@
+package io.voicemesh.bench;
+
+import io.vertx.core.Vertx;
+import io.voicemesh.launcher.Mesh;
+import io.voicemesh.launcher.MeshConfig;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar bench/target/voicemesh-bench.jar}: measures VoiceMesh against its targets and
+ * prints one table. Everything runs on loopback, bounded in time, and cleans up after itself.
+ */
+@Command(name = "voicemesh-bench", mixinStandardHelpOptions = true, version = "VoiceMesh bench 0.1.0",
+    description = "Load generator and benchmark for VoiceMesh (not part of the test suite).",
+    sortOptions = false)
+public final class BenchCommand implements Callable<Integer> {
+  private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
+
+  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-6 (default all); "
+      + "3 and 4 come from the same turns, 2 and 5 share the pass-through mesh")
+  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6));
+
+  @Option(names = "--sessions", description = "largest session count of the ramp (default ${DEFAULT-VALUE})")
+  int sessions = 2000;
+
+  @Option(names = "--ramp", split = ",", description = "session counts to try, in order (default 250,500,750,1000,1500,2000 up to --sessions)")
+  List<Integer> ramp;
+
+  @Option(names = "--seconds", description = "measured seconds per ramp step (default ${DEFAULT-VALUE})")
+  int seconds = 15;
+
+  @Option(names = "--warmup-seconds", description = "streaming before each step's measurement (default ${DEFAULT-VALUE})")
+  int warmupSeconds = 3;
+
+  @Option(names = "--p99-limit-ms", description = "a ramp step is sustainable below this p99 (default ${DEFAULT-VALUE})")
+  double p99LimitMs = 20;
+
+  @Option(names = "--frames", description = "measured event-bus frames (default ${DEFAULT-VALUE})")
+  int frames = 20_000;
+
+  @Option(names = "--warmup-frames", description = "event-bus frames sent before measuring (default ${DEFAULT-VALUE})")
+  int warmupFrames = 5_000;
+
+  @Option(names = "--streams", description = "event-bus streams (default ${DEFAULT-VALUE})")
+  int streams = 50;
+
+  @Option(names = "--fps", description = "frames per second per event-bus stream (default ${DEFAULT-VALUE})")
+  int fps = 50;
+
+  @Option(names = "--memory-sessions", description = "sessions for the memory figure (default min(500, --sessions))")
+  Integer memorySessions;
+
+  @Option(names = "--memory-active-seconds", description = "streaming before the active-memory reading (default ${DEFAULT-VALUE})")
+  int memoryActiveSeconds = 5;
+
+  @Option(names = "--turns", description = "measured voice-to-voice turns (default ${DEFAULT-VALUE})")
+  int turns = 10;
+
+  @Option(names = "--silence-ms", description = "the turn-ending silence for figures 3 and 4 (default: the mesh's, 600)")
+  Integer silenceOverrideMs;
+
+  @Option(names = "--warmup-turns", description = "unmeasured turns first (default ${DEFAULT-VALUE})")
+  int warmupTurns = 1;
+
+  @Option(names = "--jar", description = "the all-in-one jar (default launcher/target/voicemesh.jar, searched upwards from here)")
+  Path jar;
+
+  @Option(names = "--cluster-xml", description = "Hazelcast config (default the nearest cluster.xml upwards from here; "
+      + "else the same settings built in)")
+  Path clusterXml;
+
+  @Option(names = "--log", description = "where the mesh's log goes (default ${DEFAULT-VALUE})")
+  Path log = Path.of(System.getProperty("java.io.tmpdir"), "voicemesh-bench.log");
+
+  private final Report report = new Report();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchCommand()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    long began = System.nanoTime();
+    BenchLogs.install(log.toAbsolutePath());
+    Path work = Files.createTempDirectory("voicemesh-bench-");
+    // As Mesh does: no JFR metadata loading on an event loop. Vert.x's file cache in our temp dir.
+    System.setProperty("io.netty.jfr.enabled", "false");
+    System.setProperty("vertx.cacheDirBase", work.resolve("vertx-cache").toString());
+    // Hazelcast logs its first lines before it reads cluster.xml's logging type: through slf4j too.
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    printHeader();
+    try {
+      if (sections.contains(1)) {
+        eventBusHop();
+      }
+      if (sections.contains(2) || sections.contains(5)) {
+        sessionsAndMemory(work);
+      }
+      if (sections.contains(3) || sections.contains(4)) {
+        voiceToVoice(work);
+      }
+      if (sections.contains(6)) {
+        readyTime(work);
+      }
+    } finally {
+      deleteTree(work);
+    }
+    System.out.println();
+    System.out.println("== Results");
+    System.out.print(report.render());
+    System.out.printf("%nTotal %.1f s. Mesh log: %s%n", (System.nanoTime() - began) / 1e9, log.toAbsolutePath());
+    return report.anyFailed() ? 1 : 0;
+  }
+
+  private void printHeader() {
+    Runtime rt = Runtime.getRuntime();
+    System.out.println("VoiceMesh bench — " + ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME));
+    System.out.printf("machine: %d cores, max heap %d MB, Java %s (%s %s), %s %s %s%n", rt.availableProcessors(),
+        rt.maxMemory() / (1024 * 1024), System.getProperty("java.version"), System.getProperty("java.vm.vendor"),
+        System.getProperty("java.vm.name"), System.getProperty("os.name"), System.getProperty("os.version"),
+        System.getProperty("os.arch"));
+    System.out.println("JVM args: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+    System.out.println("client and servers share this JVM and its cores: every figure includes the load generator's own cost");
+  }
+
+  // ---- 1 -------------------------------------------------------------------------------------
+
+  private void eventBusHop() {
+    System.out.printf("%n== 1. Event-bus hop, 640-byte frame: %d streams x %d frames/s, %d warm-up + %d measured frames%n",
+        streams, fps, warmupFrames, frames);
+    String section = "1. event-bus hop";
+    try {
+      EventBusHop hop = new EventBusHop(frames, warmupFrames, streams, fps);
+      Path xml = clusterXml != null ? clusterXml : EventBusHop.findClusterXml();
+      System.out.println("  Hazelcast config: " + (xml == null ? "built-in copy of cluster.xml" : xml)
+          + " (cluster name voicemesh-bench-" + ProcessHandle.current().pid() + ")");
+      long t = System.nanoTime();
+      LatencyRecorder.Percentiles clustered = hop.clustered(xml, "voicemesh-bench-" + ProcessHandle.current().pid());
+      System.out.printf("  clustered (2 Hazelcast nodes, this JVM): %s  [%.1f s incl. join]%n", clustered,
+          (System.nanoTime() - t) / 1e9);
+      LatencyRecorder.Percentiles local = hop.local();
+      System.out.println("  local (one Vert.x):                      " + local);
+      report.row("1. event-bus hop gateway->STT node, p50", Report.ms(clustered.p50Ms()),
+          Report.ms(local.p50Ms()) + " local", "<= 1 ms", clustered.p50Ms() <= 1);
+      report.row("1. event-bus hop gateway->STT node, p99", Report.ms(clustered.p99Ms()),
+          Report.ms(local.p99Ms()) + " local", "<= 5 ms", clustered.p99Ms() <= 5);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed(section, e);
+    }
+  }
+
+  // ---- 2 and 5 -------------------------------------------------------------------------------
+
+  private List<Integer> rampSizes() {
+    if (ramp != null && !ramp.isEmpty()) {
+      return ramp;
+    }
+    List<Integer> sizes = new ArrayList<>(DEFAULT_RAMP.stream().filter(n -> n <= sessions).toList());
+    if (sizes.isEmpty() || sizes.get(sizes.size() - 1) != sessions) {
+      sizes.add(sessions);
+    }
+    return sizes;
+  }
+
+  private void sessionsAndMemory(Path work) {
+    int memoryN = memorySessions != null ? memorySessions : Math.min(500, sessions);
+    List<Integer> sizes = rampSizes();
+    System.out.printf("%n== 2. Real-time sessions on one gateway, pass-through STT (ramp %s, %d s warm-up + %d s measured"
+        + " each, sustainable: all connected, p99 < %.0f ms, >= %.0f%% of frames delivered)%n", sizes, warmupSeconds,
+        seconds, p99LimitMs, Ramp.MIN_DELIVERED * 100);
+    List<Ramp.Step> mesh = null;
+    List<Ramp.Step> echo = null;
+    MemoryPerSession.Result meshMemory = null;
+    MemoryPerSession.Result echoMemory = null;
+    String section = "2./5. pass-through mesh";
+    try (Mesh passThrough = GatewayLoad.startPassThroughMesh(Files.createDirectories(work.resolve("passthrough")));
+         LoadClient client = new LoadClient(16)) {
+      System.out.println("  VoiceMesh (all-in-one, stt.engine=passthrough) on 127.0.0.1:" + passThrough.httpPort());
+      if (sections.contains(5)) {
+        meshMemory = MemoryPerSession.measure(client, passThrough.httpPort(), GatewayLoad.VOICE_URI,
+            LoadClient.Protocol.VOICEMESH, memoryN, TimeUnit.SECONDS.toMillis(memoryActiveSeconds));
+        System.out.println("  5. memory, VoiceMesh: " + meshMemory);
+      }
+      if (sections.contains(2)) {
+        mesh = new Ramp(client, passThrough.httpPort(), GatewayLoad.VOICE_URI, LoadClient.Protocol.VOICEMESH,
+            PassThroughSttEngineProvider.LATENCY, TimeUnit.SECONDS.toMillis(warmupSeconds),
+            TimeUnit.SECONDS.toMillis(seconds), p99LimitMs).run("VoiceMesh", sizes);
+      }
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed(section + " (VoiceMesh)", e);
+    }
+    section = "2./5. echo baseline";
+    try (EchoBaseline server = EchoBaseline.start(); LoadClient client = new LoadClient(16)) {
+      System.out.println("  baseline: raw Vert.x WebSocket echo server on 127.0.0.1:" + server.port()
+          + " (latency: client send -> echo received)");
+      if (sections.contains(5)) {
+        echoMemory = MemoryPerSession.measure(client, server.port(), "/", LoadClient.Protocol.ECHO, memoryN,
+            TimeUnit.SECONDS.toMillis(memoryActiveSeconds));
+        System.out.println("  5. memory, echo:      " + echoMemory);
+      }
+      if (sections.contains(2)) {
+        echo = new Ramp(client, server.port(), "/", LoadClient.Protocol.ECHO, client.echoLatency,
+            TimeUnit.SECONDS.toMillis(warmupSeconds), TimeUnit.SECONDS.toMillis(seconds), p99LimitMs)
+            .run("echo     ", sizes);
+      }
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed(section, e);
+    }
+    if (sections.contains(2) && mesh != null) {
+      sessionRows(mesh, echo, sizes);
+    }
+    if (sections.contains(5) && meshMemory != null) {
+      report.row("5. heap per idle session (" + meshMemory.sessions() + ", incl. client)",
+          kb(meshMemory.perIdleSession()), echoMemory == null ? "-" : kb(echoMemory.perIdleSession()) + " echo",
+          "<= 64 KB", meshMemory.perIdleSession() <= 64 * 1024);
+      report.row("5. heap per active session (" + meshMemory.sessions() + ", incl. client)",
+          kb(meshMemory.perActiveSession()), echoMemory == null ? "-" : kb(echoMemory.perActiveSession()) + " echo",
+          "<= 1 MB", meshMemory.perActiveSession() <= 1024 * 1024);
+    }
+  }
+
+  private void sessionRows(List<Ramp.Step> mesh, List<Ramp.Step> echo, List<Integer> sizes) {
+    Ramp.Step best = Ramp.best(mesh);
+    Ramp.Step echoBest = echo == null ? null : Ramp.best(echo);
+    int top = sizes.stream().max(Integer::compare).orElse(0);
+    String meshN = best == null ? "none" : best.connected() + (best.connected() == top ? " (ramp top)" : "");
+    String echoN = echo == null ? "-" : echoBest == null ? "none"
+        : echoBest.connected() + (echoBest.connected() == top ? " (ramp top)" : "") + " echo";
+    boolean met = best != null && best.connected() >= 1000
+        && (echoBest == null || best.connected() >= 0.5 * echoBest.connected());
+    report.row("2. sessions sustained at p99 < " + (int) p99LimitMs + " ms", meshN, echoN,
+        ">= 1000 and >= 0.5 x baseline", met);
+    if (best != null || echoBest != null) {
+      report.row("2.   frames/s at that N", best == null ? "-" : String.format("%.0f", best.framesPerSecond()),
+          echoBest == null ? "-" : String.format("%.0f echo", echoBest.framesPerSecond()), ">= 0.5 x baseline",
+          best == null ? Boolean.FALSE : echoBest == null ? null : best.framesPerSecond() >= 0.5 * echoBest.framesPerSecond());
+      report.row("2.   frame latency p50/p95/p99 at that N", latency(best), latency(echoBest), "p99 < " + (int) p99LimitMs + " ms",
+          best == null ? Boolean.FALSE : best.latency().p99Ms() < p99LimitMs);
+      report.row("2.   process CPU (% of all cores) / heap at that N", cpuHeap(best), cpuHeap(echoBest), "", null);
+    }
+    Ramp.Step last = mesh.get(mesh.size() - 1);
+    if (!last.sustainable()) {
+      report.row("2.   first unsustainable step", "N=" + last.requested() + ": " + whyNot(last),
+          echo == null || echo.get(echo.size() - 1).sustainable() ? "-"
+              : "N=" + echo.get(echo.size() - 1).requested() + ": " + whyNot(echo.get(echo.size() - 1)), "", null);
+    }
+  }
+
+  private String whyNot(Ramp.Step s) {
+    List<String> why = new ArrayList<>();
+    if (s.failed() > 0) {
+      why.add(s.failed() + " connects failed");
+    }
+    if (!s.latency().empty() && s.latency().p99Ms() >= p99LimitMs) {
+      why.add("p99 " + Report.ms(s.latency().p99Ms()));
+    }
+    if (s.delivered() < Ramp.MIN_DELIVERED) {
+      why.add(String.format("%.1f%% delivered", 100 * s.delivered()));
+    }
+    return String.join(", ", why);
+  }
+
+  private static String latency(Ramp.Step s) {
+    return s == null ? "-" : String.format("%.1f/%.1f/%.1f ms", s.latency().p50Ms(), s.latency().p95Ms(), s.latency().p99Ms());
+  }
+
+  private static String cpuHeap(Ramp.Step s) {
+    return s == null ? "-" : String.format("%.0f%% / %d MB", s.cpuPercent(), s.heapUsedMb());
+  }
+
+  private static String kb(long bytes) {
+    return String.format("%.1f KB", bytes / 1024.0);
+  }
+
+  // ---- 3 and 4 -------------------------------------------------------------------------------
+
+  private void voiceToVoice(Path work) {
+    List<String> phrases = List.of("what time is it", "calculate eight times nine");
+    System.out.printf("%n== 3./4. Voice to voice: Vosk + builtin agent + FreeTTS, %d warm-up + %d measured turns, "
+        + "one session each, speech from FreeTTS streamed at real time%n", warmupTurns, turns);
+    Vertx clientVertx = Vertx.vertx();
+    try {
+      Map<String, Object> settings = new HashMap<>(GatewayLoad.meshSettings(
+          Files.createDirectories(work.resolve("v2v")), "bench-v2v"));
+      if (silenceOverrideMs != null) {
+        settings.put("voicemesh.gateway.silenceMs", silenceOverrideMs);
+      }
+      MeshConfig config = MeshConfig.load(null, settings);
+      long silenceMs = config.section("gateway").getLong("silenceMs");
+      long t = System.nanoTime();
+      try (Mesh mesh = Mesh.start(config).await(5, TimeUnit.MINUTES)) {
+        System.out.printf("  mesh with default engines ready in %.1f s (fresh data dir: model extracted, database created)%n",
+            (System.nanoTime() - t) / 1e9);
+        List<VoiceToVoice.Turn> measured = new VoiceToVoice(clientVertx, mesh.httpPort(), silenceMs, phrases)
+            .run(warmupTurns, turns);
+        voiceRows(measured, silenceMs);
+      }
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed("3./4. voice to voice", e);
+    } finally {
+      EventBusHop.close(clientVertx);
+    }
+  }
+
+  private void voiceRows(List<VoiceToVoice.Turn> turns, long silenceMs) {
+    List<VoiceToVoice.Turn> ok = turns.stream().filter(VoiceToVoice.Turn::ok).toList();
+    String n = ok.size() + "/" + turns.size() + " turns";
+    if (ok.isEmpty()) {
+      report.row("3. voice-to-voice", "no successful turn (" + n + ")", "-", "p50 <= 500 ms", false);
+      return;
+    }
+    LatencyRecorder.Percentiles v2v = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::voiceToVoice).toArray());
+    LatencyRecorder.Percentiles endpointing = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::endpointing).toArray());
+    LatencyRecorder.Percentiles after = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::afterEndpointing).toArray());
+    LatencyRecorder.Percentiles lag = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::finalAfterWindow).toArray());
+    report.row("3. voice-to-voice p50 (max), " + n, Report.ms(v2v.p50Ms()) + " (" + Report.ms(v2v.maxMs()) + ")", "-",
+        "p50 <= 500 ms", v2v.p50Ms() <= 500);
+    report.row("3.   of which silence endpointing p50 (max)", Report.ms(endpointing.p50Ms()) + " (" + Report.ms(endpointing.maxMs()) + ")",
+        "silenceMs = " + silenceMs + " ms", "", null);
+    report.row("3.   after endpointing p50 (max): final -> 1st audio", Report.ms(after.p50Ms()) + " (" + Report.ms(after.maxMs()) + ")",
+        "-", "", null);
+    report.row("4. STT final after end of silence window p50/p99", Report.ms(lag.p50Ms()) + " / " + Report.ms(lag.p99Ms()),
+        "-", "p99 <= 350 ms", lag.p99Ms() <= 350);
+    if (v2v.p50Ms() > 500 && silenceMs >= 500) {
+      System.out.printf("  note: the configured end-of-turn silence alone (%d ms) exceeds the 500 ms voice-to-voice target;"
+          + " after endpointing the answer took %s (p50).%n", silenceMs, Report.ms(after.p50Ms()));
+    }
+  }
+
+  // ---- 6 -------------------------------------------------------------------------------------
+
+  private void readyTime(Path work) {
+    Path allInOne = jar != null ? jar : findUpwards(Path.of("launcher", "target", "voicemesh.jar"));
+    System.out.printf("%n== 6. All-in-one ready time: %s as a child JVM, twice on one fresh --data-dir%n", allInOne);
+    try {
+      List<ReadyTime.Start> starts = ReadyTime.measure(allInOne, Files.createDirectories(work.resolve("ready")));
+      ReadyTime.Start first = starts.get(0);
+      ReadyTime.Start second = starts.get(1);
+      report.row("6. all-in-one ready, first start (fresh data dir)", start(first), "-", "", first.failure() == null ? null : false);
+      report.row("6. all-in-one ready, second start", start(second), "-", "<= 5 s",
+          second.failure() == null && second.readyMs() <= 5_000);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed("6. ready time", e);
+    }
+  }
+
+  private static String start(ReadyTime.Start s) {
+    return s.failure() == null ? String.format("%.2f s", s.readyMs() / 1000.0) : "FAILED: " + s.failure();
+  }
+
+  private static Path findUpwards(Path relative) {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.exists(dir.resolve(relative))) {
+        return dir.resolve(relative);
+      }
+    }
+    return relative;
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (Exception e) {
+      System.err.println("could not delete " + root + ": " + e);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package io.voicemesh.bench;
+
+import io.voicemesh.launcher.Mesh;
+import io.voicemesh.launcher.MeshConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Figure 2 (and 5): the all-in-one mesh in this JVM with the {@code passthrough} STT engine, so a
+ * session costs what the mesh itself costs: WebSocket, gateway checks, event bus to the STT
+ * stream, 20 ms windows, speech detector, worker hand-off.
+ */
+final class GatewayLoad {
+  static final String VOICE_URI = "/v1/voice";
+
+  private GatewayLoad() {
+  }
+
+  /** Settings every in-process mesh of the bench shares: loopback, a free port, its own data. */
+  static Map<String, Object> meshSettings(Path dataDir, String node) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put("voicemesh.gateway.port", 0);
+    settings.put("voicemesh.gateway.host", "127.0.0.1");
+    settings.put("voicemesh.dataDir", dataDir.toString());
+    settings.put("voicemesh.node", node);
+    return settings;
+  }
+
+  static Mesh startPassThroughMesh(Path dataDir) throws java.util.concurrent.TimeoutException {
+    Map<String, Object> settings = meshSettings(dataDir, "bench-passthrough");
+    settings.put("voicemesh.stt.engine", "passthrough");
+    settings.put("voicemesh.stt.capacity", 1_000_000);
+    settings.put("voicemesh.gateway.limits.textMessagesPerSecond", 1_000);
+    return Mesh.start(MeshConfig.load(null, settings)).await(3, TimeUnit.MINUTES);
+  }
+}

@@ -1,0 +1,235 @@
+package io.voicemesh.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.engine.Engines;
+import io.voicemesh.api.engine.TtsEngine;
+import io.voicemesh.api.engine.TtsEngineProvider;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Figures 3 and 4: real turns against the all-in-one mesh with its default engines (Vosk,
+ * FreeTTS, the builtin agent). FreeTTS speaks the user's words; they are streamed at real time in
+ * 20 ms frames, then silence, one session per turn. Times are taken at the client:
+ *
+ * <pre>
+ * end of speech  = when the last frame above -40 dBFS was sent (the next one is the first quiet
+ *                  frame; frames are sent when complete, as from a microphone)
+ * voice-to-voice = end of speech → first agent audio frame
+ *   endpointing  = end of speech → transcript.final      (contains the configured silence)
+ *   after        = transcript.final → first agent audio
+ * STT final lag  = transcript.final − (end of speech + silenceMs)
+ * </pre>
+ */
+final class VoiceToVoice {
+  static final double VOICED_DBFS = -40;
+  private static final int LEAD_SILENCE_MS = 300;
+  private static final long TURN_TIMEOUT_MS = 30_000;
+
+  /** One measured turn; times in nanoseconds, or a failure. */
+  record Turn(String phrase, String transcript, String answer, long voiceToVoice, long endpointing,
+      long afterEndpointing, long finalAfterWindow, String failure) {
+    boolean ok() {
+      return failure == null;
+    }
+  }
+
+  private final Vertx vertx;
+  private final int port;
+  private final long silenceMs;
+  private final Map<String, byte[]> speech = new LinkedHashMap<>();
+
+  VoiceToVoice(Vertx vertx, int port, long silenceMs, List<String> phrases) throws Exception {
+    this.vertx = vertx;
+    this.port = port;
+    this.silenceMs = silenceMs;
+    TtsEngine tts = Engines.create(TtsEngineProvider.class, "freetts", null, new JsonObject().put("voices", 1));
+    try {
+      for (String phrase : phrases) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        tts.synthesize(phrase, "kevin16", out::writeBytes, () -> false);
+        speech.put(phrase, out.toByteArray());
+      }
+    } finally {
+      tts.close();
+    }
+  }
+
+  /** {@code warmup} unmeasured turns, then {@code turns} measured ones, alternating the phrases. */
+  List<Turn> run(int warmup, int turns) throws Exception {
+    List<String> phrases = new ArrayList<>(speech.keySet());
+    List<Turn> measured = new ArrayList<>();
+    WebSocketClient client = vertx.createWebSocketClient();
+    try {
+      for (int i = 0; i < warmup + turns; i++) {
+        String phrase = phrases.get(i % phrases.size());
+        Turn turn = turn(client, phrase);
+        boolean counted = i >= warmup;
+        System.out.printf("  %s turn %d: %s%n", counted ? "measured" : "warm-up", i + 1, describe(turn));
+        if (counted) {
+          measured.add(turn);
+        }
+      }
+    } finally {
+      client.close().await(10, TimeUnit.SECONDS);
+    }
+    return measured;
+  }
+
+  static String describe(Turn t) {
+    if (!t.ok()) {
+      return "\"" + t.phrase() + "\" FAILED: " + t.failure();
+    }
+    return String.format("\"%s\" -> heard \"%s\", answered \"%s\" | voice-to-voice %.0f ms = endpointing %.0f + after %.0f"
+            + " | final %.0f ms after the silence window", t.phrase(), t.transcript(), t.answer(),
+        t.voiceToVoice() / 1e6, t.endpointing() / 1e6, t.afterEndpointing() / 1e6, t.finalAfterWindow() / 1e6);
+  }
+
+  /** What the client saw of one turn; written on the socket's event loop, read after the latch. */
+  private static final class Observed {
+    final CountDownLatch ready = new CountDownLatch(1);
+    final CountDownLatch completed = new CountDownLatch(1);
+    volatile long endOfSpeechAt;
+    volatile long finalAt;
+    volatile String finalText;
+    volatile long firstAudioAt;
+    volatile String answer = "";
+    volatile String note;
+    volatile long timer = -1;
+    volatile io.vertx.core.Context context;
+  }
+
+  private Turn turn(WebSocketClient client, String phrase) throws Exception {
+    int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, PcmClock.FRAME_MS);
+    byte[] voice = speech.get(phrase);
+    int leadFrames = LEAD_SILENCE_MS / PcmClock.FRAME_MS;
+    int speechFrames = (voice.length + frame - 1) / frame;
+    byte[] audio = Arrays.copyOf(voice, speechFrames * frame);
+    int lastVoiced = -1;
+    for (int f = 0; f < speechFrames; f++) {
+      if (Pcm16.rmsDbfs(audio, f * frame, frame) > VOICED_DBFS) {
+        lastVoiced = f;
+      }
+    }
+    if (lastVoiced < 0) {
+      return new Turn(phrase, "", "", 0, 0, 0, 0, "FreeTTS produced no audio above -40 dBFS");
+    }
+    int lastVoicedFrame = leadFrames + lastVoiced;
+    Observed seen = new Observed();
+    WebSocket socket = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+            .setURI(GatewayLoad.VOICE_URI).setTimeout(10_000))
+        .map(ws -> {
+          // On the socket's event loop: handlers first, session.ready may be the next frame.
+          seen.context = Vertx.currentContext();
+          ws.textMessageHandler(text -> onEvent(seen, new JsonObject(text)));
+          ws.binaryMessageHandler(pcm -> {
+            if (seen.firstAudioAt == 0 && seen.finalAt != 0) {
+              seen.firstAudioAt = System.nanoTime();
+            }
+          });
+          ws.closeHandler(v -> {
+            seen.note = "connection closed " + ws.closeStatusCode();
+            seen.ready.countDown();
+            seen.completed.countDown();
+          });
+          return ws;
+        })
+        .await(15, TimeUnit.SECONDS);
+    try {
+      if (!seen.ready.await(15, TimeUnit.SECONDS) || seen.note != null) {
+        return new Turn(phrase, "", "", 0, 0, 0, 0, "no session.ready" + (seen.note == null ? "" : ": " + seen.note));
+      }
+      // Stream at real time from the socket's own event loop, as a microphone would: frame k
+      // (audio 20 k .. 20 k + 20 ms) is sent once it is complete, at start + 20 (k + 1) ms.
+      CountDownLatch streaming = new CountDownLatch(1);
+      long start = System.nanoTime();
+      long frameNanos = TimeUnit.MILLISECONDS.toNanos(PcmClock.FRAME_MS);
+      long[] sent = {0};
+      Runnable startTimer = () -> {
+        seen.timer = vertx.setPeriodic(5, id -> {
+          long due = (System.nanoTime() - start) / frameNanos;
+          while (sent[0] < due) {
+            int f = (int) sent[0];
+            byte[] pcm = new byte[frame];
+            int speechIndex = f - leadFrames;
+            if (speechIndex >= 0 && speechIndex < speechFrames) {
+              System.arraycopy(audio, speechIndex * frame, pcm, 0, frame);
+            }
+            socket.writeBinaryMessage(Buffer.buffer(pcm));
+            if (f == lastVoicedFrame) {
+              seen.endOfSpeechAt = System.nanoTime();
+            }
+            sent[0]++;
+          }
+        });
+        streaming.countDown();
+      };
+      // The socket's context: a timer set there sends on the connection's own thread.
+      io.vertx.core.Context context = seen.context;
+      context.runOnContext(v -> startTimer.run());
+      streaming.await(5, TimeUnit.SECONDS);
+      long speechMs = (long) (leadFrames + speechFrames) * PcmClock.FRAME_MS;
+      boolean done = seen.completed.await(speechMs + TURN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      context.runOnContext(v -> vertx.cancelTimer(seen.timer));
+      if (!done) {
+        return failed(phrase, seen, "no agent_completed within " + (speechMs + TURN_TIMEOUT_MS) + " ms");
+      }
+      if (seen.note != null) {
+        return failed(phrase, seen, seen.note);
+      }
+      if (seen.finalAt == 0 || seen.firstAudioAt == 0) {
+        return failed(phrase, seen, seen.finalAt == 0 ? "no non-empty transcript.final after the end of speech"
+            : "no agent audio");
+      }
+      long endpointing = seen.finalAt - seen.endOfSpeechAt;
+      long after = seen.firstAudioAt - seen.finalAt;
+      return new Turn(phrase, seen.finalText, seen.answer, endpointing + after, endpointing, after,
+          endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), null);
+    } finally {
+      socket.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Turn failed(String phrase, Observed seen, String why) {
+    return new Turn(phrase, String.valueOf(seen.finalText), seen.answer, 0, 0, 0, 0, why);
+  }
+
+  private static void onEvent(Observed seen, JsonObject event) {
+    long now = System.nanoTime();
+    switch (String.valueOf(event.getString("type"))) {
+      case "session.ready" -> seen.ready.countDown();
+      case "transcript.final" -> {
+        String text = event.getString("text", "");
+        if (seen.endOfSpeechAt != 0 && seen.finalAt == 0 && !text.isBlank()) {
+          seen.finalAt = now;
+          seen.finalText = text;
+        } else if (seen.endOfSpeechAt != 0 && seen.finalAt == 0) {
+          seen.note = "transcript.final was empty: nothing recognized, so no agent turn";
+          seen.completed.countDown();
+        } else if (seen.endOfSpeechAt == 0 && !text.isBlank()) {
+          seen.note = "a transcript.final (\"" + text + "\") came before the end of speech";
+        }
+      }
+      case "agent_response" -> seen.answer = event.getString("text", "");
+      case "agent_completed" -> {
+        if (seen.finalAt != 0 || seen.note != null) {
+          seen.completed.countDown();
+        }
+      }
+      case "error" -> seen.note = "error " + event.getString("code") + ": " + event.getString("message");
+      default -> { }
+    }
+  }
+}
