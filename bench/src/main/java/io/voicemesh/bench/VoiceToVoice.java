@@ -11,18 +11,26 @@ import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.TtsEngine;
 import io.voicemesh.api.engine.TtsEngineProvider;
 import java.io.ByteArrayOutputStream;
+import io.voicemesh.api.audio.Wav;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Figures 3 and 4: real turns against the all-in-one mesh with its default engines (Vosk,
- * FreeTTS, the builtin agent). FreeTTS speaks the user's words; they are streamed at real time in
- * 20 ms frames, then silence, one session per turn. Times are taken at the client:
+ * FreeTTS, the builtin agent). FreeTTS speaks the user's words (or a WAV file holds them); they
+ * are streamed at real time in 20 ms frames, then silence, one session per turn, several sessions
+ * at once. Times are taken at the client:
  *
  * <pre>
  * end of speech  = when the last frame above -40 dBFS was sent (the next one is the first quiet
@@ -40,7 +48,7 @@ final class VoiceToVoice {
 
   /** One measured turn; times in nanoseconds, or a failure. */
   record Turn(String phrase, String transcript, String answer, long voiceToVoice, long endpointing,
-      long afterEndpointing, long finalAfterWindow, String failure) {
+      long afterEndpointing, long finalAfterWindow, JsonObject serverTimings, String failure) {
     boolean ok() {
       return failure == null;
     }
@@ -50,6 +58,18 @@ final class VoiceToVoice {
   private final int port;
   private final long silenceMs;
   private final Map<String, byte[]> speech = new LinkedHashMap<>();
+
+  /** Speech from a WAV file (PCM16 mono 16 kHz) instead of FreeTTS. */
+  VoiceToVoice(Vertx vertx, int port, long silenceMs, Path wav) throws Exception {
+    this.vertx = vertx;
+    this.port = port;
+    this.silenceMs = silenceMs;
+    Wav.Audio audio = Wav.read(Files.readAllBytes(wav));
+    if (audio.sampleRateHz() != Pcm16.DEFAULT_RATE_HZ) {
+      throw new IllegalArgumentException(wav + " is " + audio.sampleRateHz() + " Hz; the bench streams 16000 Hz");
+    }
+    speech.put(wav.getFileName().toString(), audio.pcm());
+  }
 
   VoiceToVoice(Vertx vertx, int port, long silenceMs, List<String> phrases) throws Exception {
     this.vertx = vertx;
@@ -67,22 +87,34 @@ final class VoiceToVoice {
     }
   }
 
-  /** {@code warmup} unmeasured turns, then {@code turns} measured ones, alternating the phrases. */
-  List<Turn> run(int warmup, int turns) throws Exception {
+  /**
+   * {@code warmup} unmeasured turns, then {@code turns} measured ones, alternating the phrases,
+   * with {@code sessions} sessions talking at the same time.
+   */
+  List<Turn> run(int warmup, int turns, int sessions) throws Exception {
     List<String> phrases = new ArrayList<>(speech.keySet());
-    List<Turn> measured = new ArrayList<>();
+    List<Turn> measured = Collections.synchronizedList(new ArrayList<>());
     WebSocketClient client = vertx.createWebSocketClient();
+    ExecutorService talkers = Executors.newFixedThreadPool(sessions);
     try {
-      for (int i = 0; i < warmup + turns; i++) {
-        String phrase = phrases.get(i % phrases.size());
-        Turn turn = turn(client, phrase);
-        boolean counted = i >= warmup;
-        System.out.printf("  %s turn %d: %s%n", counted ? "measured" : "warm-up", i + 1, describe(turn));
-        if (counted) {
+      for (int i = 0; i < warmup; i++) {
+        System.out.printf("  warm-up turn %d: %s%n", i + 1, describe(turn(client, phrases.get(i % phrases.size()))));
+      }
+      List<Future<?>> running = new ArrayList<>();
+      for (int i = 0; i < turns; i++) {
+        int index = i;
+        running.add(talkers.submit(() -> {
+          Turn turn = turn(client, phrases.get(index % phrases.size()));
+          System.out.printf("  measured turn %d: %s%n", index + 1, describe(turn));
           measured.add(turn);
-        }
+          return null;
+        }));
+      }
+      for (Future<?> turn : running) {
+        turn.get(TURN_TIMEOUT_MS * 3, TimeUnit.MILLISECONDS);
       }
     } finally {
+      talkers.shutdownNow();
       client.close().await(10, TimeUnit.SECONDS);
     }
     return measured;
@@ -106,6 +138,7 @@ final class VoiceToVoice {
     volatile String finalText;
     volatile long firstAudioAt;
     volatile String answer = "";
+    volatile JsonObject timings;
     volatile String note;
     volatile long timer = -1;
     volatile io.vertx.core.Context context;
@@ -124,7 +157,7 @@ final class VoiceToVoice {
       }
     }
     if (lastVoiced < 0) {
-      return new Turn(phrase, "", "", 0, 0, 0, 0, "FreeTTS produced no audio above -40 dBFS");
+      return new Turn(phrase, "", "", 0, 0, 0, 0, null, "the speech has no audio above -40 dBFS");
     }
     int lastVoicedFrame = leadFrames + lastVoiced;
     Observed seen = new Observed();
@@ -149,7 +182,7 @@ final class VoiceToVoice {
         .await(15, TimeUnit.SECONDS);
     try {
       if (!seen.ready.await(15, TimeUnit.SECONDS) || seen.note != null) {
-        return new Turn(phrase, "", "", 0, 0, 0, 0, "no session.ready" + (seen.note == null ? "" : ": " + seen.note));
+        return new Turn(phrase, "", "", 0, 0, 0, 0, null, "no session.ready" + (seen.note == null ? "" : ": " + seen.note));
       }
       // Stream at real time from the socket's own event loop, as a microphone would: frame k
       // (audio 20 k .. 20 k + 20 ms) is sent once it is complete, at start + 20 (k + 1) ms.
@@ -196,14 +229,14 @@ final class VoiceToVoice {
       long endpointing = seen.finalAt - seen.endOfSpeechAt;
       long after = seen.firstAudioAt - seen.finalAt;
       return new Turn(phrase, seen.finalText, seen.answer, endpointing + after, endpointing, after,
-          endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), null);
+          endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), seen.timings, null);
     } finally {
       socket.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   private static Turn failed(String phrase, Observed seen, String why) {
-    return new Turn(phrase, String.valueOf(seen.finalText), seen.answer, 0, 0, 0, 0, why);
+    return new Turn(phrase, String.valueOf(seen.finalText), seen.answer, 0, 0, 0, 0, null, why);
   }
 
   private static void onEvent(Observed seen, JsonObject event) {
@@ -224,6 +257,7 @@ final class VoiceToVoice {
       }
       case "agent_response" -> seen.answer = event.getString("text", "");
       case "agent_completed" -> {
+        seen.timings = event.getJsonObject("timings");
         if (seen.finalAt != 0 || seen.note != null) {
           seen.completed.countDown();
         }
