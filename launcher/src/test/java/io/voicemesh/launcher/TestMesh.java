@@ -34,7 +34,9 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
 
   private final Supplier<Map<String, Object>> overrides;
   private final List<String> blockedThreadWarnings = new CopyOnWriteArrayList<>();
+  private final List<String> undeployErrors = new CopyOnWriteArrayList<>();
   private AppenderBase<ILoggingEvent> appender;
+  private AppenderBase<ILoggingEvent> undeployAppender;
   private Mesh mesh;
   private Vertx clientVertx;
   private Pool database;
@@ -111,13 +113,29 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
+    // A verticle whose stop() fails leaves work behind: every shutdown must be clean.
+    undeployAppender = new AppenderBase<>() {
+      @Override
+      protected void append(ILoggingEvent event) {
+        if (event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR)) {
+          undeployErrors.add(event.getFormattedMessage() + (event.getThrowableProxy() == null ? ""
+              : ": " + event.getThrowableProxy().getMessage()));
+        }
+      }
+    };
+    undeployAppender.start();
+    ((Logger) LoggerFactory.getLogger("io.vertx.core.impl.deployment")).addAppender(undeployAppender);
     try {
       if (mesh != null) {
         database.close().await(10, TimeUnit.SECONDS);
         clientVertx.close().await(10, TimeUnit.SECONDS);
         mesh.close();
       }
+      if (!undeployErrors.isEmpty()) {
+        throw new AssertionError("the mesh did not shut down cleanly: " + undeployErrors);
+      }
     } finally {
+      ((Logger) LoggerFactory.getLogger("io.vertx.core.impl.deployment")).detachAppender(undeployAppender);
       ((Logger) LoggerFactory.getLogger(BlockedThreadChecker.LOGGER_NAME)).detachAppender(appender);
     }
   }

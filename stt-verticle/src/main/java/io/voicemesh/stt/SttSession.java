@@ -1,5 +1,6 @@
 package io.voicemesh.stt;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -49,6 +50,8 @@ final class SttSession {
 
   private final SttOpen spec;
   private final Meters meters;
+  /** The verticle's context: where this session's state outside the worker is touched. */
+  private final Context context;
   /** When the message being processed (a frame, a commit) reached this node. */
   private long arrivedNanos;
   private final String address;
@@ -74,6 +77,7 @@ final class SttSession {
   SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream, Meters meters) {
     this.spec = spec;
     this.meters = meters;
+    this.context = vertx.getOrCreateContext();
     this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
     this.worker = worker;
@@ -138,15 +142,15 @@ final class SttSession {
     }
   }
 
-  /** Like {@link #submit}, with a future for when the task has run. */
+  /** Like {@link #submit}, with a future completed back on the verticle's context. */
   private Future<Void> enqueue(Callable<Void> task) {
     Promise<Void> done = Promise.promise();
     submit(() -> {
       try {
         task.call();
-        done.complete();
+        context.runOnContext(v -> done.complete());
       } catch (Exception e) {
-        done.fail(e);
+        context.runOnContext(v -> done.fail(e));
       }
     });
     return done.future();

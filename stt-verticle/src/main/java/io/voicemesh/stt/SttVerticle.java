@@ -102,7 +102,8 @@ public final class SttVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    List<Future<Void>> closing = sessions.values().stream().map(session -> session.close("node stopping")).toList();
+    List<Future<Void>> closing = List.copyOf(sessions.values()).stream()
+        .map(session -> session.close("node stopping")).toList();
     sessions.clear();
     return Future.all(closing).eventually(() -> worker.executeBlocking(() -> {
       if (engine != null) {
