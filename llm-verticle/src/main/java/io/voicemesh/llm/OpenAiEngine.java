@@ -13,6 +13,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.parsetools.RecordParser;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
@@ -51,7 +52,7 @@ final class OpenAiEngine implements LlmEngine {
   private static final int MAX_ERROR_BODY_CHARS = 300;
 
   record Settings(String baseUrl, String model, String apiKey, String instructions, long connectTimeoutMs,
-      long idleTimeoutMs, JsonObject extraBody) {
+      long idleTimeoutMs, JsonObject extraBody, String caCertPath) {
   }
 
   private final HttpClient client;
@@ -59,9 +60,14 @@ final class OpenAiEngine implements LlmEngine {
 
   OpenAiEngine(Vertx vertx, Settings settings) {
     this.settings = settings;
-    this.client = vertx.createHttpClient(new HttpClientOptions()
+    HttpClientOptions options = new HttpClientOptions()
         .setConnectTimeout((int) settings.connectTimeoutMs())
-        .setKeepAlive(true));
+        .setKeepAlive(true);
+    if (settings.caCertPath() != null && !settings.caCertPath().isBlank()) {
+      // A self-hosted endpoint with a private CA: trust exactly that CA (https URLs otherwise use the JDK's).
+      options.setTrustOptions(new PemTrustOptions().addCertPath(settings.caCertPath()));
+    }
+    this.client = vertx.createHttpClient(options);
   }
 
   @Override

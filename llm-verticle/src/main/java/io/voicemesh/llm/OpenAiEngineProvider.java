@@ -9,7 +9,8 @@ import io.voicemesh.api.engine.LlmEngineProvider;
  * {@code openai}. Config: {@code baseUrl} (required, e.g. {@code https://api.openai.com/v1}),
  * {@code model} (required), {@code apiKey}, {@code instructions} (the system prompt),
  * {@code connectTimeoutMs} (5000), {@code idleTimeoutMs} (20000: longest silence inside a stream),
- * {@code extraBody} (merged into each request, e.g. {@code {"temperature": 0.3}}).
+ * {@code extraBody} (merged into each request, e.g. {@code {"temperature": 0.3}}), {@code caCertPath}
+ * (a PEM CA certificate to trust instead of the JDK's, for a self-hosted https endpoint).
  */
 public final class OpenAiEngineProvider implements LlmEngineProvider {
   @Override
@@ -31,6 +32,7 @@ public final class OpenAiEngineProvider implements LlmEngineProvider {
         config.getString("instructions", "You are a helpful voice assistant. Answer briefly, in plain spoken sentences."),
         config.getLong("connectTimeoutMs", 5_000L),
         config.getLong("idleTimeoutMs", 20_000L),
-        config.getJsonObject("extraBody", new JsonObject())));
+        config.getJsonObject("extraBody", new JsonObject()),
+        config.getString("caCertPath")));
   }
 }
