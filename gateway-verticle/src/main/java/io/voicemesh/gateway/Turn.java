@@ -77,6 +77,13 @@ final class Turn {
   /** Tool calls announced and not yet closed; every one gets its tool_completed. */
   private final Map<String, ToolCall> openTools = new LinkedHashMap<>();
   private Promise<Void> toolsClosed;
+  /**
+   * Completes when the LLM worker's stream for this turn has ended (done or failed), or no stream
+   * will come. The stream is ordered, so once it has ended every tool call it started is known.
+   */
+  private final Promise<Void> llmStreamEnded = Promise.promise();
+  /** How long an interrupted turn waits for the LLM worker to confirm the cancel. */
+  private static final long LLM_SETTLE_MS = 2_000;
 
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
       String agent, String voice, String userText, TurnClock clock) {
@@ -118,6 +125,7 @@ final class Turn {
             ContextReply.class, timeout))
         .compose(context -> {
           if (completing) {
+            llmStreamEnded.tryComplete();
             return Future.succeededFuture();
           }
           client.emit("agent_started", new JsonObject().put("turnId", id));
@@ -134,16 +142,22 @@ final class Turn {
       toolFinished(finished.call(), finished.result(), finished.code(), finished.error());
       return;
     }
-    if (completing || llmDone) {
-      return;
-    }
-    armLlmWatchdog();
-    if (event instanceof LlmEvent.ToolStarted started) {
+    if (event instanceof LlmEvent.ToolStarted started && !finished.future().isComplete()) {
+      // Also after an interruption: the worker may have started the call before the cancel reached it.
       ToolCall call = started.call();
       openTools.put(call.callId(), call);
       client.emit("tool_executing", new JsonObject().put("turnId", id).put("callId", call.callId())
           .put("name", call.name()).put("arguments", call.arguments()));
-    } else if (event instanceof LlmEvent.LlmDelta delta) {
+      return;
+    }
+    if (event instanceof LlmEvent.LlmDone || event instanceof LlmEvent.LlmFailed) {
+      llmStreamEnded.tryComplete();
+    }
+    if (completing || llmDone) {
+      return;
+    }
+    armLlmWatchdog();
+    if (event instanceof LlmEvent.LlmDelta delta) {
       if (!timings.containsKey("llmFirstTokenMs")) {
         measure("llmFirstTokenMs", MeshMetrics.LLM_FIRST_TOKEN, "From llm.generate to the first streamed text",
             generateSentNanos, System.nanoTime());
@@ -283,6 +297,7 @@ final class Turn {
       return;
     }
     failure = error;
+    llmStreamEnded.tryComplete();
     client.error(error.code(), error.getMessage());
     bus.publish(Addresses.LLM_CANCEL, Json.encode(new TurnCancel(id)));
     endLlm();
@@ -323,7 +338,11 @@ final class Turn {
     Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
         : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
             Void.class, settings.sessionTimeoutMs());
-    Future.join(stored, toolsSettled()).onComplete(all -> stored.onComplete(result -> {
+    // Wait (bounded) for the worker to end its stream, so a tool call it started just before the
+    // cancel is known; then for every open tool call to report.
+    long settleTimer = vertx.setTimer(LLM_SETTLE_MS, t -> llmStreamEnded.tryComplete());
+    Future<Void> toolsDone = llmStreamEnded.future().andThen(v -> vertx.cancelTimer(settleTimer)).compose(v -> toolsSettled());
+    Future.join(stored, toolsDone).onComplete(all -> stored.onComplete(result -> {
       JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard)
           .put("timings", timings);
       if (failure != null) {
