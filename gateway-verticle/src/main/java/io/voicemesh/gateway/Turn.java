@@ -112,8 +112,7 @@ final class Turn {
   }
 
   void start() {
-    measure("endpointingMs", MeshMetrics.ENDPOINTING, "From the end of the user's speech to the end of the turn",
-        clock.speechEndNanos(), clock.turnEndNanos());
+    measure("endpointingMs", MeshMetrics.ENDPOINTING, clock.speechEndNanos(), clock.turnEndNanos());
     if (clock.turnEndNanos() >= 0 && clock.finalNanos() >= clock.turnEndNanos()) {
       timings.put("sttFinalMs", (clock.finalNanos() - clock.turnEndNanos()) / 1_000_000);
     }
@@ -159,8 +158,7 @@ final class Turn {
     armLlmWatchdog();
     if (event instanceof LlmEvent.LlmDelta delta) {
       if (!timings.containsKey("llmFirstTokenMs")) {
-        measure("llmFirstTokenMs", MeshMetrics.LLM_FIRST_TOKEN, "From llm.generate to the first streamed text",
-            generateSentNanos, System.nanoTime());
+        measure("llmFirstTokenMs", MeshMetrics.LLM_FIRST_TOKEN, generateSentNanos, System.nanoTime());
       }
       client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", delta.text()));
       chunker.push(delta.text()).forEach(this::speak);
@@ -210,20 +208,19 @@ final class Turn {
 
   void onAudioChunk(int sentence, int chunk, Buffer pcm) {
     if (!timings.containsKey("ttsFirstAudioMs")) {
-      measure("ttsFirstAudioMs", MeshMetrics.TTS_FIRST_AUDIO, "From a turn's first tts.synthesize to its first audio",
-          firstSynthesisNanos, System.nanoTime());
+      measure("ttsFirstAudioMs", MeshMetrics.TTS_FIRST_AUDIO, firstSynthesisNanos, System.nanoTime());
     }
     playout.chunk(sentence, chunk, pcm);
   }
 
   /** Records a stage's duration when both ends are known. */
-  private void measure(String field, String meter, String description, long fromNanos, long toNanos) {
+  private void measure(String field, String meter, long fromNanos, long toNanos) {
     if (fromNanos < 0 || toNanos < fromNanos) {
       return;
     }
     long nanos = toNanos - fromNanos;
     timings.put(field, nanos / 1_000_000);
-    MeshMetrics.timer(meter, description).record(nanos, TimeUnit.NANOSECONDS);
+    MeshMetrics.timer(meter).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** The client says it has played {@code ms} of this turn's audio. */
@@ -264,8 +261,7 @@ final class Turn {
   private void playAudio(Buffer pcm) {
     if (!audioStarted) {
       audioStarted = true;
-      measure("voiceToVoiceMs", MeshMetrics.VOICE_TO_VOICE, "From the end of the user's speech to the first agent audio",
-          clock.speechEndNanos(), System.nanoTime());
+      measure("voiceToVoiceMs", MeshMetrics.VOICE_TO_VOICE, clock.speechEndNanos(), System.nanoTime());
       client.emit("audio.start", new JsonObject().put("turnId", id).put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
     }
     client.audio(pcm);

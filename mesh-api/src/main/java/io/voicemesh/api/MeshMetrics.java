@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +40,21 @@ public final class MeshMetrics {
     return registry != null ? registry : Metrics.globalRegistry;
   }
 
-  public static Timer timer(String name, String description) {
+  /** One description per timer, registered wherever the timer is first used. */
+  private static final Map<String, String> DESCRIPTIONS = Map.of(
+      STT_FINAL_LATENCY, "From the audio that ended a turn to its final transcript",
+      LLM_FIRST_TOKEN, "From llm.generate to the first streamed text",
+      TTS_FIRST_AUDIO, "From a turn's first tts.synthesize to its first audio",
+      VOICE_TO_VOICE, "From the end of the user's speech to the first agent audio",
+      ENDPOINTING, "From the end of the user's speech to the end of the turn",
+      AUDIO_HOP, "An audio frame's trip over the event bus from the gateway");
+
+  /** One of the timers above. */
+  public static Timer timer(String name) {
+    String description = DESCRIPTIONS.get(name);
+    if (description == null) {
+      throw new IllegalArgumentException("no timer " + name + "; known: " + DESCRIPTIONS.keySet());
+    }
     return Timer.builder(name)
         .description(description)
         .publishPercentileHistogram()

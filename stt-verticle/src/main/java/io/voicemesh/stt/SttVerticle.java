@@ -49,9 +49,8 @@ public final class SttVerticle extends VerticleBase {
     long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
     String node = config.getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
-    meters = new SttSession.Meters(
-        MeshMetrics.timer(MeshMetrics.AUDIO_HOP, "An audio frame's trip over the event bus from the gateway"),
-        MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY, "From the audio that ended a turn to its final transcript"));
+    meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
+        MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
