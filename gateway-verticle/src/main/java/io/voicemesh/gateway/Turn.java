@@ -338,17 +338,17 @@ final class Turn {
     // cancel is known; then for every open tool call to report.
     long settleTimer = vertx.setTimer(LLM_SETTLE_MS, t -> llmStreamEnded.tryComplete());
     Future<Void> toolsDone = llmStreamEnded.future().andThen(v -> vertx.cancelTimer(settleTimer)).compose(v -> toolsSettled());
-    Future.join(stored, toolsDone).onComplete(all -> stored.onComplete(result -> {
+    Future.join(stored, toolsDone).onComplete(all -> {
       JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard)
           .put("timings", timings);
       if (failure != null) {
         completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
       }
-      if (result.failed()) {
-        client.error(MeshException.from(result.cause()).code(), "the assistant message was not stored: " + result.cause().getMessage());
+      if (stored.failed()) {
+        client.error(MeshException.from(stored.cause()).code(), "the assistant message was not stored: " + stored.cause().getMessage());
       }
       client.emit("agent_completed", completed);
       finished.complete();
-    }));
+    });
   }
 }
