@@ -8,7 +8,9 @@ import io.voicemesh.api.audio.Pcm16;
  * <p>A frame is voiced when it is louder than both an absolute floor and the background level plus
  * a margin. The background is the quietest frame of the last {@link #BACKGROUND_WINDOW_MS}: speech
  * always dips between syllables, steady noise does not, so steady noise raises the bar instead of
- * counting as speech (the price: a perfectly steady tone is taken for noise too). Speech starts after {@code minSpeechMs} of voiced frames (a click does not);
+ * counting as speech (the price: a perfectly steady tone is taken for noise too). Speech starts
+ * once {@code minSpeechMs} of voiced frames have accumulated with no gap longer than
+ * {@link #MAX_GAP_MS} (the stops between syllables are such gaps; a cough or click is too short);
  * the turn ends after {@code silenceMs} of unvoiced frames following speech.
  */
 final class SpeechDetector {
