@@ -17,6 +17,14 @@ public final class Addresses {
   public static final String SESSION_CONTEXT = "session.context";
   /** {@code SessionEnd} → {@code SessionInfo}: marks a session ended. */
   public static final String SESSION_END = "session.end";
+  /** {@code SessionGet} → {@code SessionInfo}. */
+  public static final String SESSION_GET = "session.get";
+  /** {@code SessionList} → {@code SessionPage}: one user's sessions. */
+  public static final String SESSION_LIST = "session.list";
+  /** {@code EventAppend} → {@code EventAppended}: the writer's events into the session's event log. */
+  public static final String SESSION_EVENTS_APPEND = "session.events.append";
+  /** {@code EventReplay} → {@code EventPage}: logged events after a seq, for resume. */
+  public static final String SESSION_EVENTS_REPLAY = "session.events.replay";
 
   /** {@code SttOpen} → {@code SttOpened}: an STT worker takes the session's audio stream. */
   public static final String STT_OPEN = "stt.open";
@@ -43,6 +51,16 @@ public final class Addresses {
   /** Where every client-visible event of a session is published (dashboards, listeners). */
   public static String sessionEvents(String sessionId) {
     return "session." + sessionId + ".events";
+  }
+
+  /** Where a session's agent audio (PCM16LE {@code Buffer}s) is published for its listeners. */
+  public static String sessionAudio(String sessionId) {
+    return "session." + sessionId + ".audio";
+  }
+
+  /** Registered by the one connection that writes a session's events; takes {@code WriterRelease}. */
+  public static String sessionWriter(String sessionId) {
+    return "session." + sessionId + ".writer";
   }
 
   /** A gateway connection's inbox for {@code SttEvent}s. */

@@ -3,7 +3,14 @@ package io.voicemesh.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.List;
 import io.vertx.core.json.jackson.VertxModule;
 import java.util.Map;
 
@@ -15,6 +22,21 @@ import java.util.Map;
 public final class Json {
   private static final ObjectMapper MAPPER = new ObjectMapper()
       .registerModule(new VertxModule())
+      // VertxModule writes JsonObject/JsonArray but does not read them back (Jackson would build an empty bean).
+      .registerModule(new SimpleModule("voicemesh-json")
+          .addDeserializer(JsonObject.class, new StdDeserializer<>(JsonObject.class) {
+            @Override
+            @SuppressWarnings("unchecked")
+            public JsonObject deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+              return new JsonObject(p.readValueAs(Map.class));
+            }
+          })
+          .addDeserializer(JsonArray.class, new StdDeserializer<>(JsonArray.class) {
+            @Override
+            public JsonArray deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+              return new JsonArray(p.readValueAs(List.class));
+            }
+          }))
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
       .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 

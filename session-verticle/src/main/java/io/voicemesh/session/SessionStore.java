@@ -1,6 +1,7 @@
 package io.voicemesh.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -10,21 +11,42 @@ import io.voicemesh.api.MeshException;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.ContextReply;
 import io.voicemesh.api.message.ContextRequest;
+import io.voicemesh.api.message.EventAppend;
+import io.voicemesh.api.message.EventAppended;
+import io.voicemesh.api.message.EventPage;
+import io.voicemesh.api.message.EventReplay;
+import io.voicemesh.api.message.LoggedEvent;
 import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.SessionEnd;
+import io.voicemesh.api.message.SessionGet;
 import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionList;
 import io.voicemesh.api.message.SessionOpen;
+import io.voicemesh.api.message.SessionPage;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
-/** Sessions and their messages in PostgreSQL; every method is one reactive round trip or two. */
+/** Sessions, their messages and their event log in PostgreSQL; every method is one or two round trips. */
 final class SessionStore {
   static final int MAX_CONTEXT_MESSAGES = 200;
   static final int MAX_TEXT_CHARS = 20_000;
-  private static final String COLUMNS = "id, user_id, agent, status, created_at, last_activity, ended_at";
+  static final int MAX_METADATA_BYTES = 16 * 1024;
+  static final int MAX_LIST = 100;
+  static final int MAX_REPLAY = 1_000;
+  static final int MAX_APPEND = 1_000;
+  /** The session's columns plus its turn count and newest event seq, over a row source named {@code s}. */
+  private static final String INFO = "SELECT s.id, s.user_id, s.agent, s.status, s.metadata, s.created_at, "
+      + "s.last_activity, s.ended_at, "
+      + "(SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.role = 'user') AS turns, "
+      + "(SELECT coalesce(max(e.seq), 0) FROM session_events e WHERE e.session_id = s.id) AS last_seq ";
+
+  /** What {@link #end} did: the session, and the {@code session.ended} event it logged (null if it had ended before). */
+  record Ended(SessionInfo info, LoggedEvent event) {
+  }
 
   private final Pool pool;
 
@@ -36,14 +58,18 @@ final class SessionStore {
     requireText(request.userId(), "userId");
     if (request.sessionId() == null) {
       requireText(request.agent(), "agent");
-      return pool.preparedQuery("INSERT INTO sessions (id, user_id, agent, status) VALUES ($1, $2, $3, 'active') "
-              + "RETURNING " + COLUMNS)
-          .execute(Tuple.of(UUID.randomUUID(), request.userId(), request.agent()))
+      JsonObject metadata = metadata(request.metadata());
+      return pool.preparedQuery("WITH s AS (INSERT INTO sessions (id, user_id, agent, status, metadata, writer_id) "
+              + "VALUES ($1, $2, $3, 'active', $4::jsonb, $5) RETURNING *) " + INFO + "FROM s")
+          .execute(Tuple.of(UUID.randomUUID(), request.userId(), request.agent(), metadata, request.writerId()))
           .map(rows -> toInfo(rows.iterator().next(), false));
     }
     UUID id = parseId(request.sessionId());
-    return pool.preparedQuery("UPDATE sessions SET last_activity = now() WHERE id = $1 RETURNING " + COLUMNS)
-        .execute(Tuple.of(id))
+    // Only the owner of an active session can take its writer role; the checks below then refuse the rest.
+    return pool.preparedQuery("WITH s AS (UPDATE sessions SET last_activity = now(), writer_id = CASE "
+            + "WHEN $2::text IS NOT NULL AND user_id = $3 AND status = 'active' THEN $2 ELSE writer_id END "
+            + "WHERE id = $1 RETURNING *) " + INFO + "FROM s")
+        .execute(Tuple.of(id, request.writerId(), request.userId()))
         .map(rows -> {
           SessionInfo info = toInfo(single(rows, request.sessionId()), true);
           if (!info.userId().equals(request.userId())) {
@@ -53,6 +79,25 @@ final class SessionStore {
             throw new MeshException(ErrorCode.SESSION_ENDED, "session " + id + " has ended");
           }
           return info;
+        });
+  }
+
+  Future<SessionInfo> get(SessionGet request) {
+    UUID id = parseId(request.sessionId());
+    return pool.preparedQuery(INFO + "FROM sessions s WHERE s.id = $1").execute(Tuple.of(id))
+        .map(rows -> toInfo(single(rows, request.sessionId()), false));
+  }
+
+  Future<SessionPage> list(SessionList request) {
+    requireText(request.userId(), "userId");
+    int limit = Math.max(1, Math.min(request.limit(), MAX_LIST));
+    return pool.preparedQuery(INFO + "FROM sessions s WHERE s.user_id = $1 AND (NOT $2 OR s.status = 'active') "
+            + "ORDER BY s.created_at DESC, s.id LIMIT $3")
+        .execute(Tuple.of(request.userId(), request.activeOnly(), limit))
+        .map(rows -> {
+          List<SessionInfo> sessions = new ArrayList<>();
+          rows.forEach(row -> sessions.add(toInfo(row, false)));
+          return new SessionPage(sessions);
         });
   }
 
@@ -85,12 +130,86 @@ final class SessionStore {
         });
   }
 
-  Future<SessionInfo> end(SessionEnd request) {
+  /**
+   * Stores a writer's events in one statement, only while it still holds the writer role. Events
+   * already stored under the same seq are left as they are (a retried batch).
+   */
+  Future<EventAppended> appendEvents(EventAppend request) {
     UUID id = parseId(request.sessionId());
-    return pool.preparedQuery("UPDATE sessions SET status = 'ended', ended_at = coalesce(ended_at, now()) "
-            + "WHERE id = $1 RETURNING " + COLUMNS)
-        .execute(Tuple.of(id))
-        .map(rows -> toInfo(single(rows, request.sessionId()), true));
+    List<LoggedEvent> events = request.events() == null ? List.of() : request.events();
+    if (request.writerId() == null || events.isEmpty() || events.size() > MAX_APPEND) {
+      return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
+          "an event append needs a writer and 1 to " + MAX_APPEND + " events"));
+    }
+    Long[] seqs = events.stream().map(LoggedEvent::seq).toArray(Long[]::new);
+    String[] types = events.stream().map(LoggedEvent::type).toArray(String[]::new);
+    String[] texts = events.stream().map(LoggedEvent::json).toArray(String[]::new);
+    return pool.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
+            + "SELECT s.id, e.seq, e.type, e.event::json FROM sessions s, "
+            + "unnest($3::bigint[], $4::text[], $5::text[]) AS e(seq, type, event) "
+            // FOR SHARE: an end() in progress (FOR UPDATE) finishes first, and then fences this writer out.
+            + "WHERE s.id = $1 AND s.writer_id = $2 FOR SHARE OF s ON CONFLICT DO NOTHING")
+        .execute(Tuple.of(id, request.writerId(), seqs, types, texts))
+        .map(rows -> new EventAppended(rows.rowCount()));
+  }
+
+  Future<EventPage> replay(EventReplay request) {
+    UUID id = parseId(request.sessionId());
+    int limit = Math.max(1, Math.min(request.limit(), MAX_REPLAY));
+    return pool.preparedQuery("SELECT seq, type, event::text AS event FROM session_events "
+            + "WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+        .execute(Tuple.of(id, request.afterSeq(), limit + 1))
+        .map(rows -> {
+          List<LoggedEvent> events = new ArrayList<>();
+          rows.forEach(r -> events.add(new LoggedEvent(r.getLong("seq"), r.getString("type"), r.getString("event"))));
+          boolean more = events.size() > limit;
+          return new EventPage(more ? events.subList(0, limit) : events, more);
+        });
+  }
+
+  /**
+   * Ends a session: marks it ended, takes the writer role from whoever held it, and appends
+   * {@code session.ended} after the last event, all in one transaction. Ending twice changes nothing.
+   */
+  Future<Ended> end(SessionEnd request) {
+    UUID id = parseId(request.sessionId());
+    return pool.withTransaction(conn -> conn.preparedQuery(
+                "SELECT status FROM sessions WHERE id = $1 FOR UPDATE").execute(Tuple.of(id))
+            .compose(rows -> {
+              boolean wasActive = "active".equals(single(rows, request.sessionId()).getString("status"));
+              if (!wasActive) {
+                return Future.<LoggedEvent>succeededFuture(null);
+              }
+              return conn.preparedQuery("UPDATE sessions SET status = 'ended', writer_id = NULL, ended_at = now(), "
+                      + "last_activity = now() WHERE id = $1 RETURNING ended_at, "
+                      + "(SELECT coalesce(max(seq), 0) + 1 FROM session_events WHERE session_id = $1) AS seq")
+                  .execute(Tuple.of(id))
+                  .compose(updated -> {
+                    Row row = updated.iterator().next();
+                    long seq = row.getLong("seq");
+                    String json = new JsonObject().put("type", "session.ended").put("seq", seq)
+                        .put("sessionId", id.toString()).put("ts", millis(row.getOffsetDateTime("ended_at")))
+                        .put("reason", "ended").encode();
+                    return conn.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
+                            + "VALUES ($1, $2, 'session.ended', $3::json)").execute(Tuple.of(id, seq, json))
+                        .map(v -> new LoggedEvent(seq, "session.ended", json));
+                  });
+            })
+            .compose(event -> conn.preparedQuery(INFO + "FROM sessions s WHERE s.id = $1").execute(Tuple.of(id))
+                .map(rows -> new Ended(toInfo(rows.iterator().next(), false), event))));
+  }
+
+  private static JsonObject metadata(JsonObject metadata) {
+    JsonObject checked = metadata == null ? new JsonObject() : metadata;
+    String encoded = checked.encode();
+    if (encoded.getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_BYTES) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "metadata is limited to " + MAX_METADATA_BYTES + " bytes of JSON");
+    }
+    if (encoded.contains("\\u0000")) {
+      // PostgreSQL's jsonb cannot hold the NUL character.
+      throw new MeshException(ErrorCode.BAD_REQUEST, "metadata strings may not contain the NUL character (\\u0000)");
+    }
+    return checked;
   }
 
   private static Row single(RowSet<Row> rows, String sessionId) {
@@ -115,9 +234,12 @@ final class SessionStore {
   }
 
   private static SessionInfo toInfo(Row row, boolean resumed) {
+    Object metadata = row.getValue("metadata");
     return new SessionInfo(row.getUUID("id").toString(), row.getString("user_id"), row.getString("agent"),
         row.getString("status"), millis(row.getOffsetDateTime("created_at")),
-        millis(row.getOffsetDateTime("last_activity")), millis(row.getOffsetDateTime("ended_at")), resumed);
+        millis(row.getOffsetDateTime("last_activity")), millis(row.getOffsetDateTime("ended_at")), resumed,
+        metadata instanceof JsonObject object ? object : new JsonObject(), row.getLong("turns").intValue(),
+        row.getLong("last_seq"));
   }
 
   private static long millis(OffsetDateTime time) {

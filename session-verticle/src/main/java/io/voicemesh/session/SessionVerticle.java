@@ -13,6 +13,10 @@ import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.ContextRequest;
+import io.voicemesh.api.message.EventAppend;
+import io.voicemesh.api.message.EventReplay;
+import io.voicemesh.api.message.SessionGet;
+import io.voicemesh.api.message.SessionList;
 import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionEnd;
@@ -52,7 +56,17 @@ public final class SessionVerticle extends VerticleBase {
           Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, store::open),
           Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class, store::append),
           Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, store::context),
-          Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, store::end),
+          Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, request -> store.end(request).map(ended -> {
+            // The session's connections (speaker and listeners) learn it here and close.
+            if (ended.event() != null) {
+              bus.publish(Addresses.sessionEvents(ended.info().sessionId()), new JsonObject(ended.event().json()));
+            }
+            return ended.info();
+          })),
+          Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, store::get),
+          Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, store::list),
+          Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class, store::appendEvents),
+          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay),
           Bus.serve(bus, Addresses.health(Role.SESSION), JsonObject.class, ignored -> pool.query("SELECT 1").execute()
               .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
       return Future.all(consumers.stream().map(MessageConsumer::completion).toList());

@@ -17,7 +17,15 @@ import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.ContextReply;
 import io.voicemesh.api.message.ContextRequest;
 import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.EventAppend;
+import io.voicemesh.api.message.EventAppended;
+import io.voicemesh.api.message.EventPage;
+import io.voicemesh.api.message.EventReplay;
+import io.voicemesh.api.message.LoggedEvent;
 import io.voicemesh.api.message.SessionEnd;
+import io.voicemesh.api.message.SessionGet;
+import io.voicemesh.api.message.SessionList;
+import io.voicemesh.api.message.SessionPage;
 import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionOpen;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -110,6 +118,70 @@ class SessionVerticleTest {
         new MessageAppend(UUID.randomUUID().toString(), "t", ChatMessage.Role.USER, "lost")));
     assertEquals(ErrorCode.BAD_REQUEST, failure(Addresses.SESSION_MESSAGE_ADD,
         new MessageAppend(a, "t", ChatMessage.Role.USER, "x".repeat(SessionStore.MAX_TEXT_CHARS + 1))));
+  }
+
+  @Test
+  @DisplayName("keeps a gapless event log that only the current writer appends to, ended by session.ended")
+  void eventLog() throws Exception {
+    SessionInfo created = call(Addresses.SESSION_OPEN,
+        new SessionOpen(null, "ada", "default", new JsonObject().put("plan", "pro"), "conn-1"), SessionInfo.class);
+    assertEquals(0, created.lastSeq());
+    assertEquals(new JsonObject().put("plan", "pro"), created.metadata());
+    String id = created.sessionId();
+    assertEquals(2, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-1",
+        List.of(event(id, 1, "user_message"), event(id, 2, "agent_started"))), EventAppended.class).stored());
+
+    // A second connection takes the writer role: the first one's appends are fenced out from then on.
+    SessionInfo taken = call(Addresses.SESSION_OPEN, new SessionOpen(id, "ada", null, null, "conn-2"), SessionInfo.class);
+    assertEquals(2, taken.lastSeq());
+    assertEquals(0, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-1",
+        List.of(event(id, 3, "agent_response"))), EventAppended.class).stored());
+    assertEquals(1, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
+        List.of(event(id, 3, "agent_completed"))), EventAppended.class).stored());
+    // Another user cannot take it.
+    assertEquals(ErrorCode.FORBIDDEN, failure(Addresses.SESSION_OPEN, new SessionOpen(id, "eve", null, null, "conn-3")));
+    assertEquals(1, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
+        List.of(event(id, 4, "audio.end"))), EventAppended.class).stored());
+
+    call(Addresses.SESSION_END, new SessionEnd(id), SessionInfo.class);
+    call(Addresses.SESSION_END, new SessionEnd(id), SessionInfo.class);
+    assertEquals(0, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
+        List.of(event(id, 6, "late"))), EventAppended.class).stored());
+
+    EventPage all = call(Addresses.SESSION_EVENTS_REPLAY, new EventReplay(id, 0, 100), EventPage.class);
+    assertEquals(List.of("user_message", "agent_started", "agent_completed", "audio.end", "session.ended"),
+        all.events().stream().map(LoggedEvent::type).toList());
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), all.events().stream().map(LoggedEvent::seq).toList());
+    assertEquals(event(id, 2, "agent_started").json(), all.events().get(1).json(), "the exact JSON text comes back");
+    EventPage tail = call(Addresses.SESSION_EVENTS_REPLAY, new EventReplay(id, 2, 2), EventPage.class);
+    assertEquals(List.of(3L, 4L), tail.events().stream().map(LoggedEvent::seq).toList());
+    assertTrue(tail.more());
+    SessionInfo ended = call(Addresses.SESSION_GET, new SessionGet(id), SessionInfo.class);
+    assertEquals("ended", ended.status());
+    assertEquals(5, ended.lastSeq());
+  }
+
+  @Test
+  @DisplayName("lists one user's sessions, active ones only on request, and refuses oversized metadata")
+  void listing() throws Exception {
+    String user = "lister-" + UUID.randomUUID();
+    String first = call(Addresses.SESSION_OPEN, new SessionOpen(null, user, "default"), SessionInfo.class).sessionId();
+    String second = call(Addresses.SESSION_OPEN, new SessionOpen(null, user, "default"), SessionInfo.class).sessionId();
+    call(Addresses.SESSION_OPEN, new SessionOpen(null, "someone-else", "default"), SessionInfo.class);
+    call(Addresses.SESSION_END, new SessionEnd(first), SessionInfo.class);
+    assertEquals(List.of(second), call(Addresses.SESSION_LIST, new SessionList(user, true, 50), SessionPage.class)
+        .sessions().stream().map(SessionInfo::sessionId).toList());
+    assertEquals(java.util.Set.of(first, second), call(Addresses.SESSION_LIST, new SessionList(user, false, 50),
+        SessionPage.class).sessions().stream().map(SessionInfo::sessionId).collect(java.util.stream.Collectors.toSet()));
+    JsonObject huge = new JsonObject().put("blob", "x".repeat(SessionStore.MAX_METADATA_BYTES));
+    assertEquals(ErrorCode.BAD_REQUEST, failure(Addresses.SESSION_OPEN, new SessionOpen(null, user, "default", huge, null)));
+    assertEquals(ErrorCode.BAD_REQUEST, failure(Addresses.SESSION_OPEN,
+        new SessionOpen(null, user, "default", new JsonObject().put("nul", "a\u0000b"), null)));
+  }
+
+  private static LoggedEvent event(String sessionId, long seq, String type) {
+    return new LoggedEvent(seq, type, new JsonObject().put("type", type).put("seq", seq).put("sessionId", sessionId)
+        .put("ts", 1_700_000_000_000L + seq).put("text", "caf\u00e9 \"quoted\"").encode());
   }
 
   @Test
