@@ -1,52 +1,115 @@
 package io.voicemesh.gateway;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshMetrics;
+import io.voicemesh.api.message.EventAppend;
+import io.voicemesh.api.message.EventAppended;
+import io.voicemesh.api.message.LoggedEvent;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The server side of the wire protocol for one connection: every event gets the next per-session
- * {@code seq}, the session id and a timestamp, goes to the client, and is published on
- * {@code session.<id>.events} for dashboards.
+ * The server side of the wire protocol for one connection. Two kinds of text frame:
+ * <ul>
+ *   <li><b>Session events</b> carry the session's next {@code seq} (1, 2, 3, … with no gap, shared
+ *       by every connection of the session). Only the session's writer — its speaker connection —
+ *       makes them: each goes to the client, is published on {@code session.<id>.events} for
+ *       listeners and dashboards, and is appended to the event log (batched per event-loop task).</li>
+ *   <li><b>Replies</b> to this connection ({@code session.ready}, {@code pong}, {@code session.status},
+ *       errors about its own input) carry no {@code seq} and are not logged.</li>
+ * </ul>
+ * Session events from elsewhere (the log on resume, other connections' writers) are {@link #deliver}ed
+ * in seq order; each seq reaches the socket at most once.
  */
 final class ClientChannel {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientChannel.class);
+  private static final int APPEND_ATTEMPTS = 3;
+  private static final long APPEND_RETRY_MS = 250;
+
+  private final Vertx vertx;
   private final ServerWebSocket socket;
   private final EventBus bus;
+  private final String connectionId;
+  private final long appendTimeoutMs;
+  private final Runnable onFenced;
   private String sessionId;
-  private long seq;
+  private boolean writer;
+  private boolean writing;
+  private long lastSeq;
+  private long delivered;
   private boolean muted;
+  private List<LoggedEvent> batch = new ArrayList<>();
+  private Future<Void> appended = Future.succeededFuture();
 
-  ClientChannel(ServerWebSocket socket, EventBus bus) {
+  ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, long appendTimeoutMs, Runnable onFenced) {
+    this.vertx = vertx;
     this.socket = socket;
-    this.bus = bus;
+    this.bus = vertx.eventBus();
+    this.connectionId = connectionId;
+    this.appendTimeoutMs = appendTimeoutMs;
+    this.onFenced = onFenced;
   }
 
-  void session(String sessionId) {
+  /**
+   * Binds the channel to its session. A writer continues the event sequence after {@code lastSeq};
+   * {@code deliveredSeq} is the last seq the client already has.
+   */
+  void session(String sessionId, long lastSeq, long deliveredSeq, boolean writer) {
     this.sessionId = sessionId;
+    this.lastSeq = lastSeq;
+    this.delivered = deliveredSeq;
+    this.writer = writer;
+    this.writing = writer;
+  }
+
+  /** The newest seq sent to this client. */
+  long delivered() {
+    return delivered;
   }
 
   void muted(boolean muted) {
     this.muted = muted;
   }
 
-  /** Sends an event of {@code type} with {@code fields}; returns the event as sent. */
+  boolean muted() {
+    return muted;
+  }
+
+  /**
+   * Stops making session events (the writer role is being handed over or the session ends);
+   * later {@link #emit}s are dropped. The future completes when every event made so far is stored.
+   */
+  Future<Void> stopWriting() {
+    writing = false;
+    return appended;
+  }
+
+  /** Makes a session event of {@code type}; returns it, or null when this channel no longer writes. */
   JsonObject emit(String type, JsonObject fields) {
+    if (!writing) {
+      return null;
+    }
+    long seq = ++lastSeq;
     JsonObject event = new JsonObject()
         .put("type", type)
-        .put("seq", seq++)
+        .put("seq", seq)
         .put("sessionId", sessionId)
         .put("ts", System.currentTimeMillis())
         .mergeIn(fields);
-    if (!socket.isClosed()) {
-      socket.writeTextMessage(event.encode());
-    }
-    if (sessionId != null) {
-      bus.publish(Addresses.sessionEvents(sessionId), event);
-    }
+    String text = event.encode();
+    write(seq, text);
+    bus.publish(Addresses.sessionEvents(sessionId), event);
+    log(new LoggedEvent(seq, type, text));
     return event;
   }
 
@@ -54,15 +117,106 @@ final class ClientChannel {
     return emit(type, new JsonObject());
   }
 
+  /** An error the session's listeners should see too (an engine failed): a session event. */
   void error(ErrorCode code, String message) {
     MeshMetrics.error(code);
-    emit("error", new JsonObject().put("code", code.wire()).put("message", message));
+    JsonObject fields = new JsonObject().put("code", code.wire()).put("message", message);
+    if (writer) {
+      emit("error", fields);
+    } else {
+      reply("error", fields);
+    }
   }
 
-  /** Agent audio: PCM16LE, unless the client muted the agent. */
+  /** An error about this connection's own input: a reply, not a session event. */
+  void replyError(ErrorCode code, String message) {
+    MeshMetrics.error(code);
+    reply("error", new JsonObject().put("code", code.wire()).put("message", message));
+  }
+
+  /** A reply to this connection only. */
+  void reply(String type, JsonObject fields) {
+    if (!socket.isClosed()) {
+      socket.writeTextMessage(new JsonObject().put("type", type).put("sessionId", sessionId)
+          .put("ts", System.currentTimeMillis()).mergeIn(fields).encode());
+    }
+  }
+
+  /** A session event made elsewhere; sent only if it is the next one this client needs. */
+  boolean deliver(long seq, String text) {
+    if (seq != delivered + 1) {
+      return false;
+    }
+    write(seq, text);
+    return true;
+  }
+
+  /** Gives up on events up to {@code seq} that can no longer be found (their writer died before storing them). */
+  void skipTo(long seq) {
+    delivered = Math.max(delivered, seq);
+  }
+
+  private void write(long seq, String text) {
+    delivered = Math.max(delivered, seq);
+    if (!socket.isClosed()) {
+      socket.writeTextMessage(text);
+    }
+  }
+
+  /** Agent audio: PCM16LE to this client unless it muted the agent; published for the session's listeners. */
   void audio(Buffer pcm) {
     if (!muted && !socket.isClosed()) {
       socket.writeBinaryMessage(pcm);
     }
+    if (writer) {
+      bus.publish(Addresses.sessionAudio(sessionId), pcm);
+    }
+  }
+
+  /** Agent audio published by the session's writer, for a listener. */
+  void listenerAudio(Buffer pcm) {
+    if (!muted && !socket.isClosed()) {
+      socket.writeBinaryMessage(pcm);
+    }
+  }
+
+  // Events made in one event-loop task travel to the log as one append.
+  private void log(LoggedEvent event) {
+    if (batch.isEmpty()) {
+      vertx.runOnContext(v -> flushBatch());
+    }
+    batch.add(event);
+  }
+
+  private void flushBatch() {
+    List<LoggedEvent> events = batch;
+    batch = new ArrayList<>();
+    if (events.isEmpty()) {
+      return;
+    }
+    Future<Void> stored = store(new EventAppend(sessionId, connectionId, events), 1);
+    appended = Future.join(appended, stored).mapEmpty();
+  }
+
+  private Future<Void> store(EventAppend append, int attempt) {
+    return Bus.request(bus, Addresses.SESSION_EVENTS_APPEND, append, EventAppended.class, appendTimeoutMs)
+        .<Void>map(reply -> {
+          if (reply.stored() < append.events().size()) {
+            // Another connection holds the writer role now (or the session ended): stop writing.
+            writing = false;
+            onFenced.run();
+          }
+          return null;
+        })
+        .recover(e -> {
+          if (attempt >= APPEND_ATTEMPTS) {
+            LOG.error("session {}: events {}..{} were not stored: {}", sessionId, append.events().get(0).seq(),
+                append.events().get(append.events().size() - 1).seq(), e.getMessage());
+            MeshMetrics.error(ErrorCode.INTERNAL);
+            return Future.succeededFuture();
+          }
+          Future<Void> retry = Future.future(p -> vertx.setTimer(APPEND_RETRY_MS * attempt, t -> p.complete()));
+          return retry.compose(v -> store(append, attempt + 1));
+        });
   }
 }

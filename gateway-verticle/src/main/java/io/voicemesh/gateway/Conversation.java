@@ -2,6 +2,7 @@ package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
@@ -24,6 +25,7 @@ import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
+import io.voicemesh.api.message.WriterRelease;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +58,7 @@ final class Conversation {
   private final ServerWebSocket socket;
   private final GatewaySettings settings;
   private final ClientChannel client;
+  private final SessionDirectory sessions;
   private final String connectionId = UUID.randomUUID().toString();
   private final Map<String, Handler<JsonObject>> commands = Map.of(
       "session.update", this::update,
@@ -63,7 +66,8 @@ final class Conversation {
       "response.cancel", m -> interruptTurn(),
       "control", this::control,
       "playback.mark", this::playbackMark,
-      "ping", this::ping);
+      "ping", this::ping,
+      "session.status", m -> status());
   /** Audio that arrived while the STT stream was opening, with when it arrived. */
   private record HeldFrame(Buffer pcm, long arrivedNanos) {
   }
@@ -73,6 +77,9 @@ final class Conversation {
   private final RateLimiter textLimit;
   private RateLimiter audioLimit;
   private List<MessageConsumer<Object>> inboxes = List.of();
+  private SessionFeed feed;
+  private Participants.Lease participant;
+  private Future<Void> writerReleased;
   private SessionInfo session;
   private String userId;
   private String voice;
@@ -91,19 +98,26 @@ final class Conversation {
   private Turn turn;
   private Future<Void> previousTurn = Future.succeededFuture();
 
-  Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, Runnable onClosed) {
+  Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
+      Runnable onClosed) {
     this.onClosed = onClosed;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.socket = socket;
     this.settings = settings;
-    this.client = new ClientChannel(socket, bus);
+    this.sessions = sessions;
+    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(),
+        () -> handOver(ErrorCode.TAKEN_OVER, "another connection took this session over"));
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
-  /** Opens (or resumes) the session, then starts reading the client's frames. */
-  Future<Void> start(String resumeSessionId, String userId, String agent, int inputRateHz) {
-    this.userId = userId;
+  /**
+   * Opens (or resumes) the session as its writer — a connection still writing it is asked to let go
+   * first — sends the events the client missed, then starts reading the client's frames.
+   */
+  Future<Void> start(VoiceRequest request) {
+    this.userId = request.caller().user();
+    String resumeSessionId = request.sessionId();
     socket.pause();
     socket.closeHandler(v -> close());
     socket.frameHandler(new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(),
@@ -120,30 +134,44 @@ final class Conversation {
 
           @Override
           public void oversized(boolean text, long bytes, int limit) {
-            client.error(ErrorCode.FRAME_TOO_LARGE, (text ? "text" : "audio") + " messages are limited to " + limit
+            client.replyError(ErrorCode.FRAME_TOO_LARGE, (text ? "text" : "audio") + " messages are limited to " + limit
                 + " bytes; got " + bytes);
           }
         }));
     socket.exceptionHandler(e -> close());
-    return Bus.request(bus, Addresses.SESSION_OPEN,
-            new SessionOpen(resumeSessionId, userId, resumeSessionId == null ? agent : null), SessionInfo.class,
-            settings.sessionTimeoutMs())
+    Future<Void> previousWriterGone = resumeSessionId == null ? Future.succeededFuture()
+        : sessions.releaseWriter(resumeSessionId, "taken_over");
+    return previousWriterGone
+        .compose(v -> Bus.request(bus, Addresses.SESSION_OPEN, new SessionOpen(resumeSessionId, userId,
+            resumeSessionId == null ? request.agent() : null, null, connectionId), SessionInfo.class,
+            settings.sessionTimeoutMs()))
         .compose(info -> {
           session = info;
-          client.session(info.sessionId());
+          long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
+          client.session(info.sessionId(), info.lastSeq(), clientHas, true);
+          feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(), ended -> sessionEnded());
           inboxes = List.of(
               bus.consumer(Addresses.conversationStt(connectionId), m -> onSttEvent(Json.decode(m.body(), SttEvent.class))),
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
               bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
-                  AudioChunkHeader.from(m.headers()), (Buffer) m.body())));
-          return Future.all(inboxes.stream().map(MessageConsumer::completion).toList());
+                  AudioChunkHeader.from(m.headers()), (Buffer) m.body())),
+              bus.consumer(Addresses.sessionWriter(info.sessionId()), m -> {
+                WriterRelease release = Json.decode(m.body(), WriterRelease.class);
+                ErrorCode why = "session_ended".equals(release.reason()) ? ErrorCode.SESSION_ENDED : ErrorCode.TAKEN_OVER;
+                handOver(why, "session_ended".equals(release.reason()) ? "the session was ended"
+                    : "another connection resumed this session").onComplete(done -> m.reply(null));
+              }));
+          return Future.all(inboxes.stream().map(MessageConsumer::completion).toList()).compose(all -> feed.start());
         })
-        .<Void>mapEmpty()
-        .onSuccess(v -> {
-          applyAudioFormat(inputRateHz, settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
-          client.emit("session.ready", new JsonObject()
+        .onSuccess(replayed -> {
+          participant = Participants.join(vertx, session.sessionId(), connectionId, "speaker", settings.node());
+          applyAudioFormat(request.sampleRate(), settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
+          client.reply("session.ready", new JsonObject()
               .put("protocol", PROTOCOL)
+              .put("role", "speaker")
               .put("resumed", session.resumed())
+              .put("lastSeq", client.delivered())
+              .put("replayed", replayed)
               .put("agent", session.agent())
               .put("node", settings.node())
               .put("inputSampleRate", this.inputRateHz)
@@ -152,11 +180,55 @@ final class Conversation {
               .put("minSpeechMs", minSpeechMs));
           socket.resume();
         })
+        .<Void>mapEmpty()
         .onFailure(e -> {
           MeshException error = MeshException.from(e);
-          client.error(error.code(), error.getMessage());
+          client.replyError(error.code(), error.getMessage());
           socket.close((short) 1008, error.code().wire());
         });
+  }
+
+  /**
+   * Lets go of the session's writer role: the turn stops, and once its events are stored (waiting at
+   * most {@code takeoverMs}) the client is told why; a taken-over connection then closes, an ended
+   * session's connections close when {@code session.ended} arrives.
+   */
+  private Future<Void> handOver(ErrorCode why, String message) {
+    if (writerReleased != null) {
+      return writerReleased;
+    }
+    interruptTurn();
+    Promise<Void> settled = Promise.promise();
+    long timer = vertx.setTimer(settings.takeoverMs(), t -> settled.tryComplete());
+    previousTurn.onComplete(v -> settled.tryComplete());
+    writerReleased = settled.future()
+        .andThen(v -> vertx.cancelTimer(timer))
+        .compose(v -> client.stopWriting())
+        .andThen(v -> {
+          if (why == ErrorCode.TAKEN_OVER) {
+            client.replyError(why, message);
+            socket.close((short) 4409, why.wire());
+          }
+        });
+    return writerReleased;
+  }
+
+  private void sessionEnded() {
+    client.stopWriting();
+    interruptTurn();
+    socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire());
+  }
+
+  private void status() {
+    sessions.get(session.sessionId())
+        .compose(sessions::status)
+        .onSuccess(status -> client.reply("session.status", status
+            .put("role", "speaker")
+            .put("connectionId", connectionId)
+            .put("paused", paused)
+            .put("muted", client.muted())
+            .put("turnActive", turn != null && turn.active())))
+        .onFailure(e -> client.replyError(MeshException.from(e).code(), MeshException.from(e).getMessage()));
   }
 
   // ---- client frames -------------------------------------------------------------------------
@@ -170,27 +242,27 @@ final class Conversation {
     try {
       message = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      client.error(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
+      client.replyError(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
       return;
     }
     Handler<JsonObject> command = commands.get(String.valueOf(message.getValue("type")));
     if (command == null) {
-      client.error(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + message.getValue("type") + "'; expected one of "
+      client.replyError(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + message.getValue("type") + "'; expected one of "
           + commands.keySet().stream().sorted().toList());
       return;
     }
     try {
       command.handle(message);
     } catch (MeshException e) {
-      client.error(e.code(), e.getMessage());
+      client.replyError(e.code(), e.getMessage());
     } catch (ClassCastException e) {
-      client.error(ErrorCode.BAD_REQUEST, "a field of '" + message.getValue("type") + "' has the wrong type");
+      client.replyError(ErrorCode.BAD_REQUEST, "a field of '" + message.getValue("type") + "' has the wrong type");
     }
   }
 
   private void onAudio(Buffer frame) {
     if (frame.length() % Pcm16.BYTES_PER_SAMPLE != 0) {
-      client.error(ErrorCode.BAD_AUDIO, "audio frames are PCM16: an even number of bytes; got " + frame.length());
+      client.replyError(ErrorCode.BAD_AUDIO, "audio frames are PCM16: an even number of bytes; got " + frame.length());
       return;
     }
     if (frame.length() == 0 || paused) {
@@ -217,7 +289,7 @@ final class Conversation {
     long now = System.currentTimeMillis();
     if (now - lastRateErrorAt >= RATE_ERROR_INTERVAL_MS) {
       lastRateErrorAt = now;
-      client.error(ErrorCode.RATE_LIMITED, why + "; excess is dropped");
+      client.replyError(ErrorCode.RATE_LIMITED, why + "; excess is dropped");
     }
   }
 
@@ -234,7 +306,7 @@ final class Conversation {
       closeStt();
       applyAudioFormat(rate, silence, minSpeech);
     }
-    client.emit("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
+    client.reply("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
         .put("minSpeechMs", minSpeechMs).put("voice", voice));
   }
 
@@ -250,7 +322,7 @@ final class Conversation {
   }
 
   private void ping(JsonObject m) {
-    client.emit("pong", new JsonObject().put("id", m.getValue("id")));
+    client.reply("pong", new JsonObject().put("id", m.getValue("id")));
   }
 
   private void control(JsonObject m) {
@@ -406,6 +478,16 @@ final class Conversation {
     onClosed.run();
     interruptTurn();
     closeStt();
-    previousTurn.onComplete(v -> inboxes.forEach(MessageConsumer::unregister));
+    if (participant != null) {
+      participant.leave();
+    }
+    // The turn's last events (agent_completed) are still written to the log and published for
+    // listeners; then the writer role's address goes, and a resuming client replays from the log.
+    previousTurn.onComplete(v -> client.stopWriting().onComplete(stored -> {
+      inboxes.forEach(MessageConsumer::unregister);
+      if (feed != null) {
+        feed.close();
+      }
+    }));
   }
 }

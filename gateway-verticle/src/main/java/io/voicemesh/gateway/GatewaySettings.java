@@ -25,7 +25,9 @@ record GatewaySettings(
     long llmAckTimeoutMs,
     long llmIdleTimeoutMs,
     long ttsSentenceTimeoutMs,
-    long toolWaitMs) {
+    long toolWaitMs,
+    long takeoverMs,
+    long sessionTokenTtlSeconds) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
@@ -54,7 +56,9 @@ record GatewaySettings(
         timeouts.getLong("llmAckMs", 5_000L),
         timeouts.getLong("llmIdleMs", 30_000L),
         timeouts.getLong("ttsSentenceMs", 15_000L),
-        timeouts.getLong("toolWaitMs", 15_000L));
+        timeouts.getLong("toolWaitMs", 15_000L),
+        timeouts.getLong("takeoverMs", 5_000L),
+        c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0) {

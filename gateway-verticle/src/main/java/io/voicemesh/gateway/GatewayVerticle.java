@@ -11,6 +11,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
@@ -20,37 +21,48 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The gateway role: HTTP server with the WebSocket voice endpoint, health, and the web page.
+ * The gateway role: HTTP server with the WebSocket voice endpoint, the sessions API, health, and the web page.
  *
  * <pre>
- * GET /v1/voice   WebSocket, the voice protocol (README); one {@link Conversation} per connection
- * GET /health     200 once every required role answers, else 503
- * GET /metrics    Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
- * GET /*          the browser client (webroot/)
+ * GET  /v1/voice          WebSocket, the voice protocol (README); bearer token required; one
+ *                         {@link Conversation} (speaker) or {@link ListenerConnection} per connection
+ * /api/v1/sessions...     REST sessions API ({@link SessionApi}); GET /api/openapi.json describes it
+ * GET  /health            200 once every required role answers, else 503
+ * GET  /metrics           Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
+ * GET  /*                 the browser client (webroot/)
  * </pre>
  */
 public final class GatewayVerticle extends VerticleBase {
   private final AtomicInteger connections = new AtomicInteger();
   private GatewaySettings settings;
+  private JwtTokens tokens;
+  private SessionDirectory sessions;
   private HttpServer server;
 
   @Override
   public Future<?> start() {
     settings = GatewaySettings.from(config());
+    tokens = JwtTokens.from(vertx, config().getJsonObject("auth", new JsonObject()));
+    sessions = new SessionDirectory(vertx, settings);
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/v1/voice").handler(this::voice);
+    router.get("/api/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+        .sendFile(SessionApi.CONTRACT));
     if (MeshMetrics.registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
     MeshMetrics.sessions(Role.GATEWAY, settings.node(), connections::get);
     router.route("/*").handler(StaticHandler.create("webroot"));
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(settings.host())
-        .setPort(settings.port())
-        .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
-        .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
-    return server.requestHandler(router).listen();
+    return SessionApi.router(vertx, settings, tokens, sessions).compose(api -> {
+      server = vertx.createHttpServer(new HttpServerOptions()
+          .setHost(settings.host())
+          .setPort(settings.port())
+          .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
+          .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
+      return server.requestHandler(request -> (request.path().startsWith(SessionApi.PREFIX) ? api : router)
+          .handle(request)).listen();
+    });
   }
 
   /** The port actually bound (useful with port 0). */
@@ -58,32 +70,46 @@ public final class GatewayVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /**
+   * The WebSocket upgrade: authenticated, and checked against the session it names, before it is
+   * accepted, so a refusal is a plain HTTP status (401, 403, 404, 410) with a JSON error body.
+   */
   private void voice(RoutingContext ctx) {
     String upgrade = ctx.request().getHeader("Upgrade");
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-      fail(ctx, ErrorCode.BAD_REQUEST, "/v1/voice is a WebSocket endpoint");
+      fail(ctx, new MeshException(ErrorCode.BAD_REQUEST, "/v1/voice is a WebSocket endpoint"));
       return;
     }
-    String sessionId = ctx.queryParams().get("sessionId");
-    String user = ctx.queryParams().get("user") == null ? "anonymous" : ctx.queryParams().get("user");
-    String agent = ctx.queryParams().get("agent") == null ? settings.defaultAgent() : ctx.queryParams().get("agent");
-    int rate;
-    try {
-      rate = Integer.parseInt(ctx.queryParams().contains("sampleRate") ? ctx.queryParams().get("sampleRate") : "16000");
-    } catch (NumberFormatException e) {
-      fail(ctx, ErrorCode.BAD_REQUEST, "sampleRate must be a number");
-      return;
-    }
-    if (rate < 8_000 || rate > 48_000) {
-      fail(ctx, ErrorCode.BAD_REQUEST, "sampleRate must be 8000 to 48000");
-      return;
-    }
-    ctx.request().toWebSocket()
-        .onSuccess(socket -> {
-          connections.incrementAndGet();
-          new Conversation(vertx, socket, settings, connections::decrementAndGet).start(sessionId, user, agent, rate);
-        })
-        .onFailure(ctx::fail);
+    String header = SessionApi.bearer(ctx.request().getHeader("Authorization"));
+    tokens.verify(header != null ? header : ctx.queryParams().get("token"))
+        .compose(caller -> VoiceRequest.parse(ctx.queryParams(), caller, settings).compose(request -> {
+          if (request.sessionId() == null) {
+            return Future.succeededFuture(new Accepted(request, null));
+          }
+          return sessions.get(request.sessionId()).map(info -> {
+            caller.mayUse(info);
+            if ("ended".equals(info.status())) {
+              throw new MeshException(ErrorCode.SESSION_ENDED, "session " + info.sessionId() + " has ended");
+            }
+            return new Accepted(request, info);
+          });
+        }))
+        .onSuccess(accepted -> ctx.request().toWebSocket()
+            .onSuccess(socket -> {
+              connections.incrementAndGet();
+              VoiceRequest request = accepted.request();
+              if (request.listener()) {
+                new ListenerConnection(vertx, socket, settings, sessions, connections::decrementAndGet)
+                    .start(accepted.session(), request);
+              } else {
+                new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet).start(request);
+              }
+            })
+            .onFailure(ctx::fail))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private record Accepted(VoiceRequest request, io.voicemesh.api.message.SessionInfo session) {
   }
 
   private void health(RoutingContext ctx) {
@@ -113,9 +139,11 @@ public final class GatewayVerticle extends VerticleBase {
     });
   }
 
-  private static void fail(RoutingContext ctx, ErrorCode code, String message) {
-    ctx.response().setStatusCode(code.httpStatus()).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("code", code.wire()).put("message", message).encode());
+  private static void fail(RoutingContext ctx, Throwable failure) {
+    MeshException error = MeshException.from(failure);
+    MeshMetrics.error(error.code());
+    ctx.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
   }
 
   @Override

@@ -131,7 +131,13 @@ final class Turn {
           armLlmWatchdog();
           generateSentNanos = System.nanoTime();
           return Bus.request(bus, Addresses.LLM_GENERATE, new GenerateRequest(sessionId, id, agent, context.messages(),
-              Addresses.conversationLlm(connectionId)), JsonObject.class, settings.llmAckTimeoutMs());
+              Addresses.conversationLlm(connectionId)), JsonObject.class, settings.llmAckTimeoutMs())
+              // An LLM worker took the turn and the model is working; no words yet.
+              .andThen(accepted -> {
+                if (accepted.succeeded() && !completing) {
+                  client.emit("agent_thinking", new JsonObject().put("turnId", id));
+                }
+              });
         })
         .onFailure(e -> fail(MeshException.from(e)));
   }

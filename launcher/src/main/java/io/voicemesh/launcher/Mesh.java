@@ -11,6 +11,9 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.voicemesh.gateway.GatewayVerticle;
+import io.voicemesh.gateway.JwtTokens;
+import java.time.Duration;
+import java.time.Instant;
 import io.voicemesh.llm.LlmVerticle;
 import io.voicemesh.session.SessionVerticle;
 import io.voicemesh.stt.SttVerticle;
@@ -36,6 +39,7 @@ public final class Mesh implements AutoCloseable {
 
   private final Vertx vertx;
   private final GatewayVerticle gateway;
+  private JwtTokens tokens;
   private EmbeddedDatabase database;
   private String postgresUri;
 
@@ -67,7 +71,10 @@ public final class Mesh implements AutoCloseable {
         .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))
         .build();
     Mesh mesh = new Mesh(vertx, new GatewayVerticle());
-    return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node))
+    AuthKeys keys = AuthKeys.resolve(config);
+    mesh.tokens = JwtTokens.from(vertx, keys.gatewayAuth());
+    return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node).setConfig(
+            config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())))
         .compose(id -> postgresUri(vertx, config, mesh))
         .compose(uri -> Future.all(
             vertx.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(
@@ -78,9 +85,20 @@ public final class Mesh implements AutoCloseable {
         .map(all -> {
           LOG.info("VoiceMesh ready on http://localhost:{}/ in {} ms", mesh.httpPort(),
               (System.nanoTime() - started) / 1_000_000);
+          if (keys.generatedLocally()) {
+            // The local default: a secret of this data folder. Say how to get in.
+            LOG.info("Open http://localhost:{}/#token={} (user 'local', valid 12 h). More tokens: "
+                    + "java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]", mesh.httpPort(),
+                mesh.tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
+          }
           return mesh;
         })
-        .recover(e -> mesh.closeAsync().transform(ignored -> Future.failedFuture(e)));
+        // Fail now and close in the background: once Vert.x is closed, callbacks chained here would never run.
+        .recover(e -> {
+          LOG.error("VoiceMesh failed to start", e);
+          mesh.closeAsync();
+          return Future.failedFuture(e);
+        });
   }
 
   private static Future<String> postgresUri(Vertx vertx, MeshConfig config, Mesh mesh) {
@@ -111,6 +129,11 @@ public final class Mesh implements AutoCloseable {
 
   public int httpPort() {
     return gateway.actualPort();
+  }
+
+  /** Mints tokens with the mesh's key (tests, the start-up hint). */
+  public JwtTokens tokens() {
+    return tokens;
   }
 
   public Vertx vertx() {

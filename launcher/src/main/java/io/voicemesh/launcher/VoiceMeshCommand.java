@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code voicemesh}: with no subcommand, the whole mesh in this JVM. */
 @Command(name = "voicemesh", mixinStandardHelpOptions = true, version = "VoiceMesh 0.1.0",
+    subcommands = TokenCommand.class,
     description = "Real-time voice-agent server. With no command: every role in one JVM, "
         + "embedded PostgreSQL and speech engines, web page on http://localhost:8080/.")
 public final class VoiceMeshCommand implements Callable<Integer> {

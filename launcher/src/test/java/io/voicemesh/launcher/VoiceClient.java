@@ -6,7 +6,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
 import java.io.ByteArrayOutputStream;
@@ -58,6 +60,38 @@ final class VoiceClient implements AutoCloseable {
     return client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
         .map(socket -> new VoiceClient(vertx, socket))
         .await(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Tries an upgrade that should be refused; returns the HTTP status and JSON body of the refusal.
+   * {@code authorization} (may be null) goes in the Authorization header.
+   */
+  static Refusal refusal(Vertx vertx, int port, String query, String authorization) throws Exception {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/v1/voice" + (query.isEmpty() ? "" : "?" + query));
+    if (authorization != null) {
+      options.addHeader("Authorization", authorization);
+    }
+    try {
+      WebSocket socket = vertx.createWebSocketClient().connect(options).await(10, TimeUnit.SECONDS);
+      socket.close();
+      throw new AssertionError("the upgrade was accepted: " + query);
+    } catch (UpgradeRejectedException e) {
+      return new Refusal(e.getStatus(), e.getBody() == null ? new JsonObject() : e.getBody().toJsonObject());
+    }
+  }
+
+  record Refusal(int status, JsonObject body) {
+  }
+
+  /** The session events received (frames with a seq), in arrival order. */
+  synchronized List<JsonObject> sessionEvents() {
+    return events.stream().filter(e -> e.containsKey("seq")).toList();
+  }
+
+  /** The highest session event seq received so far, 0 before any. */
+  synchronized long lastSeq() {
+    return events.stream().filter(e -> e.containsKey("seq")).mapToLong(e -> e.getLong("seq")).max().orElse(0);
   }
 
   private synchronized void onEvent(JsonObject event) {

@@ -18,6 +18,7 @@ public enum ErrorCode {
   UNAUTHORIZED("unauthorized", 401, 4010, false),
   FORBIDDEN("forbidden", 403, 4030, false),
   SESSION_NOT_FOUND("session_not_found", 404, 4040, false),
+  NOT_FOUND("not_found", 404, 4041, false),
   TAKEN_OVER("taken_over", 409, 4090, false),
   SESSION_ENDED("session_ended", 410, 4100, false),
   RATE_LIMITED("rate_limited", 429, 4290, true),

@@ -1,0 +1,172 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.message.SessionInfo;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A {@code role=listener} connection: it receives a session's events (gapless, from {@code lastSeq}
+ * when given) and the agent's audio, and may ask for {@code session.status}, {@code ping}, and
+ * mute/unmute the agent audio. Anything that would steer the session — audio, commits, cancels,
+ * settings — is refused with {@code forbidden}.
+ */
+final class ListenerConnection {
+  private static final Set<String> SPEAKER_ONLY = Set.of("session.update", "input.commit", "response.cancel",
+      "playback.mark");
+
+  private final Vertx vertx;
+  private final ServerWebSocket socket;
+  private final GatewaySettings settings;
+  private final SessionDirectory sessions;
+  private final Runnable onClosed;
+  private final String connectionId = UUID.randomUUID().toString();
+  private final ClientChannel client;
+  private final RateLimiter textLimit;
+  private final Map<String, Handler<JsonObject>> commands = Map.of(
+      "ping", this::ping,
+      "session.status", m -> status(),
+      "control", this::control);
+  private SessionInfo session;
+  private SessionFeed feed;
+  private MessageConsumer<Buffer> audio;
+  private Participants.Lease participant;
+  private boolean closed;
+
+  ListenerConnection(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
+      Runnable onClosed) {
+    this.vertx = vertx;
+    this.socket = socket;
+    this.settings = settings;
+    this.sessions = sessions;
+    this.onClosed = onClosed;
+    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), () -> { });
+    this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
+  }
+
+  Future<Void> start(SessionInfo info, VoiceRequest request) {
+    this.session = info;
+    socket.pause();
+    socket.closeHandler(v -> close());
+    socket.exceptionHandler(e -> close());
+    socket.frameHandler(new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(),
+        new MessageAssembler.Sink() {
+          @Override
+          public void text(String message) {
+            onText(message);
+          }
+
+          @Override
+          public void binary(Buffer message) {
+            client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio");
+          }
+
+          @Override
+          public void oversized(boolean text, long bytes, int limit) {
+            client.replyError(ErrorCode.FRAME_TOO_LARGE, "messages are limited to " + limit + " bytes; got " + bytes);
+          }
+        }));
+    long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
+    client.session(info.sessionId(), 0, clientHas, false);
+    feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
+        ended -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
+    audio = vertx.eventBus().consumer(Addresses.sessionAudio(info.sessionId()), m -> client.listenerAudio(m.body()));
+    return audio.completion()
+        .compose(v -> feed.start())
+        .onSuccess(replayed -> {
+          participant = Participants.join(vertx, info.sessionId(), connectionId, "listener", settings.node());
+          client.reply("session.ready", new JsonObject()
+              .put("protocol", "voicemesh.v1")
+              .put("role", "listener")
+              .put("resumed", true)
+              .put("lastSeq", client.delivered())
+              .put("replayed", replayed)
+              .put("agent", info.agent())
+              .put("node", settings.node())
+              .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ));
+          socket.resume();
+        })
+        .<Void>mapEmpty()
+        .onFailure(e -> {
+          MeshException error = MeshException.from(e);
+          client.replyError(error.code(), error.getMessage());
+          socket.close((short) 1008, error.code().wire());
+        });
+  }
+
+  private void onText(String text) {
+    if (!textLimit.tryAcquire(1)) {
+      return;
+    }
+    JsonObject message;
+    try {
+      message = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      client.replyError(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
+      return;
+    }
+    String type = String.valueOf(message.getValue("type"));
+    Handler<JsonObject> command = commands.get(type);
+    if (command != null) {
+      try {
+        command.handle(message);
+      } catch (MeshException e) {
+        client.replyError(e.code(), e.getMessage());
+      }
+    } else if (SPEAKER_ONLY.contains(type)) {
+      client.replyError(ErrorCode.FORBIDDEN, "listeners may not send '" + type + "'");
+    } else {
+      client.replyError(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + type + "'");
+    }
+  }
+
+  private void ping(JsonObject m) {
+    client.reply("pong", new JsonObject().put("id", m.getValue("id")));
+  }
+
+  private void control(JsonObject m) {
+    switch (String.valueOf(m.getValue("action"))) {
+      case "mute" -> client.muted(true);
+      case "unmute" -> client.muted(false);
+      case "pause", "resume" -> throw new MeshException(ErrorCode.FORBIDDEN, "only the speaker pauses its audio");
+      default -> throw new MeshException(ErrorCode.BAD_REQUEST, "control action must be mute or unmute");
+    }
+  }
+
+  private void status() {
+    sessions.get(session.sessionId())
+        .compose(sessions::status)
+        .onSuccess(status -> client.reply("session.status", status.put("role", "listener")
+            .put("connectionId", connectionId).put("muted", client.muted())))
+        .onFailure(e -> client.replyError(MeshException.from(e).code(), MeshException.from(e).getMessage()));
+  }
+
+  private void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    onClosed.run();
+    if (participant != null) {
+      participant.leave();
+    }
+    if (feed != null) {
+      feed.close();
+    }
+    if (audio != null) {
+      audio.unregister();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.message.SessionEnd;
+import io.voicemesh.api.message.SessionGet;
+import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.WriterRelease;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.time.Instant;
+
+/** The gateway's view of sessions: reads them from the session role and shapes their status for clients. */
+final class SessionDirectory {
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final GatewaySettings settings;
+
+  SessionDirectory(Vertx vertx, GatewaySettings settings) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.settings = settings;
+  }
+
+  Future<SessionInfo> get(String sessionId) {
+    return Bus.request(bus, Addresses.SESSION_GET, new SessionGet(sessionId), SessionInfo.class,
+        settings.sessionTimeoutMs());
+  }
+
+  /** A session's status with its live participants, as REST and {@code session.status} report it. */
+  Future<JsonObject> status(SessionInfo info) {
+    return Participants.of(vertx, info.sessionId())
+        .otherwise(e -> new JsonArray())
+        .map(participants -> summary(info).put("participants", participants));
+  }
+
+  /**
+   * Asks the session's current writer, if any, to stop and store its events, waiting at most
+   * {@code takeoverMs}: then nothing else writes while another connection takes over or the session ends.
+   */
+  Future<Void> releaseWriter(String sessionId, String reason) {
+    return bus.request(Addresses.sessionWriter(sessionId), Json.encode(new WriterRelease(reason)),
+            new DeliveryOptions().setSendTimeout(settings.takeoverMs()))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  /** Ends a session: its writer stops first, then the store logs {@code session.ended} and every connection closes. */
+  Future<SessionInfo> end(String sessionId) {
+    return releaseWriter(sessionId, "session_ended")
+        .compose(v -> Bus.request(bus, Addresses.SESSION_END, new SessionEnd(sessionId), SessionInfo.class,
+            settings.sessionTimeoutMs()));
+  }
+
+  /** The status fields every listing shows. */
+  static JsonObject summary(SessionInfo info) {
+    return new JsonObject()
+        .put("sessionId", info.sessionId())
+        .put("state", info.status())
+        .put("agent", info.agent())
+        .put("turns", info.turns())
+        .put("createdAt", iso(info.createdAt()))
+        .put("lastActivity", iso(info.lastActivity()))
+        .put("endedAt", info.endedAt() == 0 ? null : iso(info.endedAt()))
+        .put("lastSeq", info.lastSeq())
+        .put("metadata", info.metadata() == null ? new JsonObject() : info.metadata());
+  }
+
+  private static String iso(long epochMillis) {
+    return Instant.ofEpochMilli(epochMillis).toString();
+  }
+}
