@@ -31,6 +31,7 @@
     transcript: $("transcript"),
     placeholder: $("placeholder"),
     agent: $("agent"),
+    token: $("token"),
     silence: $("silence"),
     log: $("log"),
     logCount: $("log-count"),
@@ -50,6 +51,39 @@
     const d = new Date();
     const p = (n, w = 2) => String(n).padStart(w, "0");
     return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  }
+
+  const TOKEN_KEY = "voicemesh.token";
+  const LAST_SEQ_KEY = "voicemesh.lastSeq";
+
+  /** The access token: from the address (#token=…, as the server's start-up line prints it), else as stored. */
+  function initToken() {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    let token = fromHash;
+    try {
+      if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
+      else token = sessionStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      /* storage unavailable: the field still works */
+    }
+    if (fromHash) history.replaceState(null, "", location.pathname + location.search);
+    if (token) ui.token.value = token;
+  }
+
+  function storedLastSeq() {
+    try {
+      return Number(sessionStorage.getItem(LAST_SEQ_KEY) || "0");
+    } catch (e) {
+      return 0;
+    }
+  }
+
+  function storeLastSeq(seq) {
+    try {
+      sessionStorage.setItem(LAST_SEQ_KEY, String(seq));
+    } catch (e) {
+      /* ignore */
+    }
   }
 
   function storedSessionId() {
@@ -321,11 +355,14 @@
   function onEvent(ev) {
     log("←", ev);
     const c = conn;
+    // Session events carry a gapless seq; remember the last one so a reconnect replays what was missed.
+    if (typeof ev.seq === "number") storeLastSeq(ev.seq);
     switch (ev.type) {
       case "session.ready": {
         c.ready = true;
         c.outputRate = ev.outputSampleRate || TARGET_RATE;
         c.agentName = ev.agent ? `Agent · ${ev.agent}` : "Agent";
+        if (ev.sessionId !== storedSessionId()) storeLastSeq(ev.lastSeq || 0);
         storeSessionId(ev.sessionId);
         ui.sessionInfo.textContent =
           `session ${String(ev.sessionId).slice(0, 8)}${ev.resumed ? " (resumed)" : ""} · agent ${ev.agent} · node ${ev.node}`;
@@ -516,13 +553,29 @@
     params.set("sampleRate", String(TARGET_RATE));
     const agent = ui.agent.value.trim();
     const resumeId = ui.resume.checked ? storedSessionId() : null;
-    if (resumeId) params.set("sessionId", resumeId);
-    else if (agent) params.set("agent", agent);
+    if (resumeId) {
+      params.set("sessionId", resumeId);
+      params.set("lastSeq", String(storedLastSeq()));
+    } else if (agent) params.set("agent", agent);
+    const token = ui.token.value.trim();
+    if (!token) {
+      showError("sign-in", "an access token is needed: open the link the server printed, or run "
+        + "`java -jar launcher/target/voicemesh.jar token --user NAME` and paste it under Options");
+      teardown("Not connected");
+      return;
+    }
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch (e) {
+      /* ignore */
+    }
+    const where = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/v1/voice?${params}`;
+    params.set("token", token);
     const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/v1/voice?${params}`;
 
     c.phase = "Connecting…";
     renderStatus();
-    log("→", `open ${url}`);
+    log("→", `open ${where}&token=…`);
     let ws;
     try {
       ws = new WebSocket(url);
@@ -562,7 +615,8 @@
     ws.onclose = (e) => {
       log("←", `closed ${e.code}${e.reason ? " " + e.reason : ""}`);
       if (conn !== c || c.closing) return;
-      if (!c.ready) showError("connection", `could not open the voice session (close ${e.code}${e.reason ? ": " + e.reason : ""})`);
+      if (!c.ready) showError("connection", `could not open the voice session (close ${e.code}${e.reason ? ": " + e.reason : ""}); `
+        + "is the access token valid and the session yours?");
       teardown(`Disconnected (code ${e.code}${e.reason ? ": " + e.reason : ""})`);
     };
   }
@@ -626,6 +680,7 @@
 
   // ---------------------------------------------------------------- wiring
 
+  initToken();
   ui.start.addEventListener("click", start);
   ui.stop.addEventListener("click", stop);
   ui.commit.addEventListener("click", () => sendJson({ type: "input.commit" }));

@@ -225,6 +225,8 @@ final class Conversation {
         .onSuccess(status -> client.reply("session.status", status
             .put("role", "speaker")
             .put("connectionId", connectionId)
+            // The writer knows its newest event before the log has stored it.
+            .put("lastSeq", client.delivered())
             .put("paused", paused)
             .put("muted", client.muted())
             .put("turnActive", turn != null && turn.active())))

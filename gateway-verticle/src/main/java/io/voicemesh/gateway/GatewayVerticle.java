@@ -80,6 +80,8 @@ public final class GatewayVerticle extends VerticleBase {
       fail(ctx, new MeshException(ErrorCode.BAD_REQUEST, "/v1/voice is a WebSocket endpoint"));
       return;
     }
+    // Checks below are asynchronous: hold the request so it can still be upgraded after them.
+    ctx.request().pause();
     String header = SessionApi.bearer(ctx.request().getHeader("Authorization"));
     tokens.verify(header != null ? header : ctx.queryParams().get("token"))
         .compose(caller -> VoiceRequest.parse(ctx.queryParams(), caller, settings).compose(request -> {

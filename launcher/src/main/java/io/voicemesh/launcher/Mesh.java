@@ -40,6 +40,7 @@ public final class Mesh implements AutoCloseable {
   private final Vertx vertx;
   private final GatewayVerticle gateway;
   private JwtTokens tokens;
+  private JsonObject gatewayConfig;
   private EmbeddedDatabase database;
   private String postgresUri;
 
@@ -73,8 +74,8 @@ public final class Mesh implements AutoCloseable {
     Mesh mesh = new Mesh(vertx, new GatewayVerticle());
     AuthKeys keys = AuthKeys.resolve(config);
     mesh.tokens = JwtTokens.from(vertx, keys.gatewayAuth());
-    return vertx.deployVerticle(mesh.gateway, options(config, "gateway", node).setConfig(
-            config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())))
+    mesh.gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth());
+    return vertx.deployVerticle(mesh.gateway, new DeploymentOptions().setConfig(mesh.gatewayConfig.copy()))
         .compose(id -> postgresUri(vertx, config, mesh))
         .compose(uri -> Future.all(
             vertx.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(
@@ -129,6 +130,11 @@ public final class Mesh implements AutoCloseable {
 
   public int httpPort() {
     return gateway.actualPort();
+  }
+
+  /** The gateway's configuration (another gateway on this node takes it with its own port). */
+  public JsonObject gatewayConfig() {
+    return gatewayConfig.copy();
   }
 
   /** Mints tokens with the mesh's key (tests, the start-up hint). */

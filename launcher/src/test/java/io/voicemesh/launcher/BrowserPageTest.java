@@ -60,12 +60,15 @@ class BrowserPageTest {
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--user-data-dir=" + profile, "--remote-debugging-port=0",
         "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + microphone, page)
+        "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + microphone,
+        page + "#token=" + mesh.token(TestMesh.USER))
         .redirectErrorStream(true)
         .redirectOutput(profile.resolve("chromium.log").toFile())
         .start();
     try (DevTools devTools = DevTools.attach(mesh, profile.resolve("DevToolsActivePort"), page)) {
       devTools.waitFor("document.readyState === 'complete' && !!document.querySelector('#start')", 20);
+      // The page takes the token from the link the server prints, and drops it from the address bar.
+      devTools.waitFor("location.hash === '' && document.querySelector('#token').value.split('.').length === 3", 20);
       devTools.evaluate("document.querySelector('#start').click()");
       devTools.waitFor("[...document.querySelectorAll('.msg.agent .bubble')]"
           + ".some(b => /The time is \\d{1,2}:\\d{2} [AP]M\\./.test(b.textContent))", 60);

@@ -99,6 +99,11 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
   /** The user the tests speak as unless they say otherwise. */
   static final String USER = "tester";
 
+  /** A user name no earlier test or run used: the test database outlives a test class. */
+  static String uniqueUser(String name) {
+    return name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
+
   /** A token for {@code user}, signed with the mesh's key, valid for an hour. */
   String token(String user) {
     return mesh.tokens().mint(user, null, Instant.now().plusSeconds(3600)).token();
@@ -109,6 +114,21 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
     String auth = query.contains("token=") ? "" : "token=" + token(USER);
     String full = query.isEmpty() ? auth : auth.isEmpty() ? query : auth + "&" + query;
     return VoiceClient.connect(clientVertx, port(), full);
+  }
+
+  /**
+   * Starts a second gateway (its own HTTP server, port chosen by the OS) on the mesh's event bus:
+   * a different gateway for a client to reconnect to. Returns its port.
+   */
+  int startSecondGateway() throws Exception {
+    io.voicemesh.gateway.GatewayVerticle second = new io.voicemesh.gateway.GatewayVerticle();
+    mesh.vertx().deployVerticle(second, new io.vertx.core.DeploymentOptions().setConfig(
+        mesh.gatewayConfig().put("port", 0).put("node", "second-gateway"))).await(30, TimeUnit.SECONDS);
+    return second.actualPort();
+  }
+
+  Mesh mesh() {
+    return mesh;
   }
 
   /** The mesh's own Vert.x: for test services that live on its event bus, like a tool. */

@@ -38,7 +38,9 @@ public final class Json {
             }
           }))
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+      // Absent record fields are left out; nulls inside JSON values (metadata, tool arguments) are kept.
+      .setDefaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
+          JsonInclude.Include.ALWAYS));
 
   private Json() {
   }

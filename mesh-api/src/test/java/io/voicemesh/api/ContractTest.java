@@ -2,6 +2,7 @@ package io.voicemesh.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vertx.core.eventbus.ReplyException;
@@ -40,6 +41,19 @@ class ContractTest {
     assertEquals(request, Json.decode(Json.encode(request), GenerateRequest.class));
 
     assertEquals(new SttControl.Commit(), Json.decode(new JsonObject().put("type", "commit"), SttControl.class));
+  }
+
+  @Test
+  @DisplayName("JSON values inside records (metadata) round-trip whole: nested objects, arrays and nulls")
+  void jsonValuesInsideRecords() {
+    JsonObject metadata = new JsonObject().put("a", (Object) null).put("b", new JsonObject().put("c", (Object) null))
+        .put("d", new io.vertx.core.json.JsonArray().add(1).addNull().add("x"));
+    io.voicemesh.api.message.SessionOpen open = new io.voicemesh.api.message.SessionOpen(null, "ada", "default",
+        metadata, null);
+    JsonObject encoded = Json.encode(open);
+    assertEquals(metadata, encoded.getJsonObject("metadata"));
+    assertFalse(encoded.containsKey("sessionId"), "absent fields stay absent");
+    assertEquals(open, Json.decode(encoded, io.voicemesh.api.message.SessionOpen.class));
   }
 
   @Test
