@@ -201,12 +201,12 @@ public final class BenchCommand implements Callable<Integer> {
          LoadClient client = new LoadClient(16)) {
       System.out.println("  VoiceMesh (all-in-one, stt.engine=passthrough) on 127.0.0.1:" + passThrough.httpPort());
       if (sections.contains(5)) {
-        meshMemory = MemoryPerSession.measure(client, passThrough.httpPort(), GatewayLoad.VOICE_URI,
+        meshMemory = MemoryPerSession.measure(client, passThrough.httpPort(), GatewayLoad.voiceUri(passThrough),
             LoadClient.Protocol.VOICEMESH, memoryN, TimeUnit.SECONDS.toMillis(memoryActiveSeconds));
         System.out.println("  5. memory, VoiceMesh: " + meshMemory);
       }
       if (sections.contains(2)) {
-        mesh = new Ramp(client, passThrough.httpPort(), GatewayLoad.VOICE_URI, LoadClient.Protocol.VOICEMESH,
+        mesh = new Ramp(client, passThrough.httpPort(), GatewayLoad.voiceUri(passThrough), LoadClient.Protocol.VOICEMESH,
             PassThroughSttEngineProvider.LATENCY, TimeUnit.SECONDS.toMillis(warmupSeconds),
             TimeUnit.SECONDS.toMillis(seconds), p99LimitMs).run("VoiceMesh", sizes);
       }
@@ -317,8 +317,8 @@ public final class BenchCommand implements Callable<Integer> {
       try (Mesh mesh = Mesh.start(config).await(5, TimeUnit.MINUTES)) {
         System.out.printf("  mesh with default engines ready in %.1f s (fresh data dir: model extracted, database created)%n",
             (System.nanoTime() - t) / 1e9);
-        VoiceToVoice speaker = wav == null ? new VoiceToVoice(clientVertx, mesh.httpPort(), silenceMs, phrases)
-            : new VoiceToVoice(clientVertx, mesh.httpPort(), silenceMs, wav);
+        VoiceToVoice speaker = wav == null ? new VoiceToVoice(clientVertx, mesh.httpPort(), GatewayLoad.voiceUri(mesh), silenceMs, phrases)
+            : new VoiceToVoice(clientVertx, mesh.httpPort(), GatewayLoad.voiceUri(mesh), silenceMs, wav);
         List<VoiceToVoice.Turn> measured = speaker.run(warmupTurns, turns, v2vSessions);
         voiceRows(measured, silenceMs);
       }

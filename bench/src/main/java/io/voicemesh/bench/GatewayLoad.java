@@ -3,6 +3,8 @@ package io.voicemesh.bench;
 import io.voicemesh.launcher.Mesh;
 import io.voicemesh.launcher.MeshConfig;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +15,10 @@ import java.util.concurrent.TimeUnit;
  * stream, 20 ms windows, speech detector, worker hand-off.
  */
 final class GatewayLoad {
-  static final String VOICE_URI = "/v1/voice";
+  /** The voice endpoint with a token for the bench's user, signed with the mesh's key. */
+  static String voiceUri(Mesh mesh) {
+    return "/v1/voice?token=" + mesh.tokens().mint("bench", null, Instant.now().plus(Duration.ofDays(1))).token();
+  }
 
   private GatewayLoad() {
   }

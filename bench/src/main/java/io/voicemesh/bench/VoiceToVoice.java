@@ -56,13 +56,15 @@ final class VoiceToVoice {
 
   private final Vertx vertx;
   private final int port;
+  private final String uri;
   private final long silenceMs;
   private final Map<String, byte[]> speech = new LinkedHashMap<>();
 
   /** Speech from a WAV file (PCM16 mono 16 kHz) instead of FreeTTS. */
-  VoiceToVoice(Vertx vertx, int port, long silenceMs, Path wav) throws Exception {
+  VoiceToVoice(Vertx vertx, int port, String uri, long silenceMs, Path wav) throws Exception {
     this.vertx = vertx;
     this.port = port;
+    this.uri = uri;
     this.silenceMs = silenceMs;
     Wav.Audio audio = Wav.read(Files.readAllBytes(wav));
     if (audio.sampleRateHz() != Pcm16.DEFAULT_RATE_HZ) {
@@ -71,9 +73,10 @@ final class VoiceToVoice {
     speech.put(wav.getFileName().toString(), audio.pcm());
   }
 
-  VoiceToVoice(Vertx vertx, int port, long silenceMs, List<String> phrases) throws Exception {
+  VoiceToVoice(Vertx vertx, int port, String uri, long silenceMs, List<String> phrases) throws Exception {
     this.vertx = vertx;
     this.port = port;
+    this.uri = uri;
     this.silenceMs = silenceMs;
     TtsEngine tts = Engines.create(TtsEngineProvider.class, "freetts", null, new JsonObject().put("voices", 1));
     try {
@@ -162,7 +165,7 @@ final class VoiceToVoice {
     int lastVoicedFrame = leadFrames + lastVoiced;
     Observed seen = new Observed();
     WebSocket socket = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-            .setURI(GatewayLoad.VOICE_URI).setTimeout(10_000))
+            .setURI(uri).setTimeout(10_000))
         .map(ws -> {
           // On the socket's event loop: handlers first, session.ready may be the next frame.
           seen.context = Vertx.currentContext();
