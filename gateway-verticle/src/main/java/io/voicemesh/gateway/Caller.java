@@ -8,7 +8,7 @@ import io.voicemesh.api.message.SessionInfo;
  * Who is calling, from a verified token: the user ({@code sub}), and the one session the token is
  * limited to ({@code sid}), or null for a user token that reaches all of the user's sessions.
  */
-record Caller(String user, String sessionScope, String token, long expiresAtSeconds) {
+public record Caller(String user, String sessionScope, String token, long expiresAtSeconds) {
 
   @Override
   public String toString() {

@@ -1,0 +1,94 @@
+package io.voicemesh.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The two key setups of {@link JwtTokens}, with real vertx-auth-jwt and real RSA keys. */
+@DisplayName("JWT keys")
+class JwtTokensTest {
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("RS256: the private key signs, the public key alone verifies and cannot sign")
+  void rs256() throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    KeyPair keys = generator.generateKeyPair();
+    String publicPem = pem("PUBLIC KEY", keys.getPublic().getEncoded());
+    String privatePem = pem("PRIVATE KEY", keys.getPrivate().getEncoded());
+    JwtTokens signer = JwtTokens.from(vertx, new JsonObject().put("publicKey", publicPem).put("privateKey", privatePem));
+    JwtTokens verifier = JwtTokens.from(vertx, new JsonObject().put("publicKey", publicPem));
+    assertTrue(signer.canSign());
+    assertFalse(verifier.canSign());
+
+    String token = signer.mint("ada", "s-1", Instant.now().plusSeconds(60)).token();
+    assertTrue(new String(Base64.getUrlDecoder().decode(token.split("\\.")[0])).contains("RS256"));
+    Caller caller = verifier.verify(token).await(10, TimeUnit.SECONDS);
+    assertEquals("ada", caller.user());
+    assertEquals("s-1", caller.sessionScope());
+    assertEquals(ErrorCode.INTERNAL, assertThrows(MeshException.class,
+        () -> verifier.mint("ada", null, Instant.now().plusSeconds(60))).code());
+
+    // A token signed with an HS256 secret, or by another RSA key, is not one of ours.
+    String hs = JwtTokens.from(vertx, new JsonObject().put("secret", "x".repeat(40)))
+        .mint("ada", null, Instant.now().plusSeconds(60)).token();
+    assertEquals(ErrorCode.UNAUTHORIZED, refusal(verifier, hs));
+    KeyPair other = generator.generateKeyPair();
+    String foreign = JwtTokens.from(vertx, new JsonObject().put("publicKey", pem("PUBLIC KEY", other.getPublic().getEncoded()))
+        .put("privateKey", pem("PRIVATE KEY", other.getPrivate().getEncoded())))
+        .mint("ada", null, Instant.now().plusSeconds(60)).token();
+    assertEquals(ErrorCode.UNAUTHORIZED, refusal(verifier, foreign));
+    assertEquals(ErrorCode.UNAUTHORIZED, refusal(verifier,
+        signer.mint("ada", null, Instant.now().minusSeconds(60)).token()));
+  }
+
+  @Test
+  @DisplayName("HS256: a short secret is refused at start; a user token has no session scope")
+  void hs256() throws Exception {
+    assertThrows(IllegalArgumentException.class, () -> JwtTokens.from(vertx, new JsonObject().put("secret", "short")));
+    assertThrows(IllegalArgumentException.class, () -> JwtTokens.from(vertx, new JsonObject()));
+    JwtTokens tokens = JwtTokens.from(vertx, new JsonObject().put("secret", "s".repeat(32)));
+    Caller caller = tokens.verify(tokens.mint("bob", null, Instant.now().plusSeconds(60)).token())
+        .await(10, TimeUnit.SECONDS);
+    assertEquals("bob", caller.user());
+    assertNull(caller.sessionScope());
+    assertEquals(ErrorCode.UNAUTHORIZED, refusal(tokens, null));
+    assertEquals(ErrorCode.UNAUTHORIZED, refusal(tokens, "a.b.c"));
+  }
+
+  private static ErrorCode refusal(JwtTokens tokens, String token) {
+    return assertThrows(MeshException.class, () -> tokens.verify(token).await(10, TimeUnit.SECONDS)).code();
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
+  }
+}
