@@ -91,6 +91,7 @@ final class ClientChannel {
    */
   Future<Void> stopWriting() {
     writing = false;
+    flushBatch(); // events of this very task too, not only those already on their way
     return appended;
   }
 

@@ -37,6 +37,8 @@ final class SessionFeed {
   private final TreeMap<Long, LoggedEvent> held = new TreeMap<>();
   private MessageConsumer<JsonObject> live;
   private boolean catchingUp;
+  /** Whether the first catch-up (the replay a connection starts with) is done. */
+  private boolean started;
   private int gapAttempts;
   private long replayed;
   private boolean closed;
@@ -99,6 +101,11 @@ final class SessionFeed {
               catchUp(done);
               return;
             }
+          } else if (!started) {
+            // A client that asked for what it missed must not be told it has it all.
+            catchingUp = false;
+            done.tryFail(page.cause());
+            return;
           } else {
             LOG.warn("session {}: event log unavailable for catch-up: {}", sessionId, page.cause().getMessage());
           }
@@ -106,6 +113,7 @@ final class SessionFeed {
           if (held.isEmpty()) {
             gapAttempts = 0;
             catchingUp = false;
+            started = true;
             done.tryComplete(replayed);
           } else if (++gapAttempts < GAP_ATTEMPTS) {
             vertx.setTimer(GAP_RETRY_MS, t -> catchUp(done));
@@ -117,6 +125,7 @@ final class SessionFeed {
             channel.skipTo(first - 1);
             gapAttempts = 0;
             catchingUp = false;
+            started = true;
             drainHeld();
             done.tryComplete(replayed);
           }

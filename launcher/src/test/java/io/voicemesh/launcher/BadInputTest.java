@@ -101,6 +101,23 @@ class BadInputTest {
     }
   }
 
+  @Test
+  @DisplayName("a malformed upgrade query is refused with 400 bad_request before any session is touched")
+  void badUpgradeQueries() throws Exception {
+    String token = "token=" + mesh.token(TestMesh.USER);
+    String session;
+    try (VoiceClient client = mesh.connect("")) {
+      session = client.sessionId();
+    }
+    for (String query : List.of("role=boss", "sampleRate=44", "sampleRate=lots", "role=listener",
+        "lastSeq=5", "sessionId=" + session + "&lastSeq=-1", "sessionId=" + session + "&lastSeq=x")) {
+      VoiceClient.Refusal refusal = VoiceClient.refusal(mesh.clientVertx(), mesh.port(), token + "&" + query, null);
+      assertEquals(400, refusal.status(), query);
+      assertEquals("bad_request", refusal.body().getString("code"), query);
+      assertTrue(!refusal.body().getString("message").isBlank(), query);
+    }
+  }
+
   private static void assertError(VoiceClient client, ThrowingRunnable send, String code) throws Exception {
     int before = client.events("error").size();
     send.run();

@@ -65,6 +65,9 @@ class SessionApiTest {
       assertFalse(ids(rest.get("/api/v1/sessions?active=true", mesh.token(TestMesh.uniqueUser("bob")))).contains(id),
           "another user's listing does not show it");
 
+      VoiceClient listener = VoiceClient.connect(mesh.clientVertx(), mesh.port(),
+          "sessionId=" + id + "&role=listener&token=" + owner);
+      listener.await("session.ready", TURN);
       Rest.Response ended = rest.delete("/api/v1/sessions/" + id, owner);
       assertEquals(200, ended.status(), ended.text());
       assertEquals("ended", ended.json().getString("state"));
@@ -72,6 +75,8 @@ class SessionApiTest {
       JsonObject endedEvent = client.await("session.ended", TURN);
       assertEquals(client.sessionEvents().size(), endedEvent.getLong("seq"), "session.ended continues the sequence");
       assertEquals((short) 1000, client.closed().get(10, TimeUnit.SECONDS));
+      assertEquals(endedEvent.getLong("seq"), listener.await("session.ended", TURN).getLong("seq"));
+      assertEquals((short) 1000, listener.closed().get(10, TimeUnit.SECONDS));
     }
 
     JsonObject after = rest.get("/api/v1/sessions/" + id, owner).json();

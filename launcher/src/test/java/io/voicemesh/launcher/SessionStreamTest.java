@@ -92,6 +92,28 @@ class SessionStreamTest {
   }
 
   @Test
+  @DisplayName("a second speaker takes the session over: the first is told and closed, the sequence goes on")
+  void takeover() throws Exception {
+    try (VoiceClient first = mesh.connect("")) {
+      String sessionId = first.sessionId();
+      first.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      first.await("agent_completed", WAIT);
+      first.await("audio.end", WAIT);
+      long firstLast = first.lastSeq();
+      try (VoiceClient second = mesh.connect("sessionId=" + sessionId + "&lastSeq=" + firstLast)) {
+        JsonObject ready = second.await("session.ready", WAIT);
+        assertEquals(firstLast, ready.getLong("lastSeq"));
+        assertEquals(0, ready.getLong("replayed"));
+        assertEquals("taken_over", first.await("error", WAIT).getString("code"));
+        assertEquals((short) 4409, first.closed().get(10, TimeUnit.SECONDS));
+        second.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+        second.await("agent_completed", WAIT);
+        assertEquals(firstLast + 1, second.sessionEvents().get(0).getLong("seq"), "the sequence goes on");
+      }
+    }
+  }
+
+  @Test
   @DisplayName("100 listeners of one session all get the same events in the same order, and the agent's audio")
   void hundredListeners() throws Exception {
     List<VoiceClient> listeners = new ArrayList<>();
