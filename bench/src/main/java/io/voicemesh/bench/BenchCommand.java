@@ -32,9 +32,9 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 
-  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-6 (default all); "
+  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-7 (default all); "
       + "3 and 4 come from the same turns, 2 and 5 share the pass-through mesh")
-  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6));
+  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7));
 
   @Option(names = "--sessions", description = "largest session count of the ramp (default ${DEFAULT-VALUE})")
   int sessions = 2000;
@@ -85,6 +85,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup-turns", description = "unmeasured turns first (default ${DEFAULT-VALUE})")
   int warmupTurns = 1;
 
+  @Option(names = "--listeners", description = "listener connections of one session in figure 7 (default ${DEFAULT-VALUE})")
+  int listeners = 500;
+
   @Option(names = "--jar", description = "the all-in-one jar (default launcher/target/voicemesh.jar, searched upwards from here)")
   Path jar;
 
@@ -124,6 +127,9 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (sections.contains(6)) {
         readyTime(work);
+      }
+      if (sections.contains(7)) {
+        listenerFanOut(work);
       }
     } finally {
       deleteTree(work);
@@ -170,6 +176,37 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (Exception e) {
       e.printStackTrace(System.out);
       report.failed(section, e);
+    }
+  }
+
+  // ---- 7 -------------------------------------------------------------------------------------
+
+  private void listenerFanOut(Path work) {
+    int rate = 50;
+    System.out.printf("%n== 7. Listener fan-out: %d listeners of one session, %d events/s, %d s warm-up + %d s measured%n",
+        listeners, rate, warmupSeconds, seconds);
+    String section = "7. listener fan-out";
+    Vertx clientVertx = Vertx.vertx();
+    try (Mesh mesh = GatewayLoad.startPassThroughMesh(Files.createDirectories(work.resolve("fanout")))) {
+      ListenerFanOut fanOut = new ListenerFanOut(clientVertx, listeners, rate, TimeUnit.SECONDS.toMillis(warmupSeconds),
+          TimeUnit.SECONDS.toMillis(seconds));
+      String token = mesh.tokens().mint("bench", null, java.time.Instant.now().plusSeconds(3600)).token();
+      String sessionId = GatewayLoad.createSession(clientVertx, mesh.httpPort(), token);
+      ListenerFanOut.Result voiceMesh = fanOut.mesh(mesh.vertx(), mesh.httpPort(), sessionId, token);
+      System.out.println("  VoiceMesh listeners:            " + voiceMesh);
+      ListenerFanOut.Result baseline = fanOut.baseline();
+      System.out.println("  baseline (raw WebSocket fan-out): " + baseline);
+      report.row("7. " + listeners + " listeners: event latency p50/p99", Report.ms(voiceMesh.latency().p50Ms()) + " / "
+              + Report.ms(voiceMesh.latency().p99Ms()),
+          Report.ms(baseline.latency().p50Ms()) + " / " + Report.ms(baseline.latency().p99Ms()) + " raw",
+          "p99 <= 50 ms", voiceMesh.latency().p99Ms() <= 50);
+      report.row("7.   events delivered to every listener", String.format("%.2f%%", voiceMesh.delivered() * 100),
+          String.format("%.2f%% raw", baseline.delivered() * 100), "100%", voiceMesh.delivered() >= 1.0);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed(section, e);
+    } finally {
+      EventBusHop.close(clientVertx);
     }
   }
 

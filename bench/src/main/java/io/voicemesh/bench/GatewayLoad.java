@@ -33,6 +33,26 @@ final class GatewayLoad {
     return settings;
   }
 
+  /** A new session of the token's user, through the REST API; returns its id. */
+  static String createSession(io.vertx.core.Vertx vertx, int port, String token) throws Exception {
+    io.vertx.core.http.HttpClient http = vertx.createHttpClient();
+    try {
+      return http.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+              .setHost("127.0.0.1").setPort(port).setURI("/api/v1/sessions")
+              .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/json"))
+          .compose(request -> request.send("{}"))
+          .compose(response -> response.body().map(body -> {
+            if (response.statusCode() != 201) {
+              throw new IllegalStateException("POST /api/v1/sessions: " + response.statusCode() + " " + body);
+            }
+            return body.toJsonObject().getString("sessionId");
+          }))
+          .await(30, TimeUnit.SECONDS);
+    } finally {
+      http.close();
+    }
+  }
+
   static Mesh startPassThroughMesh(Path dataDir) throws java.util.concurrent.TimeoutException {
     Map<String, Object> settings = meshSettings(dataDir, "bench-passthrough");
     settings.put("voicemesh.stt.engine", "passthrough");
