@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
