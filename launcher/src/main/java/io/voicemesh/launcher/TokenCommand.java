@@ -36,6 +36,9 @@ final class TokenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // stdout carries the token alone (TOKEN=$(voicemesh token ...)): no informational log lines.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.ERROR);
     Duration validFor = ConfigFactory.parseString("ttl = \"" + ttl.replace("\"", "") + "\"").getDuration("ttl");
     if (validFor.isNegative() || validFor.isZero()) {
       throw new IllegalArgumentException("--ttl must be positive");

@@ -68,6 +68,26 @@ class AllInOneJarIT {
           HttpResponse.BodyHandlers.ofString());
       assertEquals(200, page.statusCode());
       assertTrue(page.body().contains("VoiceMesh"), "the page names the product");
+
+      // Nothing is open without a token; the start-up log says where to get one, and the jar's
+      // token command mints one with the same local secret.
+      URI sessions = URI.create("http://127.0.0.1:" + port + "/api/v1/sessions");
+      assertEquals(401, http.send(HttpRequest.newBuilder(sessions).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode());
+      String log = Files.readString(Path.of("target", "it-voicemesh.log"));
+      assertTrue(log.contains("/#token=") && log.contains("token --user"), "the log says how to get a token");
+      Process mint = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-jar", jar.toString(), "token", "--user", "it-user", "--data-dir", dataDir.toString())
+          .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      String token = new String(mint.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      assertTrue(mint.waitFor(60, TimeUnit.SECONDS) && mint.exitValue() == 0, "token exits 0");
+      HttpResponse<String> listing = http.send(HttpRequest.newBuilder(sessions).header("Authorization", "Bearer " + token)
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, listing.statusCode(), listing.body());
+      HttpResponse<String> contract = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/api/openapi.json")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, contract.statusCode());
+      assertTrue(new JsonObject(contract.body()).getJsonObject("paths").containsKey("/api/v1/sessions"));
     } finally {
       process.destroy();
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
