@@ -15,6 +15,7 @@ import io.voicemesh.api.message.EventAppended;
 import io.voicemesh.api.message.LoggedEvent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Session events</b> carry the session's next {@code seq} (1, 2, 3, … with no gap, shared
  *       by every connection of the session). Only the session's writer — its speaker connection —
- *       makes them: each goes to the client, is published on {@code session.<id>.events} for
- *       listeners and dashboards, and is appended to the event log (batched per event-loop task).</li>
+ *       makes them: each goes to its client at once, is appended to the event log (batched per
+ *       event-loop task), and once stored is published on {@code session.<id>.events} for listeners
+ *       and dashboards — so they only ever see the history the log holds.</li>
  *   <li><b>Replies</b> to this connection ({@code session.ready}, {@code pong}, {@code session.status},
  *       errors about its own input) carry no {@code seq} and are not logged.</li>
  * </ul>
@@ -41,7 +43,7 @@ final class ClientChannel {
   private final EventBus bus;
   private final String connectionId;
   private final long appendTimeoutMs;
-  private final Runnable onFenced;
+  private final Consumer<ErrorCode> onLost;
   private String sessionId;
   private boolean writer;
   private boolean writing;
@@ -51,13 +53,24 @@ final class ClientChannel {
   private List<LoggedEvent> batch = new ArrayList<>();
   private Future<Void> appended = Future.succeededFuture();
 
-  ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, long appendTimeoutMs, Runnable onFenced) {
+  /**
+   * {@code onLost} is told when this connection can no longer serve its session: {@code taken_over}
+   * (another writer holds the session), {@code internal} (events could not be stored), or
+   * {@code slow_consumer} (a listener that does not read what it is sent).
+   */
+  ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, long appendTimeoutMs,
+      Consumer<ErrorCode> onLost) {
     this.vertx = vertx;
     this.socket = socket;
     this.bus = vertx.eventBus();
     this.connectionId = connectionId;
     this.appendTimeoutMs = appendTimeoutMs;
-    this.onFenced = onFenced;
+    this.onLost = onLost;
+  }
+
+  /** The longest a writer may take to store a batch, retries included: how long a gap is worth waiting for. */
+  static long appendBudgetMs(long appendTimeoutMs) {
+    return APPEND_ATTEMPTS * appendTimeoutMs + APPEND_RETRY_MS * APPEND_ATTEMPTS * (APPEND_ATTEMPTS - 1) / 2 + 1_000;
   }
 
   /**
@@ -109,7 +122,6 @@ final class ClientChannel {
         .mergeIn(fields);
     String text = event.encode();
     write(seq, text);
-    bus.publish(Addresses.sessionEvents(sessionId), event);
     log(new LoggedEvent(seq, type, text));
     return event;
   }
@@ -149,6 +161,10 @@ final class ClientChannel {
       return false;
     }
     write(seq, text);
+    if (!writer && socket.writeQueueFull()) {
+      // A listener that does not read: let it go rather than buffer without bound. It can resume.
+      onLost.accept(ErrorCode.SLOW_CONSUMER);
+    }
     return true;
   }
 
@@ -176,7 +192,7 @@ final class ClientChannel {
 
   /** Agent audio published by the session's writer, for a listener. */
   void listenerAudio(Buffer pcm) {
-    if (!muted && !socket.isClosed()) {
+    if (!muted && !socket.isClosed() && !socket.writeQueueFull()) {
       socket.writeBinaryMessage(pcm);
     }
   }
@@ -202,18 +218,26 @@ final class ClientChannel {
   private Future<Void> store(EventAppend append, int attempt) {
     return Bus.request(bus, Addresses.SESSION_EVENTS_APPEND, append, EventAppended.class, appendTimeoutMs)
         .<Void>map(reply -> {
-          if (reply.stored() < append.events().size()) {
+          if (!reply.writer()) {
             // Another connection holds the writer role now (or the session ended): stop writing.
             writing = false;
-            onFenced.run();
+            onLost.accept(ErrorCode.TAKEN_OVER);
+            return null;
+          }
+          // Stored: now listeners may see them, in order.
+          for (LoggedEvent event : append.events()) {
+            bus.publish(Addresses.sessionEvents(sessionId), new JsonObject(event.json()));
           }
           return null;
         })
         .recover(e -> {
           if (attempt >= APPEND_ATTEMPTS) {
+            // A hole in the log would stall every resume and listener: this writer stops instead.
             LOG.error("session {}: events {}..{} were not stored: {}", sessionId, append.events().get(0).seq(),
                 append.events().get(append.events().size() - 1).seq(), e.getMessage());
             MeshMetrics.error(ErrorCode.INTERNAL);
+            writing = false;
+            onLost.accept(ErrorCode.INTERNAL);
             return Future.succeededFuture();
           }
           Future<Void> retry = Future.future(p -> vertx.setTimer(APPEND_RETRY_MS * attempt, t -> p.complete()));

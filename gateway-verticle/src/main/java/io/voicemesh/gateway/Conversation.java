@@ -106,8 +106,7 @@ final class Conversation {
     this.socket = socket;
     this.settings = settings;
     this.sessions = sessions;
-    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(),
-        () -> handOver(ErrorCode.TAKEN_OVER, "another connection took this session over"));
+    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::writerLost);
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
@@ -146,10 +145,14 @@ final class Conversation {
             resumeSessionId == null ? request.agent() : null, null, connectionId), SessionInfo.class,
             settings.sessionTimeoutMs()))
         .compose(info -> {
+          if (closed) {
+            return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "the client left"));
+          }
           session = info;
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
-          feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(), ended -> sessionEnded());
+          feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
+              ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), ended -> sessionEnded());
           inboxes = List.of(
               bus.consumer(Addresses.conversationStt(connectionId), m -> onSttEvent(Json.decode(m.body(), SttEvent.class))),
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
@@ -164,6 +167,10 @@ final class Conversation {
           return Future.all(inboxes.stream().map(MessageConsumer::completion).toList()).compose(all -> feed.start());
         })
         .onSuccess(replayed -> {
+          if (closed) {
+            releaseResources();
+            return;
+          }
           participant = Participants.join(vertx, session.sessionId(), connectionId, "speaker", settings.node());
           applyAudioFormat(request.sampleRate(), settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
           client.reply("session.ready", new JsonObject()
@@ -182,10 +189,24 @@ final class Conversation {
         })
         .<Void>mapEmpty()
         .onFailure(e -> {
+          if (closed) {
+            releaseResources();
+            return;
+          }
           MeshException error = MeshException.from(e);
           client.replyError(error.code(), error.getMessage());
           socket.close((short) 1008, error.code().wire());
         });
+  }
+
+  /** The channel can no longer write this session (see {@link ClientChannel}): tell the client and close. */
+  private void writerLost(ErrorCode why) {
+    if (why == ErrorCode.TAKEN_OVER) {
+      handOver(why, "another connection took this session over");
+    } else {
+      client.replyError(why, "the session's events could not be stored; reconnect with lastSeq to resume");
+      socket.close((short) 1011, why.wire());
+    }
   }
 
   /**
@@ -208,6 +229,14 @@ final class Conversation {
           if (why == ErrorCode.TAKEN_OVER) {
             client.replyError(why, message);
             socket.close((short) 4409, why.wire());
+          } else {
+            // session.ended should follow; if ending the session failed, this connection still goes.
+            vertx.setTimer(2 * settings.sessionTimeoutMs(), t -> {
+              if (!closed) {
+                client.replyError(ErrorCode.INTERNAL, "the session was being ended; reconnect to continue");
+                socket.close((short) 1011, ErrorCode.INTERNAL.wire());
+              }
+            });
           }
         });
     return writerReleased;
@@ -485,11 +514,17 @@ final class Conversation {
     }
     // The turn's last events (agent_completed) are still written to the log and published for
     // listeners; then the writer role's address goes, and a resuming client replays from the log.
-    previousTurn.onComplete(v -> client.stopWriting().onComplete(stored -> {
-      inboxes.forEach(MessageConsumer::unregister);
-      if (feed != null) {
-        feed.close();
-      }
-    }));
+    previousTurn.onComplete(v -> client.stopWriting().onComplete(stored -> releaseResources()));
+  }
+
+  /** Unregisters what the connection registered (also what a start still in flight registers after a close). */
+  private void releaseResources() {
+    inboxes.forEach(MessageConsumer::unregister);
+    if (feed != null) {
+      feed.close();
+    }
+    if (participant != null) {
+      participant.leave();
+    }
   }
 }

@@ -52,7 +52,7 @@ final class ListenerConnection {
     this.settings = settings;
     this.sessions = sessions;
     this.onClosed = onClosed;
-    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), () -> { });
+    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::tooSlow);
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
@@ -81,11 +81,16 @@ final class ListenerConnection {
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
+        ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()),
         ended -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
     audio = vertx.eventBus().consumer(Addresses.sessionAudio(info.sessionId()), m -> client.listenerAudio(m.body()));
     return audio.completion()
         .compose(v -> feed.start())
         .onSuccess(replayed -> {
+          if (closed) {
+            releaseResources();
+            return;
+          }
           participant = Participants.join(vertx, info.sessionId(), connectionId, "listener", settings.node());
           client.reply("session.ready", new JsonObject()
               .put("protocol", "voicemesh.v1")
@@ -100,6 +105,10 @@ final class ListenerConnection {
         })
         .<Void>mapEmpty()
         .onFailure(e -> {
+          if (closed) {
+            releaseResources();
+            return;
+          }
           MeshException error = MeshException.from(e);
           client.replyError(error.code(), error.getMessage());
           socket.close((short) 1008, error.code().wire());
@@ -132,6 +141,11 @@ final class ListenerConnection {
     }
   }
 
+  private void tooSlow(ErrorCode why) {
+    client.replyError(why, "this listener does not read its events fast enough; reconnect with lastSeq to resume");
+    socket.close((short) 1013, why.wire());
+  }
+
   private void ping(JsonObject m) {
     client.reply("pong", new JsonObject().put("id", m.getValue("id")));
   }
@@ -159,6 +173,11 @@ final class ListenerConnection {
     }
     closed = true;
     onClosed.run();
+    releaseResources();
+  }
+
+  /** Unregisters what the connection registered (also what a start still in flight registers after a close). */
+  private void releaseResources() {
     if (participant != null) {
       participant.leave();
     }

@@ -42,6 +42,9 @@ final class Participants {
     }
 
     void leave() {
+      if (left) {
+        return;
+      }
       left = true;
       vertx.cancelTimer(renewTimer);
       map(vertx).compose(m -> m.remove(connectionId));

@@ -40,12 +40,15 @@ final class SessionDirectory {
   }
 
   /**
-   * Asks the session's current writer, if any, to stop and store its events, waiting at most
-   * {@code takeoverMs}: then nothing else writes while another connection takes over or the session ends.
+   * Asks the session's current writer, if any, to stop and store its events, waiting as long as that
+   * may take: then nothing else writes while another connection takes over or the session ends. (A
+   * writer that does not answer — its node died — is fenced out by the store anyway.)
    */
   Future<Void> releaseWriter(String sessionId, String reason) {
+    // The writer waits up to takeoverMs for its turn, then for its last appends (retries included).
+    long answerWithin = settings.takeoverMs() + ClientChannel.appendBudgetMs(settings.sessionTimeoutMs());
     return bus.request(Addresses.sessionWriter(sessionId), Json.encode(new WriterRelease(reason)),
-            new DeliveryOptions().setSendTimeout(settings.takeoverMs()))
+            new DeliveryOptions().setSendTimeout(answerWithin))
         .<Void>mapEmpty()
         .otherwiseEmpty();
   }

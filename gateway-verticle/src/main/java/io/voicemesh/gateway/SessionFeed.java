@@ -18,46 +18,53 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A session's events for one connection, in seq order with no gap: first those it missed (read
- * from the event log), then the live ones published on {@code session.<id>.events}. Live events
- * that arrive ahead of a missing one are held while the gap is read from the log; the log may lag
- * the live stream by an append in flight, so a gap is re-read a few times before it is skipped.
+ * from the event log), then the live ones published on {@code session.<id>.events} (published once
+ * stored). Everything read or received goes through one ordered buffer and leaves it only in
+ * sequence. When the next event is missing — a batch stored out of order on another session node —
+ * the log is read again with growing pauses, for as long as a writer may still be retrying; an
+ * event that never arrives (its writer gave up) is then skipped, to the lowest seq actually there.
  */
 final class SessionFeed {
   private static final Logger LOG = LoggerFactory.getLogger(SessionFeed.class);
   private static final int REPLAY_PAGE = 500;
-  private static final int GAP_ATTEMPTS = 10;
-  private static final long GAP_RETRY_MS = 50;
+  private static final long FIRST_GAP_RETRY_MS = 50;
+  private static final long MAX_GAP_RETRY_MS = 2_000;
 
   private final Vertx vertx;
   private final EventBus bus;
   private final ClientChannel channel;
   private final String sessionId;
   private final long requestTimeoutMs;
+  private final long gapWaitMs;
   private final Consumer<JsonObject> onEnded;
   private final TreeMap<Long, LoggedEvent> held = new TreeMap<>();
   private MessageConsumer<JsonObject> live;
   private boolean catchingUp;
   /** Whether the first catch-up (the replay a connection starts with) is done. */
   private boolean started;
-  private int gapAttempts;
+  private long gapSince = -1;
+  private long gapRetryMs = FIRST_GAP_RETRY_MS;
   private long replayed;
   private boolean closed;
 
-  SessionFeed(Vertx vertx, ClientChannel channel, String sessionId, long requestTimeoutMs, Consumer<JsonObject> onEnded) {
+  /** {@code gapWaitMs}: how long a missing event is waited for before it is skipped. */
+  SessionFeed(Vertx vertx, ClientChannel channel, String sessionId, long requestTimeoutMs, long gapWaitMs,
+      Consumer<JsonObject> onEnded) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.channel = channel;
     this.sessionId = sessionId;
     this.requestTimeoutMs = requestTimeoutMs;
+    this.gapWaitMs = gapWaitMs;
     this.onEnded = onEnded;
   }
 
-  /** Subscribes to the live events, then sends what the client missed up to the log's end. */
+  /** Subscribes to the live events, then sends what the client missed, up to the log's end. */
   Future<Long> start() {
     live = bus.consumer(Addresses.sessionEvents(sessionId), m -> onLive(m.body()));
     return live.completion().compose(v -> {
       Promise<Long> caughtUp = Promise.promise();
-      catchUp(caughtUp);
+      catchUp(channel.delivered(), caughtUp);
       return caughtUp.future();
     });
   }
@@ -67,69 +74,86 @@ final class SessionFeed {
       return;
     }
     long seq = number.longValue();
+    String type = event.getString("type");
     if (seq <= channel.delivered()) {
+      if ("session.ended".equals(type)) {
+        // Numbered like an event this client already has (a writer that would not let go): still the end.
+        onEnded.accept(event);
+      }
       return;
     }
-    held.put(seq, new LoggedEvent(seq, event.getString("type"), event.encode()));
-    if (!catchingUp) {
-      drainHeld();
-      if (!held.isEmpty()) {
-        catchUp(Promise.promise());
-      }
+    held.put(seq, new LoggedEvent(seq, type, event.encode()));
+    drainHeld();
+    if (!held.isEmpty() && !catchingUp) {
+      catchUp(channel.delivered(), Promise.promise());
     }
   }
 
-  /** Reads the log from the client's position until it has nothing newer, then sends what was held. */
-  private void catchUp(Promise<Long> done) {
+  /** Reads the log after {@code after}, page by page, into the ordered buffer, then sends what is in order. */
+  private void catchUp(long after, Promise<Long> done) {
     catchingUp = true;
-    Bus.request(bus, Addresses.SESSION_EVENTS_REPLAY, new EventReplay(sessionId, channel.delivered(), REPLAY_PAGE),
+    Bus.request(bus, Addresses.SESSION_EVENTS_REPLAY, new EventReplay(sessionId, after, REPLAY_PAGE),
             EventPage.class, requestTimeoutMs)
         .onComplete(page -> {
           if (closed) {
             done.tryComplete(replayed);
             return;
           }
-          if (page.succeeded()) {
-            for (LoggedEvent event : page.result().events()) {
-              held.remove(event.seq());
-              if (channel.deliver(event.seq(), event.json())) {
-                replayed++;
-                ended(event);
-              }
-            }
-            if (page.result().more()) {
-              catchUp(done);
-              return;
-            }
-          } else if (!started) {
+          if (page.failed() && !started) {
             // A client that asked for what it missed must not be told it has it all.
             catchingUp = false;
             done.tryFail(page.cause());
             return;
+          }
+          if (page.succeeded()) {
+            for (LoggedEvent event : page.result().events()) {
+              if (event.seq() > channel.delivered()) {
+                held.put(event.seq(), event);
+              }
+            }
+            drainHeld();
+            if (page.result().more()) {
+              catchUp(page.result().events().get(page.result().events().size() - 1).seq(), done);
+              return;
+            }
           } else {
             LOG.warn("session {}: event log unavailable for catch-up: {}", sessionId, page.cause().getMessage());
           }
-          drainHeld();
-          if (held.isEmpty()) {
-            gapAttempts = 0;
-            catchingUp = false;
-            started = true;
-            done.tryComplete(replayed);
-          } else if (++gapAttempts < GAP_ATTEMPTS) {
-            vertx.setTimer(GAP_RETRY_MS, t -> catchUp(done));
-          } else {
-            // The missing events never reached the log (their writer died): go on without them.
-            long first = held.firstKey();
-            LOG.warn("session {}: events {}..{} are missing from the log; skipped", sessionId, channel.delivered() + 1,
-                first - 1);
-            channel.skipTo(first - 1);
-            gapAttempts = 0;
-            catchingUp = false;
-            started = true;
-            drainHeld();
-            done.tryComplete(replayed);
-          }
+          settle(done);
         });
+  }
+
+  /** After a full read of the log: done, or wait for what is missing, or skip it when it is not coming. */
+  private void settle(Promise<Long> done) {
+    long now = System.currentTimeMillis();
+    if (held.isEmpty()) {
+      finish(done);
+    } else if (gapSince < 0 || now - gapSince < gapWaitMs) {
+      if (gapSince < 0) {
+        gapSince = now;
+      }
+      long pause = gapRetryMs;
+      gapRetryMs = Math.min(MAX_GAP_RETRY_MS, gapRetryMs * 2);
+      vertx.setTimer(pause, t -> catchUp(channel.delivered(), done));
+    } else {
+      long first = held.firstKey();
+      LOG.warn("session {}: events {}..{} are missing from the log; skipped", sessionId, channel.delivered() + 1,
+          first - 1);
+      channel.skipTo(first - 1);
+      drainHeld();
+      finish(done);
+    }
+  }
+
+  private void finish(Promise<Long> done) {
+    gapSince = -1;
+    gapRetryMs = FIRST_GAP_RETRY_MS;
+    catchingUp = false;
+    started = true;
+    done.tryComplete(replayed);
+    if (!held.isEmpty()) {
+      catchUp(channel.delivered(), Promise.promise());
+    }
   }
 
   private void drainHeld() {
@@ -139,16 +163,15 @@ final class SessionFeed {
         held.pollFirstEntry();
       } else if (channel.deliver(next.seq(), next.json())) {
         held.pollFirstEntry();
-        ended(next);
+        if (!started) {
+          replayed++;
+        }
+        if ("session.ended".equals(next.type())) {
+          onEnded.accept(new JsonObject(next.json()));
+        }
       } else {
         return;
       }
-    }
-  }
-
-  private void ended(LoggedEvent event) {
-    if ("session.ended".equals(event.type())) {
-      onEnded.accept(new JsonObject(event.json()));
     }
   }
 

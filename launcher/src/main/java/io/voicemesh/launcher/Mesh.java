@@ -87,10 +87,13 @@ public final class Mesh implements AutoCloseable {
           LOG.info("VoiceMesh ready on http://localhost:{}/ in {} ms", mesh.httpPort(),
               (System.nanoTime() - started) / 1_000_000);
           if (keys.generatedLocally()) {
-            // The local default: a secret of this data folder. Say how to get in.
-            LOG.info("Open http://localhost:{}/#token={} (user 'local', valid 12 h). More tokens: "
-                    + "java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]", mesh.httpPort(),
-                mesh.tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
+            // The local default: a secret of this data folder. Say how to get in; the link itself
+            // holds a credential, so only on a terminal, never into a log file.
+            LOG.info("Tokens for this mesh: java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]");
+            if (System.console() != null) {
+              System.out.printf("Open http://localhost:%d/#token=%s (user 'local', valid 12 h)%n", mesh.httpPort(),
+                  mesh.tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
+            }
           }
           return mesh;
         })

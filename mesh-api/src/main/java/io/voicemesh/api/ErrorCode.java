@@ -24,6 +24,7 @@ public enum ErrorCode {
   RATE_LIMITED("rate_limited", 429, 4290, true),
   CAPACITY("capacity", 503, 5030, true),
   ENGINE_UNAVAILABLE("engine_unavailable", 503, 5031, true),
+  SLOW_CONSUMER("slow_consumer", 503, 5032, true),
   INTERNAL("internal", 500, 5000, true);
 
   private final String wire;

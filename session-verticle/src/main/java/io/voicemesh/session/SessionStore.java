@@ -65,21 +65,23 @@ final class SessionStore {
           .map(rows -> toInfo(rows.iterator().next(), false));
     }
     UUID id = parseId(request.sessionId());
-    // Only the owner of an active session can take its writer role; the checks below then refuse the rest.
-    return pool.preparedQuery("WITH s AS (UPDATE sessions SET last_activity = now(), writer_id = CASE "
-            + "WHEN $2::text IS NOT NULL AND user_id = $3 AND status = 'active' THEN $2 ELSE writer_id END "
-            + "WHERE id = $1 RETURNING *) " + INFO + "FROM s")
-        .execute(Tuple.of(id, request.writerId(), request.userId()))
-        .map(rows -> {
-          SessionInfo info = toInfo(single(rows, request.sessionId()), true);
-          if (!info.userId().equals(request.userId())) {
+    // FOR UPDATE waits for appends in flight (they hold FOR SHARE), and the statements after it see
+    // what they stored: the new writer's lastSeq is then really the last stored event.
+    return pool.withTransaction(conn -> conn.preparedQuery("SELECT user_id, status FROM sessions WHERE id = $1 FOR UPDATE")
+        .execute(Tuple.of(id))
+        .compose(rows -> {
+          Row row = single(rows, request.sessionId());
+          if (!row.getString("user_id").equals(request.userId())) {
             throw new MeshException(ErrorCode.FORBIDDEN, "session " + id + " belongs to another user");
           }
-          if ("ended".equals(info.status())) {
+          if ("ended".equals(row.getString("status"))) {
             throw new MeshException(ErrorCode.SESSION_ENDED, "session " + id + " has ended");
           }
-          return info;
-        });
+          return conn.preparedQuery("UPDATE sessions SET last_activity = now(), writer_id = coalesce($2, writer_id) "
+              + "WHERE id = $1").execute(Tuple.of(id, request.writerId()));
+        })
+        .compose(updated -> conn.preparedQuery(INFO + "FROM sessions s WHERE s.id = $1").execute(Tuple.of(id)))
+        .map(rows -> toInfo(rows.iterator().next(), true)));
   }
 
   Future<SessionInfo> get(SessionGet request) {
@@ -144,13 +146,18 @@ final class SessionStore {
     Long[] seqs = events.stream().map(LoggedEvent::seq).toArray(Long[]::new);
     String[] types = events.stream().map(LoggedEvent::type).toArray(String[]::new);
     String[] texts = events.stream().map(LoggedEvent::json).toArray(String[]::new);
-    return pool.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
-            + "SELECT s.id, e.seq, e.type, e.event::json FROM sessions s, "
-            + "unnest($3::bigint[], $4::text[], $5::text[]) AS e(seq, type, event) "
-            // FOR SHARE: an end() in progress (FOR UPDATE) finishes first, and then fences this writer out.
-            + "WHERE s.id = $1 AND s.writer_id = $2 FOR SHARE OF s ON CONFLICT DO NOTHING")
+    // FOR SHARE: a takeover or end() in progress (FOR UPDATE) finishes first, and then fences this
+    // writer out. A seq already stored (a retried batch that had committed) counts as stored.
+    return pool.preparedQuery("WITH s AS (SELECT id FROM sessions WHERE id = $1 AND writer_id = $2 FOR SHARE), "
+            + "ins AS (INSERT INTO session_events (session_id, seq, type, event) "
+            + "SELECT s.id, e.seq, e.type, e.event::json FROM s, "
+            + "unnest($3::bigint[], $4::text[], $5::text[]) AS e(seq, type, event) ON CONFLICT DO NOTHING RETURNING 1) "
+            + "SELECT (SELECT count(*) FROM s) AS holds, (SELECT count(*) FROM ins) AS stored")
         .execute(Tuple.of(id, request.writerId(), seqs, types, texts))
-        .map(rows -> new EventAppended(rows.rowCount()));
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return new EventAppended(row.getLong("stored").intValue(), row.getLong("holds") > 0);
+        });
   }
 
   Future<EventPage> replay(EventReplay request) {

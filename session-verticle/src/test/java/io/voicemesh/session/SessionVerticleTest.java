@@ -134,10 +134,17 @@ class SessionVerticleTest {
     // A second connection takes the writer role: the first one's appends are fenced out from then on.
     SessionInfo taken = call(Addresses.SESSION_OPEN, new SessionOpen(id, "ada", null, null, "conn-2"), SessionInfo.class);
     assertEquals(2, taken.lastSeq());
-    assertEquals(0, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-1",
-        List.of(event(id, 3, "agent_response"))), EventAppended.class).stored());
+    EventAppended fenced = call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-1",
+        List.of(event(id, 3, "agent_response"))), EventAppended.class);
+    assertEquals(0, fenced.stored());
+    assertFalse(fenced.writer());
     assertEquals(1, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
         List.of(event(id, 3, "agent_completed"))), EventAppended.class).stored());
+    // A retried batch that had already been stored: nothing new, and still the writer.
+    EventAppended retried = call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
+        List.of(event(id, 3, "agent_completed"))), EventAppended.class);
+    assertEquals(0, retried.stored());
+    assertTrue(retried.writer());
     // Another user cannot take it.
     assertEquals(ErrorCode.FORBIDDEN, failure(Addresses.SESSION_OPEN, new SessionOpen(id, "eve", null, null, "conn-3")));
     assertEquals(1, call(Addresses.SESSION_EVENTS_APPEND, new EventAppend(id, "conn-2",
