@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -158,12 +159,7 @@ final class Conversation {
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
               bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
                   AudioChunkHeader.from(m.headers()), (Buffer) m.body())),
-              bus.consumer(Addresses.sessionWriter(info.sessionId()), m -> {
-                WriterRelease release = Json.decode(m.body(), WriterRelease.class);
-                ErrorCode why = "session_ended".equals(release.reason()) ? ErrorCode.SESSION_ENDED : ErrorCode.TAKEN_OVER;
-                handOver(why, "session_ended".equals(release.reason()) ? "the session was ended"
-                    : "another connection resumed this session").onComplete(done -> m.reply(null));
-              }));
+              bus.consumer(Addresses.sessionWriter(info.sessionId()), this::onWriterRelease));
           return Future.all(inboxes.stream().map(MessageConsumer::completion).toList()).compose(all -> feed.start());
         })
         .onSuccess(replayed -> {
@@ -197,6 +193,14 @@ final class Conversation {
           client.replyError(error.code(), error.getMessage());
           socket.close((short) 1008, error.code().wire());
         });
+  }
+
+  /** Another connection takes the session over, or it is being ended: let go, then answer. */
+  private void onWriterRelease(Message<Object> request) {
+    boolean ending = "session_ended".equals(Json.decode(request.body(), WriterRelease.class).reason());
+    handOver(ending ? ErrorCode.SESSION_ENDED : ErrorCode.TAKEN_OVER,
+        ending ? "the session was ended" : "another connection resumed this session")
+        .onComplete(done -> request.reply(null));
   }
 
   /** The channel can no longer write this session (see {@link ClientChannel}): tell the client and close. */

@@ -15,6 +15,7 @@ import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SessionInfo;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
@@ -111,7 +112,8 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(e -> fail(ctx, e));
   }
 
-  private record Accepted(VoiceRequest request, io.voicemesh.api.message.SessionInfo session) {
+  /** An upgrade that passed its checks, with the session it joins (null: a new one). */
+  private record Accepted(VoiceRequest request, SessionInfo session) {
   }
 
   private void health(RoutingContext ctx) {

@@ -8,7 +8,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
-import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -62,20 +61,16 @@ final class SessionApi {
           .rootHandler(api::authenticate);
       // The bearerAuth scheme of the contract is enforced by authenticate(): one code path with the WebSocket.
       builder.getRoutes().forEach(route -> route.setDoSecurity(false));
-      route(builder, "createSession").addHandler(api::create);
-      route(builder, "listSessions").addHandler(api::list);
-      route(builder, "getSession").addHandler(api::get);
-      route(builder, "endSession").addHandler(api::end);
+      builder.getRoute("createSession").addHandler(api::create);
+      builder.getRoute("listSessions").addHandler(api::list);
+      builder.getRoute("getSession").addHandler(api::get);
+      builder.getRoute("endSession").addHandler(api::end);
       Router router = builder.createRouter();
       router.route().handler(ctx -> fail(ctx, ErrorCode.NOT_FOUND.httpStatus(), ErrorCode.NOT_FOUND.wire(),
           "no such route: " + ctx.request().method() + " " + ctx.request().path()));
       router.route().failureHandler(SessionApi::failure);
       return router;
     });
-  }
-
-  private static OpenAPIRoute route(RouterBuilder builder, String operationId) {
-    return builder.getRoute(operationId);
   }
 
   private void authenticate(RoutingContext ctx) {
