@@ -59,6 +59,9 @@ public final class GatewayVerticle extends VerticleBase {
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(settings.host())
           .setPort(settings.port())
+          // Plain HTTP/1.1: no h2c upgrade. The JDK's HttpClient asks for one on every request, and
+          // the upgraded connection broke a large /metrics response in CI; the WebSocket needs 1.1 anyway.
+          .setHttp2ClearTextEnabled(false)
           .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
           .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
       return server.requestHandler(request -> (request.path().startsWith(SessionApi.PREFIX) ? api : router)
