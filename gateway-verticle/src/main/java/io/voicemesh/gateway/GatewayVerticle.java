@@ -60,7 +60,8 @@ public final class GatewayVerticle extends VerticleBase {
           .setHost(settings.host())
           .setPort(settings.port())
           // Plain HTTP/1.1: no h2c upgrade. The JDK's HttpClient asks for one on every request, and
-          // the upgraded connection broke a large /metrics response in CI; the WebSocket needs 1.1 anyway.
+          // the upgraded connection broke a large /metrics response in CI; Vert.x's maintainers advise
+          // against h2c-by-upgrade in production (quarkusio/quarkus#35180). The WebSocket needs 1.1 anyway.
           .setHttp2ClearTextEnabled(false)
           .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
           .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
