@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.message.EventAppend;
 import io.voicemesh.api.message.EventAppended;
@@ -145,6 +146,13 @@ final class ClientChannel {
   void replyError(ErrorCode code, String message) {
     MeshMetrics.error(code);
     reply("error", new JsonObject().put("code", code.wire()).put("message", message));
+  }
+
+  /** Refuses the connection after it was accepted: the failure's error, then close (1008). */
+  void refuse(Throwable failure) {
+    MeshException error = MeshException.from(failure);
+    replyError(error.code(), error.getMessage());
+    socket.close((short) 1008, error.code().wire());
   }
 
   /** A reply to this connection only. */

@@ -120,24 +120,7 @@ final class Conversation {
     String resumeSessionId = request.sessionId();
     socket.pause();
     socket.closeHandler(v -> close());
-    socket.frameHandler(new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(),
-        new MessageAssembler.Sink() {
-          @Override
-          public void text(String message) {
-            onText(message);
-          }
-
-          @Override
-          public void binary(Buffer message) {
-            onAudio(message);
-          }
-
-          @Override
-          public void oversized(boolean text, long bytes, int limit) {
-            client.replyError(ErrorCode.FRAME_TOO_LARGE, (text ? "text" : "audio") + " messages are limited to " + limit
-                + " bytes; got " + bytes);
-          }
-        }));
+    socket.frameHandler(MessageAssembler.forClient(settings, client, this::onText, this::onAudio));
     socket.exceptionHandler(e -> close());
     Future<Void> previousWriterGone = resumeSessionId == null ? Future.succeededFuture()
         : sessions.releaseWriter(resumeSessionId, "taken_over");
@@ -187,11 +170,9 @@ final class Conversation {
         .onFailure(e -> {
           if (closed) {
             releaseResources();
-            return;
+          } else {
+            client.refuse(e);
           }
-          MeshException error = MeshException.from(e);
-          client.replyError(error.code(), error.getMessage());
-          socket.close((short) 1008, error.code().wire());
         });
   }
 

@@ -61,23 +61,8 @@ final class ListenerConnection {
     socket.pause();
     socket.closeHandler(v -> close());
     socket.exceptionHandler(e -> close());
-    socket.frameHandler(new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(),
-        new MessageAssembler.Sink() {
-          @Override
-          public void text(String message) {
-            onText(message);
-          }
-
-          @Override
-          public void binary(Buffer message) {
-            client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio");
-          }
-
-          @Override
-          public void oversized(boolean text, long bytes, int limit) {
-            client.replyError(ErrorCode.FRAME_TOO_LARGE, "messages are limited to " + limit + " bytes; got " + bytes);
-          }
-        }));
+    socket.frameHandler(MessageAssembler.forClient(settings, client, this::onText,
+        pcm -> client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio")));
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
@@ -107,11 +92,9 @@ final class ListenerConnection {
         .onFailure(e -> {
           if (closed) {
             releaseResources();
-            return;
+          } else {
+            client.refuse(e);
           }
-          MeshException error = MeshException.from(e);
-          client.replyError(error.code(), error.getMessage());
-          socket.close((short) 1008, error.code().wire());
         });
   }
 

@@ -3,7 +3,9 @@ package io.voicemesh.gateway;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
+import io.voicemesh.api.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * Reassembles WebSocket messages from their frames with a size cap per kind. A message that grows
@@ -35,6 +37,31 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
     this.maxTextBytes = maxTextBytes;
     this.maxBinaryBytes = maxBinaryBytes;
     this.sink = sink;
+  }
+
+  /**
+   * The assembler of a client connection: limits from {@code settings}, complete messages to
+   * {@code text} and {@code binary}, an oversized one answered with {@code frame_too_large}.
+   */
+  static MessageAssembler forClient(GatewaySettings settings, ClientChannel client, Consumer<String> text,
+      Consumer<Buffer> binary) {
+    return new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(), new Sink() {
+      @Override
+      public void text(String message) {
+        text.accept(message);
+      }
+
+      @Override
+      public void binary(Buffer message) {
+        binary.accept(message);
+      }
+
+      @Override
+      public void oversized(boolean isText, long bytes, int limit) {
+        client.replyError(ErrorCode.FRAME_TOO_LARGE, (isText ? "text" : "audio") + " messages are limited to " + limit
+            + " bytes; got " + bytes);
+      }
+    });
   }
 
   @Override
