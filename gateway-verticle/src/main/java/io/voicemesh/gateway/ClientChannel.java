@@ -11,6 +11,7 @@ import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
+import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.EventAppend;
 import io.voicemesh.api.message.EventAppended;
 import io.voicemesh.api.message.LoggedEvent;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ClientChannel {
   private static final Logger LOG = LoggerFactory.getLogger(ClientChannel.class);
+  /** The wire protocol's version, announced in {@code session.ready}. */
+  static final String PROTOCOL = "voicemesh.v1";
   private static final int APPEND_ATTEMPTS = 3;
   private static final long APPEND_RETRY_MS = 250;
 
@@ -146,6 +149,23 @@ final class ClientChannel {
   void replyError(ErrorCode code, String message) {
     MeshMetrics.error(code);
     reply("error", new JsonObject().put("code", code.wire()).put("message", message));
+  }
+
+  /**
+   * {@code session.ready}: the session is open and what the client missed has been sent.
+   * {@code details} adds what only one kind of connection has (audio settings, for a speaker).
+   */
+  void ready(String role, boolean resumed, long replayed, String agent, String node, JsonObject details) {
+    reply("session.ready", new JsonObject()
+        .put("protocol", PROTOCOL)
+        .put("role", role)
+        .put("resumed", resumed)
+        .put("lastSeq", delivered)
+        .put("replayed", replayed)
+        .put("agent", agent)
+        .put("node", node)
+        .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ)
+        .mergeIn(details));
   }
 
   /** Refuses the connection after it was accepted: the failure's error, then close (1008). */

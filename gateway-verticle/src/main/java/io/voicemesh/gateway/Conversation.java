@@ -45,7 +45,6 @@ import java.util.UUID;
  * connection, and never touches another session or stored data.
  */
 final class Conversation {
-  private static final String PROTOCOL = "voicemesh.v1";
   private static final int PENDING_AUDIO_MS = 5_000;
   private static final long STT_RETRY_MS = 1_000;
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
@@ -152,16 +151,8 @@ final class Conversation {
           }
           participant = Participants.join(vertx, session.sessionId(), connectionId, "speaker", settings.node());
           applyAudioFormat(request.sampleRate(), settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
-          client.reply("session.ready", new JsonObject()
-              .put("protocol", PROTOCOL)
-              .put("role", "speaker")
-              .put("resumed", session.resumed())
-              .put("lastSeq", client.delivered())
-              .put("replayed", replayed)
-              .put("agent", session.agent())
-              .put("node", settings.node())
-              .put("inputSampleRate", this.inputRateHz)
-              .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ)
+          client.ready("speaker", session.resumed(), replayed, session.agent(), settings.node(), new JsonObject()
+              .put("inputSampleRate", inputRateHz)
               .put("silenceMs", silenceMs)
               .put("minSpeechMs", minSpeechMs));
           socket.resume();

@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
-import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.SessionInfo;
 import java.util.Map;
 import java.util.Set;
@@ -77,15 +76,7 @@ final class ListenerConnection {
             return;
           }
           participant = Participants.join(vertx, info.sessionId(), connectionId, "listener", settings.node());
-          client.reply("session.ready", new JsonObject()
-              .put("protocol", "voicemesh.v1")
-              .put("role", "listener")
-              .put("resumed", true)
-              .put("lastSeq", client.delivered())
-              .put("replayed", replayed)
-              .put("agent", info.agent())
-              .put("node", settings.node())
-              .put("outputSampleRate", Pcm16.DEFAULT_RATE_HZ));
+          client.ready("listener", true, replayed, info.agent(), settings.node(), new JsonObject());
           socket.resume();
         })
         .<Void>mapEmpty()
