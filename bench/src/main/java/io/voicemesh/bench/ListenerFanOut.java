@@ -10,6 +10,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
+import io.voicemesh.api.message.LoggedEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -60,7 +61,7 @@ final class ListenerFanOut {
       String address = "bench.fanout";
       HttpServer http = server.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
           .webSocketHandler(socket -> {
-            var consumer = server.eventBus().<JsonObject>consumer(address, m -> socket.writeTextMessage(m.body().encode()));
+            var consumer = server.eventBus().<String>consumer(address, m -> socket.writeTextMessage(m.body()));
             socket.closeHandler(v -> consumer.unregister());
           })
           .listen().await(10, TimeUnit.SECONDS);
@@ -109,11 +110,16 @@ final class ListenerFanOut {
       if (!ready.await(60, TimeUnit.SECONDS)) {
         throw new IllegalStateException(ready.getCount() + " listeners got no session.ready");
       }
-      Function<Long, JsonObject> event = n -> new JsonObject().put("type", "bench.tick").put("seq", n)
-          .put("sessionId", sessionId).put("ts", System.currentTimeMillis()).put("sentNanos", System.nanoTime());
+      // Published as the mesh publishes stored events: the JSON text, seq and type in the headers.
+      Function<Long, LoggedEvent> event = n -> new LoggedEvent(n, "bench.tick", new JsonObject().put("type", "bench.tick")
+          .put("seq", n).put("sessionId", sessionId).put("ts", System.currentTimeMillis())
+          .put("sentNanos", System.nanoTime()).encode());
       long period = Math.max(1, 1000 / eventsPerSecond);
       long timer = publisherVertx.setPeriodic(period,
-          t -> publisherVertx.eventBus().publish(address, event.apply(published.incrementAndGet())));
+          t -> {
+            LoggedEvent tick = event.apply(published.incrementAndGet());
+            publisherVertx.eventBus().publish(address, tick.json(), tick.toDeliveryOptions());
+          });
       TimeUnit.MILLISECONDS.sleep(warmupMs); // warm-up: unmeasured, bounded
       latency.start();
       firstMeasured.set(published.get() + 1);

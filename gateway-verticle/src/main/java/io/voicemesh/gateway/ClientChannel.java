@@ -112,10 +112,10 @@ final class ClientChannel {
     return appended;
   }
 
-  /** Makes a session event of {@code type}; returns it, or null when this channel no longer writes. */
-  JsonObject emit(String type, JsonObject fields) {
+  /** Makes a session event of {@code type}; nothing once this channel no longer writes. */
+  void emit(String type, JsonObject fields) {
     if (!writing) {
-      return null;
+      return;
     }
     long seq = ++lastSeq;
     JsonObject event = new JsonObject()
@@ -127,11 +127,6 @@ final class ClientChannel {
     String text = event.encode();
     write(seq, text);
     log(new LoggedEvent(seq, type, text));
-    return event;
-  }
-
-  JsonObject emit(String type) {
-    return emit(type, new JsonObject());
   }
 
   /** An error the session's listeners should see too (an engine failed): a session event. */
@@ -254,7 +249,7 @@ final class ClientChannel {
           }
           // Stored: now listeners may see them, in order.
           for (LoggedEvent event : append.events()) {
-            bus.publish(Addresses.sessionEvents(sessionId), new JsonObject(event.json()));
+            bus.publish(Addresses.sessionEvents(sessionId), event.json(), event.toDeliveryOptions());
           }
           return null;
         })

@@ -135,7 +135,7 @@ final class Conversation {
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
-              ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), ended -> sessionEnded());
+              ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), this::sessionEnded);
           inboxes = List.of(
               bus.consumer(Addresses.conversationStt(connectionId), m -> onSttEvent(Json.decode(m.body(), SttEvent.class))),
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),

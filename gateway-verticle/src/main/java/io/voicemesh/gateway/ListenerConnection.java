@@ -66,7 +66,7 @@ final class ListenerConnection {
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
         ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()),
-        ended -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
+        () -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
     audio = vertx.eventBus().consumer(Addresses.sessionAudio(info.sessionId()), m -> client.listenerAudio(m.body()));
     return audio.completion()
         .compose(v -> feed.start())

@@ -5,14 +5,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.message.EventPage;
 import io.voicemesh.api.message.EventReplay;
 import io.voicemesh.api.message.LoggedEvent;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +34,9 @@ final class SessionFeed {
   private final String sessionId;
   private final long requestTimeoutMs;
   private final long gapWaitMs;
-  private final Consumer<JsonObject> onEnded;
+  private final Runnable onEnded;
   private final TreeMap<Long, LoggedEvent> held = new TreeMap<>();
-  private MessageConsumer<JsonObject> live;
+  private MessageConsumer<String> live;
   private boolean catchingUp;
   /** Whether the first catch-up (the replay a connection starts with) is done. */
   private boolean started;
@@ -49,7 +47,7 @@ final class SessionFeed {
 
   /** {@code gapWaitMs}: how long a missing event is waited for before it is skipped. */
   SessionFeed(Vertx vertx, ClientChannel channel, String sessionId, long requestTimeoutMs, long gapWaitMs,
-      Consumer<JsonObject> onEnded) {
+      Runnable onEnded) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.channel = channel;
@@ -61,7 +59,7 @@ final class SessionFeed {
 
   /** Subscribes to the live events, then sends what the client missed, up to the log's end. */
   Future<Long> start() {
-    live = bus.consumer(Addresses.sessionEvents(sessionId), m -> onLive(m.body()));
+    live = bus.consumer(Addresses.sessionEvents(sessionId), m -> onLive(LoggedEvent.from(m)));
     return live.completion().compose(v -> {
       Promise<Long> caughtUp = Promise.promise();
       catchUp(channel.delivered(), caughtUp);
@@ -69,20 +67,18 @@ final class SessionFeed {
     });
   }
 
-  private void onLive(JsonObject event) {
-    if (closed || !(event.getValue("seq") instanceof Number number)) {
+  private void onLive(LoggedEvent event) {
+    if (closed || event == null) {
       return;
     }
-    long seq = number.longValue();
-    String type = event.getString("type");
-    if (seq <= channel.delivered()) {
-      if ("session.ended".equals(type)) {
+    if (event.seq() <= channel.delivered()) {
+      if ("session.ended".equals(event.type())) {
         // Numbered like an event this client already has (a writer that would not let go): still the end.
-        onEnded.accept(event);
+        onEnded.run();
       }
       return;
     }
-    held.put(seq, new LoggedEvent(seq, type, event.encode()));
+    held.put(event.seq(), event);
     drainHeld();
     if (!held.isEmpty() && !catchingUp) {
       catchUp(channel.delivered(), Promise.promise());
@@ -167,7 +163,7 @@ final class SessionFeed {
           replayed++;
         }
         if ("session.ended".equals(next.type())) {
-          onEnded.accept(new JsonObject(next.json()));
+          onEnded.run();
         }
       } else {
         return;

@@ -48,7 +48,10 @@ public final class Addresses {
     return "stt.stream." + sessionId + "." + streamId;
   }
 
-  /** Where every client-visible event of a session is published (dashboards, listeners). */
+  /**
+   * Where every client-visible event of a session is published once stored (dashboards, listeners):
+   * the event's JSON text, seq and type in the headers ({@code LoggedEvent}).
+   */
   public static String sessionEvents(String sessionId) {
     return "session." + sessionId + ".events";
   }

@@ -59,7 +59,8 @@ public final class SessionVerticle extends VerticleBase {
           Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, request -> store.end(request).map(ended -> {
             // The session's connections (speaker and listeners) learn it here and close.
             if (ended.event() != null) {
-              bus.publish(Addresses.sessionEvents(ended.info().sessionId()), new JsonObject(ended.event().json()));
+              bus.publish(Addresses.sessionEvents(ended.info().sessionId()), ended.event().json(),
+                  ended.event().toDeliveryOptions());
             }
             return ended.info();
           })),
