@@ -170,6 +170,12 @@ final class ClientChannel {
     socket.close((short) 1008, error.code().wire());
   }
 
+  /** A failed request of this connection, as an error reply with the failure's code. */
+  void replyError(Throwable failure) {
+    MeshException error = MeshException.from(failure);
+    replyError(error.code(), error.getMessage());
+  }
+
   /** A reply to this connection only. */
   void reply(String type, JsonObject fields) {
     if (!socket.isClosed()) {

@@ -1,7 +1,6 @@
 package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,7 +8,6 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
@@ -60,14 +58,7 @@ final class Conversation {
   private final ClientChannel client;
   private final SessionDirectory sessions;
   private final String connectionId = UUID.randomUUID().toString();
-  private final Map<String, Handler<JsonObject>> commands = Map.of(
-      "session.update", this::update,
-      "input.commit", m -> commit(),
-      "response.cancel", m -> interruptTurn(),
-      "control", this::control,
-      "playback.mark", this::playbackMark,
-      "ping", this::ping,
-      "session.status", m -> status());
+  private final TextCommands commands;
   /** Audio that arrived while the STT stream was opening, with when it arrived. */
   private record HeldFrame(Buffer pcm, long arrivedNanos) {
   }
@@ -107,6 +98,14 @@ final class Conversation {
     this.settings = settings;
     this.sessions = sessions;
     this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::writerLost);
+    this.commands = new TextCommands(client, Map.of(
+        "session.update", this::update,
+        "input.commit", m -> commit(),
+        "response.cancel", m -> interruptTurn(),
+        "control", this::control,
+        "playback.mark", this::playbackMark,
+        "ping", this::ping,
+        "session.status", m -> status()));
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
@@ -225,8 +224,7 @@ final class Conversation {
   }
 
   private void status() {
-    sessions.get(session.sessionId())
-        .compose(sessions::status)
+    sessions.status(session.sessionId())
         .onSuccess(status -> client.reply("session.status", status
             .put("role", "speaker")
             .put("connectionId", connectionId)
@@ -235,7 +233,7 @@ final class Conversation {
             .put("paused", paused)
             .put("muted", client.muted())
             .put("turnActive", turn != null && turn.active())))
-        .onFailure(e -> client.replyError(MeshException.from(e).code(), MeshException.from(e).getMessage()));
+        .onFailure(client::replyError);
   }
 
   // ---- client frames -------------------------------------------------------------------------
@@ -245,26 +243,7 @@ final class Conversation {
       rateLimited("more than " + settings.textMessagesPerSecond() + " text messages per second");
       return;
     }
-    JsonObject message;
-    try {
-      message = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      client.replyError(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
-      return;
-    }
-    Handler<JsonObject> command = commands.get(String.valueOf(message.getValue("type")));
-    if (command == null) {
-      client.replyError(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + message.getValue("type") + "'; expected one of "
-          + commands.keySet().stream().sorted().toList());
-      return;
-    }
-    try {
-      command.handle(message);
-    } catch (MeshException e) {
-      client.replyError(e.code(), e.getMessage());
-    } catch (ClassCastException e) {
-      client.replyError(ErrorCode.BAD_REQUEST, "a field of '" + message.getValue("type") + "' has the wrong type");
-    }
+    commands.handle(text);
   }
 
   private void onAudio(Buffer frame) {

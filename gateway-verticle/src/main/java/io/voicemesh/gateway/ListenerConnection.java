@@ -6,12 +6,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.message.SessionInfo;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -34,10 +34,7 @@ final class ListenerConnection {
   private final String connectionId = UUID.randomUUID().toString();
   private final ClientChannel client;
   private final RateLimiter textLimit;
-  private final Map<String, Handler<JsonObject>> commands = Map.of(
-      "ping", this::ping,
-      "session.status", m -> status(),
-      "control", this::control);
+  private final TextCommands commands;
   private SessionInfo session;
   private SessionFeed feed;
   private MessageConsumer<Buffer> audio;
@@ -52,6 +49,14 @@ final class ListenerConnection {
     this.sessions = sessions;
     this.onClosed = onClosed;
     this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::tooSlow);
+    Map<String, Handler<JsonObject>> allowed = new HashMap<>(Map.of(
+        "ping", this::ping,
+        "session.status", m -> status(),
+        "control", this::control));
+    SPEAKER_ONLY.forEach(type -> allowed.put(type, m -> {
+      throw new MeshException(ErrorCode.FORBIDDEN, "listeners may not send '" + type + "'");
+    }));
+    this.commands = new TextCommands(client, allowed);
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
@@ -90,28 +95,8 @@ final class ListenerConnection {
   }
 
   private void onText(String text) {
-    if (!textLimit.tryAcquire(1)) {
-      return;
-    }
-    JsonObject message;
-    try {
-      message = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      client.replyError(ErrorCode.BAD_FRAME, "text frames must be JSON objects");
-      return;
-    }
-    String type = String.valueOf(message.getValue("type"));
-    Handler<JsonObject> command = commands.get(type);
-    if (command != null) {
-      try {
-        command.handle(message);
-      } catch (MeshException e) {
-        client.replyError(e.code(), e.getMessage());
-      }
-    } else if (SPEAKER_ONLY.contains(type)) {
-      client.replyError(ErrorCode.FORBIDDEN, "listeners may not send '" + type + "'");
-    } else {
-      client.replyError(ErrorCode.UNKNOWN_TYPE, "unknown message type '" + type + "'");
+    if (textLimit.tryAcquire(1)) {
+      commands.handle(text);
     }
   }
 
@@ -134,11 +119,10 @@ final class ListenerConnection {
   }
 
   private void status() {
-    sessions.get(session.sessionId())
-        .compose(sessions::status)
+    sessions.status(session.sessionId())
         .onSuccess(status -> client.reply("session.status", status.put("role", "listener")
             .put("connectionId", connectionId).put("muted", client.muted())))
-        .onFailure(e -> client.replyError(MeshException.from(e).code(), MeshException.from(e).getMessage()));
+        .onFailure(client::replyError);
   }
 
   private void close() {

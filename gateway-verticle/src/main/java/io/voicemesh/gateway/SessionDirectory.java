@@ -32,6 +32,11 @@ final class SessionDirectory {
         settings.sessionTimeoutMs());
   }
 
+  /** The status of the session with this id, with its live participants. */
+  Future<JsonObject> status(String sessionId) {
+    return get(sessionId).compose(this::status);
+  }
+
   /** A session's status with its live participants, as REST and {@code session.status} report it. */
   Future<JsonObject> status(SessionInfo info) {
     return Participants.of(vertx, info.sessionId())
