@@ -75,8 +75,8 @@ public final class LlmVerticle extends VerticleBase {
       List<MessageConsumer<Object>> consumers = new ArrayList<>(new BuiltinTools(Clock.system(zone)).serve(bus));
       consumers.add(Bus.serve(bus, Addresses.LLM_GENERATE, GenerateRequest.class, this::generate));
       consumers.add(Bus.serve(bus, Addresses.LLM_CANCEL, TurnCancel.class, this::cancel));
-      consumers.add(Bus.serve(bus, Addresses.health(Role.LLM), JsonObject.class,
-          ignored -> Future.succeededFuture(new RoleStatus(Role.LLM.id(), node, true, running.size(), capacity))));
+      consumers.addAll(Bus.serveStatus(bus, Role.LLM,
+          () -> Future.succeededFuture(new RoleStatus(Role.LLM.id(), node, true, running.size(), capacity))));
       return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     });
   }

@@ -86,8 +86,22 @@ public final class Addresses {
     return "tool." + name;
   }
 
-  /** Answered by every node running {@code role} with its {@code RoleStatus}. */
+  /** Answered by every node running {@code role} with its {@code RoleStatus} (any one node replies). */
   public static String health(Role role) {
     return "mesh.health." + role.id();
   }
+
+  /** Local to each node: this node's {@code RoleStatus} for {@code role}, for its own {@code /health}. */
+  public static String nodeHealth(Role role) {
+    return "mesh.node.health." + role.id();
+  }
+
+  /**
+   * Local to each node, published by the launcher when a cluster member goes away: a {@code NodeLeft}.
+   * Whatever this node had running on that member (STT streams, LLM turns, sentences) moves elsewhere.
+   */
+  public static final String NODE_LEFT = "mesh.node.left";
+
+  /** Local to each node, served by the launcher: this node's name, roles and the cluster's members (JSON). */
+  public static final String NODE_STATUS = "mesh.node.status";
 }

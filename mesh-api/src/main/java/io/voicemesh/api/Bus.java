@@ -4,7 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.message.RoleStatus;
+import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Typed request/reply over the event bus: records in, records out, failures as {@link MeshException}
@@ -30,6 +34,17 @@ public final class Bus {
       result.onSuccess(r -> message.reply(r == null ? null : Json.encode(r)))
           .onFailure(e -> MeshException.fail(message, e));
     });
+  }
+
+  /**
+   * Answers status requests for a role: on {@code Addresses.health(role)} for the mesh (whichever node
+   * of the role is picked) and on the local {@code Addresses.nodeHealth(role)} for this node's {@code /health}.
+   */
+  public static List<MessageConsumer<Object>> serveStatus(EventBus bus, Role role, Supplier<Future<RoleStatus>> status) {
+    MessageConsumer<Object> local = bus.localConsumer(Addresses.nodeHealth(role), message -> status.get()
+        .onSuccess(s -> message.reply(Json.encode(s)))
+        .onFailure(e -> MeshException.fail(message, e)));
+    return List.of(serve(bus, Addresses.health(role), JsonObject.class, ignored -> status.get()), local);
   }
 
   /** Sends a request and decodes the reply; {@code replyType} {@code Void.class} ignores the body. */

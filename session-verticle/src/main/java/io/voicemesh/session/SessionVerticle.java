@@ -21,6 +21,7 @@ import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionOpen;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -52,7 +53,7 @@ public final class SessionVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     String node = config().getString("node", "local");
     return Migrations.apply(pool).compose(applied -> {
-      List<MessageConsumer<Object>> consumers = List.of(
+      List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
           Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, store::open),
           Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class, store::append),
           Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, store::context),
@@ -67,9 +68,9 @@ public final class SessionVerticle extends VerticleBase {
           Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, store::get),
           Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, store::list),
           Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class, store::appendEvents),
-          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay),
-          Bus.serve(bus, Addresses.health(Role.SESSION), JsonObject.class, ignored -> pool.query("SELECT 1").execute()
-              .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
+          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay)));
+      consumers.addAll(Bus.serveStatus(bus, Role.SESSION, () -> pool.query("SELECT 1").execute()
+          .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
       return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     });
   }

@@ -191,6 +191,7 @@ final class SttSession {
       // transcript. The recognizer keeps at most that much audio from before speech begins.
       stream.finish();
       utteranceHasAudio = false;
+      emit(new SttEvent.Checkpoint(detector.positionMs()));
     }
   }
 

@@ -18,13 +18,16 @@ import io.voicemesh.api.engine.SttEngineProvider;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The speech-to-text role: takes sessions' audio streams ({@code stt.open}) up to its capacity
- * and turns audio into speech events and transcripts.
+ * and turns audio into speech events and transcripts. A full node stops listening on
+ * {@code stt.open}, so the event bus's round-robin only picks nodes with room; an open that
+ * still reaches it while that news spreads is refused with {@code capacity}.
  *
  * <p>Config: {@code engine} (default {@code vosk}) and an object of that name with the engine's
  * settings; {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
@@ -38,6 +41,11 @@ public final class SttVerticle extends VerticleBase {
   private WorkerExecutor worker;
   private SttEngine engine;
   private int capacity;
+  /** Opens accepted and not yet serving: they count against the capacity. */
+  private int opening;
+  /** The {@code stt.open} registration; null while the node is full. */
+  private MessageConsumer<Object> opener;
+  private String node;
   private SttSession.Meters meters;
 
   @Override
@@ -47,7 +55,7 @@ public final class SttVerticle extends VerticleBase {
     JsonObject engineConfig = config.getJsonObject(engineName, new JsonObject());
     capacity = config.getInteger("capacity", 50);
     long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
-    String node = config.getString("node", "local");
+    node = config.getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
@@ -57,10 +65,12 @@ public final class SttVerticle extends VerticleBase {
           engine = created;
           vertx.setPeriodic(Math.max(1000, idleTimeoutMs / 4), id -> closeIdle(idleTimeoutMs));
           EventBus bus = vertx.eventBus();
-          List<MessageConsumer<Object>> consumers = List.of(
-              Bus.serve(bus, Addresses.STT_OPEN, SttOpen.class, this::open),
-              Bus.serve(bus, Addresses.health(Role.STT), JsonObject.class,
-                  ignored -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity))));
+          List<MessageConsumer<Object>> consumers = new ArrayList<>(Bus.serveStatus(bus, Role.STT,
+              () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity))));
+          admitWhileRoom();
+          if (opener != null) {
+            consumers.add(opener);
+          }
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         });
   }
@@ -74,18 +84,38 @@ public final class SttVerticle extends VerticleBase {
     }
     SttSession previous = sessions.remove(spec.sessionId());
     Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");
-    if (sessions.size() >= capacity) {
+    if (sessions.size() + opening >= capacity) {
+      admitWhileRoom();
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
-          "this STT node serves " + capacity + " sessions already"));
+          "STT node " + node + " serves " + capacity + " sessions already"));
     }
+    opening++;
+    admitWhileRoom();
     return released
         .compose(v -> worker.executeBlocking(() -> engine.open(spec.sampleRateHz())))
         .compose(stream -> {
           SttSession session = new SttSession(vertx, worker, spec, stream, meters);
           sessions.put(spec.sessionId(), session);
-          return session.listen(() -> sessions.remove(spec.sessionId(), session))
-              .map(address -> new SttOpened(address, config().getString("node", "local")));
+          return session.listen(() -> {
+            sessions.remove(spec.sessionId(), session);
+            admitWhileRoom();
+          }).map(address -> new SttOpened(address, node));
+        })
+        .andThen(done -> {
+          opening--;
+          admitWhileRoom();
         });
+  }
+
+  /** Listens on {@code stt.open} while this node has room for another session, and only then. */
+  private void admitWhileRoom() {
+    boolean room = sessions.size() + opening < capacity;
+    if (room && opener == null) {
+      opener = Bus.serve(vertx.eventBus(), Addresses.STT_OPEN, SttOpen.class, this::open);
+    } else if (!room && opener != null) {
+      opener.unregister();
+      opener = null;
+    }
   }
 
   private void closeIdle(long idleTimeoutMs) {
@@ -97,10 +127,14 @@ public final class SttVerticle extends VerticleBase {
       }
       return false;
     });
+    admitWhileRoom();
   }
 
   @Override
   public Future<?> stop() {
+    // Take no more sessions; the gateways move the ones here to other nodes when told stream.closed.
+    capacity = 0;
+    admitWhileRoom();
     List<Future<Void>> closing = List.copyOf(sessions.values()).stream()
         .map(session -> session.close("node stopping")).toList();
     sessions.clear();

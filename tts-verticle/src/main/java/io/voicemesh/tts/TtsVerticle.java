@@ -23,6 +23,7 @@ import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SynthesizeDone;
 import io.voicemesh.api.message.SynthesizeRequest;
 import io.voicemesh.api.message.TurnCancel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +48,7 @@ public final class TtsVerticle extends VerticleBase {
   private TtsEngine engine;
   private int chunkMs;
   private int capacity;
+  private String node;
 
   @Override
   public Future<?> start() {
@@ -54,7 +56,7 @@ public final class TtsVerticle extends VerticleBase {
     JsonObject engineConfig = config().getJsonObject(engineName, new JsonObject());
     chunkMs = config().getInteger("chunkMs", 100);
     capacity = config().getInteger("capacity", 200);
-    String node = config().getString("node", "local");
+    node = config().getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-tts", config().getInteger("workerThreads", 2));
     MeshMetrics.sessions(Role.TTS, node, active::get);
     vertx.setPeriodic(CANCEL_MEMORY_MS, id -> {
@@ -65,14 +67,14 @@ public final class TtsVerticle extends VerticleBase {
         .compose(created -> {
           engine = created;
           EventBus bus = vertx.eventBus();
-          List<MessageConsumer<Object>> consumers = List.of(
+          List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
               Bus.serve(bus, Addresses.TTS_SYNTHESIZE, SynthesizeRequest.class, this::synthesize),
               Bus.serve(bus, Addresses.TTS_CANCEL, TurnCancel.class, cancel -> {
                 cancelledTurns.put(cancel.turnId(), System.currentTimeMillis());
                 return Future.succeededFuture();
-              }),
-              Bus.serve(bus, Addresses.health(Role.TTS), JsonObject.class,
-                  ignored -> Future.succeededFuture(new RoleStatus(Role.TTS.id(), node, true, active.get(), capacity))));
+              })));
+          consumers.addAll(Bus.serveStatus(bus, Role.TTS,
+              () -> Future.succeededFuture(new RoleStatus(Role.TTS.id(), node, true, active.get(), capacity))));
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         });
   }
@@ -96,13 +98,13 @@ public final class TtsVerticle extends VerticleBase {
   /** Runs on a worker: synthesizes and sends fixed-size chunks as audio comes out of the engine. */
   private SynthesizeDone speak(SynthesizeRequest request) throws Exception {
     int rate = engine.sampleRateHz();
-    ChunkSender sender = new ChunkSender(vertx.eventBus(), request, rate, Pcm16.bytesFor(rate, chunkMs));
+    ChunkSender sender = new ChunkSender(vertx.eventBus(), request, rate, Pcm16.bytesFor(rate, chunkMs), node);
     if (!cancelledTurns.containsKey(request.turnId())) {
       engine.synthesize(request.text(), request.voice(), sender::accept,
           () -> cancelledTurns.containsKey(request.turnId()));
     }
     sender.flush();
-    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes));
+    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes), node);
   }
 
   /** Sends the engine's output as chunks of exactly {@code chunkBytes} (the last may be shorter). */
@@ -110,14 +112,16 @@ public final class TtsVerticle extends VerticleBase {
     private final EventBus bus;
     private final SynthesizeRequest request;
     private final int rate;
+    private final String node;
     private final Reframer chunker;
     private int chunks;
     private long totalBytes;
 
-    ChunkSender(EventBus bus, SynthesizeRequest request, int rate, int chunkBytes) {
+    ChunkSender(EventBus bus, SynthesizeRequest request, int rate, int chunkBytes, String node) {
       this.bus = bus;
       this.request = request;
       this.rate = rate;
+      this.node = node;
       this.chunker = new Reframer(chunkBytes, this::send);
     }
 
@@ -135,7 +139,7 @@ public final class TtsVerticle extends VerticleBase {
     private void send(byte[] chunk) {
       totalBytes += chunk.length;
       bus.send(request.replyAddress(), Buffer.buffer(chunk.clone()),
-          new AudioChunkHeader(request.turnId(), request.sentence(), chunks++, rate).toDeliveryOptions());
+          new AudioChunkHeader(request.turnId(), request.sentence(), chunks++, rate, node).toDeliveryOptions());
     }
   }
 

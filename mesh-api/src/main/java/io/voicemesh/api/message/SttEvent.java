@@ -13,7 +13,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SttEvent.SpeechStopped.class, name = "speech_stopped"),
     @JsonSubTypes.Type(value = SttEvent.TranscriptPartial.class, name = "transcript.partial"),
     @JsonSubTypes.Type(value = SttEvent.TranscriptFinal.class, name = "transcript.final"),
-    @JsonSubTypes.Type(value = SttEvent.StreamClosed.class, name = "stream.closed")
+    @JsonSubTypes.Type(value = SttEvent.StreamClosed.class, name = "stream.closed"),
+    @JsonSubTypes.Type(value = SttEvent.Checkpoint.class, name = "checkpoint")
 })
 public sealed interface SttEvent {
 
@@ -35,6 +36,13 @@ public sealed interface SttEvent {
    * speech itself ended.
    */
   record TranscriptFinal(String text, long audioMs, long speechEndMs) implements SttEvent {
+  }
+
+  /**
+   * Nothing the recognizer holds comes from before {@code audioMs} (it was reset in silence): a
+   * replacement worker would need only the audio from here on. Not shown to clients.
+   */
+  record Checkpoint(long audioMs) implements SttEvent {
   }
 
   /** The worker closed the stream at {@code streamAddress} (idle, or shutting down): open another. */
