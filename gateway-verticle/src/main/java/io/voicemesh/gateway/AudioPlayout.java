@@ -52,7 +52,9 @@ final class AudioPlayout {
   }
 
   void chunk(int sentenceIndex, int chunkIndex, Buffer pcm) {
-    if (!stopped && sentenceIndex >= sentence) {
+    // A retried sentence repeats the chunks already played: they are skipped by index.
+    boolean played = sentenceIndex < sentence || (sentenceIndex == sentence && chunkIndex < chunk);
+    if (!stopped && !played) {
       audioOf(sentenceIndex).chunks.put(chunkIndex, pcm);
       pump();
     }

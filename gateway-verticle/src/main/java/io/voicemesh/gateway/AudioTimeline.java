@@ -3,8 +3,8 @@ package io.voicemesh.gateway;
 import io.voicemesh.api.audio.Pcm16;
 
 /**
- * When each stretch of a connection's input audio arrived, by its position in the audio the STT
- * stream has received — so a position an STT event names ("speech ended at 2340 ms") becomes a
+ * When each stretch of a connection's input audio arrived, by its position in the session's audio
+ * (whichever STT node heard it) — so a position an STT event names ("speech ended at 2340 ms") becomes a
  * wall-clock time. Keeps the last {@link #CAPACITY} frames (10 s of 20 ms frames: a final
  * transcript names a position a silence-length ago), allocated on the first frame so an idle
  * connection costs nothing.
@@ -19,7 +19,7 @@ final class AudioTimeline {
   /** Positions up to here are no longer kept. */
   private long forgottenMs = -1;
 
-  /** A frame of {@code bytes} that arrived at {@code nanos} went to the STT stream. */
+  /** A frame of {@code bytes} arrived at {@code nanos}. */
   void forwarded(int rateHz, int bytes, long nanos) {
     if (endMs == null) {
       endMs = new long[CAPACITY];
@@ -35,6 +35,11 @@ final class AudioTimeline {
     size = Math.min(size + 1, CAPACITY);
   }
 
+  /** Where the next frame starts: the end of the audio so far, in ms. */
+  long positionMs() {
+    return positionMs;
+  }
+
   /** When the audio at {@code positionMs} arrived, or -1 when that is no longer (or not yet) known. */
   long arrivalOf(long positionMs) {
     if (positionMs <= forgottenMs) {
@@ -47,13 +52,5 @@ final class AudioTimeline {
       }
     }
     return -1;
-  }
-
-  /** A new STT stream counts positions from zero again. */
-  void reset() {
-    next = 0;
-    size = 0;
-    positionMs = 0;
-    forgottenMs = -1;
   }
 }

@@ -16,16 +16,12 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.AudioChunkHeader;
-import io.voicemesh.api.message.FrameStamp;
 import io.voicemesh.api.message.LlmEvent;
+import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionOpen;
-import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
-import io.voicemesh.api.message.SttOpen;
-import io.voicemesh.api.message.SttOpened;
 import io.voicemesh.api.message.WriterRelease;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,12 +39,7 @@ import java.util.UUID;
  * connection, and never touches another session or stored data.
  */
 final class Conversation {
-  private static final int PENDING_AUDIO_MS = 5_000;
-  private static final long STT_RETRY_MS = 1_000;
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
-  private static final int HOP_SAMPLE_EVERY = 10;
-
-  private enum SttState { CLOSED, OPENING, OPEN }
 
   private final Runnable onClosed;
   private final Vertx vertx;
@@ -59,16 +50,11 @@ final class Conversation {
   private final SessionDirectory sessions;
   private final String connectionId = UUID.randomUUID().toString();
   private final TextCommands commands;
-  /** Audio that arrived while the STT stream was opening, with when it arrived. */
-  private record HeldFrame(Buffer pcm, long arrivedNanos) {
-  }
-
-  private final ArrayDeque<HeldFrame> pendingAudio = new ArrayDeque<>();
-  private final AudioTimeline timeline = new AudioTimeline();
   private final RateLimiter textLimit;
   private RateLimiter audioLimit;
   private List<MessageConsumer<Object>> inboxes = List.of();
   private SessionFeed feed;
+  private SttLink stt;
   private Participants.Lease participant;
   private Future<Void> writerReleased;
   private SessionInfo session;
@@ -77,12 +63,6 @@ final class Conversation {
   private int inputRateHz;
   private int silenceMs;
   private int minSpeechMs;
-  private SttState stt = SttState.CLOSED;
-  private String sttAddress;
-  private boolean commitPending;
-  private long sttRetryAt;
-  private int pendingAudioBytes;
-  private long framesForwarded;
   private long lastRateErrorAt;
   private boolean paused;
   private boolean closed;
@@ -131,12 +111,15 @@ final class Conversation {
             return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "the client left"));
           }
           session = info;
+          stt = new SttLink(vertx, settings, info.sessionId(), Addresses.conversationStt(connectionId), this::onSttEvent,
+              this::sttUnavailable);
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
               ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), this::sessionEnded);
           inboxes = List.of(
-              bus.consumer(Addresses.conversationStt(connectionId), m -> onSttEvent(Json.decode(m.body(), SttEvent.class))),
+              bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class))),
+              bus.localConsumer(Addresses.NODE_LEFT, m -> nodeLeft(Json.decode(m.body(), NodeLeft.class))),
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
               bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
                   AudioChunkHeader.from(m.headers()), (Buffer) m.body())),
@@ -258,17 +241,7 @@ final class Conversation {
       rateLimited("audio arrives faster than " + settings.audioRealtimeFactor() + "x real time");
       return;
     }
-    long arrived = System.nanoTime();
-    switch (stt) {
-      case OPEN -> forward(frame, arrived);
-      case OPENING -> holdAudio(frame, arrived);
-      case CLOSED -> {
-        if (System.currentTimeMillis() >= sttRetryAt) {
-          holdAudio(frame, arrived);
-          openStt();
-        }
-      }
-    }
+    stt.audio(frame);
   }
 
   private void rateLimited(String why) {
@@ -288,10 +261,7 @@ final class Conversation {
           "inputSampleRate must be 8000 to 48000, silenceMs 200 to 5000 and minSpeechMs 60 to 2000");
     }
     voice = m.getString("voice", voice);
-    if (rate != inputRateHz || silence != silenceMs || minSpeech != minSpeechMs) {
-      closeStt();
-      applyAudioFormat(rate, silence, minSpeech);
-    }
+    applyAudioFormat(rate, silence, minSpeech);
     client.reply("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
         .put("minSpeechMs", minSpeechMs).put("voice", voice));
   }
@@ -322,11 +292,7 @@ final class Conversation {
   }
 
   private void commit() {
-    switch (stt) {
-      case OPEN -> bus.send(sttAddress, Json.encode(new SttControl.Commit()));
-      case OPENING -> commitPending = true;
-      case CLOSED -> { }
-    }
+    stt.commit();
   }
 
   // ---- speech to text ------------------------------------------------------------------------
@@ -335,64 +301,9 @@ final class Conversation {
     inputRateHz = rateHz;
     silenceMs = silence;
     minSpeechMs = minSpeech;
+    stt.format(rateHz, silence, minSpeech);
     int bytesPerSecond = Pcm16.bytesFor(rateHz, 1000);
     audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
-  }
-
-  private void forward(Buffer frame, long arrivedNanos) {
-    timeline.forwarded(inputRateHz, frame.length(), arrivedNanos);
-    // A sample of the frames carries a send time, enough for the hop histogram at a tenth of the cost.
-    if (framesForwarded++ % HOP_SAMPLE_EVERY == 0) {
-      bus.send(sttAddress, frame, FrameStamp.now());
-    } else {
-      bus.send(sttAddress, frame);
-    }
-  }
-
-  private void holdAudio(Buffer frame, long arrivedNanos) {
-    pendingAudio.add(new HeldFrame(frame, arrivedNanos));
-    pendingAudioBytes += frame.length();
-    while (pendingAudioBytes > Pcm16.bytesFor(inputRateHz, PENDING_AUDIO_MS)) {
-      pendingAudioBytes -= pendingAudio.removeFirst().pcm().length();
-    }
-  }
-
-  private void openStt() {
-    stt = SttState.OPENING;
-    Bus.request(bus, Addresses.STT_OPEN, new SttOpen(session.sessionId(), Addresses.conversationStt(connectionId),
-            inputRateHz, silenceMs, minSpeechMs), SttOpened.class, settings.sttOpenTimeoutMs())
-        .onSuccess(opened -> {
-          if (closed || stt != SttState.OPENING) {
-            bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
-            return;
-          }
-          stt = SttState.OPEN;
-          sttAddress = opened.streamAddress();
-          timeline.reset();
-          pendingAudio.forEach(held -> forward(held.pcm(), held.arrivedNanos()));
-          pendingAudio.clear();
-          pendingAudioBytes = 0;
-          if (commitPending) {
-            commitPending = false;
-            commit();
-          }
-        })
-        .onFailure(e -> {
-          stt = SttState.CLOSED;
-          pendingAudio.clear();
-          pendingAudioBytes = 0;
-          sttRetryAt = System.currentTimeMillis() + STT_RETRY_MS;
-          MeshException error = MeshException.from(e);
-          client.error(error.code(), "speech recognition unavailable: " + error.getMessage());
-        });
-  }
-
-  private void closeStt() {
-    if (stt == SttState.OPEN) {
-      bus.send(sttAddress, Json.encode(new SttControl.Close()));
-    }
-    stt = SttState.CLOSED;
-    commitPending = false;
   }
 
   private void onSttEvent(SttEvent event) {
@@ -407,17 +318,30 @@ final class Conversation {
     } else if (event instanceof SttEvent.SpeechStopped stopped) {
       client.emit("speech_stopped", new JsonObject().put("audioMs", stopped.audioMs()));
     } else if (event instanceof SttEvent.TranscriptPartial partial) {
-      client.emit("transcript.partial", new JsonObject().put("text", partial.text()));
+      client.emit("transcript.partial", new JsonObject().put("text", partial.text()).put("audioMs", partial.audioMs()));
     } else if (event instanceof SttEvent.TranscriptFinal fin) {
-      client.emit("transcript.final", new JsonObject().put("text", fin.text()));
+      client.emit("transcript.final", new JsonObject().put("text", fin.text()).put("audioMs", fin.audioMs()));
       if (!fin.text().isBlank()) {
-        startTurn(fin.text(), new TurnClock(timeline.arrivalOf(fin.speechEndMs()), timeline.arrivalOf(fin.audioMs()),
+        startTurn(fin.text(), new TurnClock(stt.arrivalOf(fin.speechEndMs()), stt.arrivalOf(fin.audioMs()),
             System.nanoTime()));
       }
-    } else if (event instanceof SttEvent.StreamClosed gone && stt == SttState.OPEN
-        && gone.streamAddress().equals(sttAddress)) {
-      // The worker let the stream go (idle, or stopping): the next frame opens a new one.
-      stt = SttState.CLOSED;
+    }
+  }
+
+  private void sttUnavailable(MeshException error) {
+    if (!closed) {
+      client.error(error.code(), "speech recognition unavailable: " + error.getMessage());
+    }
+  }
+
+  /** A cluster member went away; whatever of this conversation ran there moves to another node. */
+  private void nodeLeft(NodeLeft left) {
+    if (closed) {
+      return;
+    }
+    stt.nodeLeft(left);
+    if (turn != null) {
+      turn.nodeLeft(left);
     }
   }
 
@@ -427,7 +351,7 @@ final class Conversation {
   private void startTurn(String userText, TurnClock clock) {
     interruptTurn();
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
-        clock);
+        clock, stt.node());
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
       if (!closed) {
@@ -451,7 +375,7 @@ final class Conversation {
 
   private void onAudioChunk(AudioChunkHeader header, Buffer pcm) {
     if (turn != null && turn.id.equals(header.turnId())) {
-      turn.onAudioChunk(header.sentence(), header.chunk(), pcm);
+      turn.onAudioChunk(header, pcm);
     }
   }
 
@@ -463,7 +387,9 @@ final class Conversation {
     closed = true;
     onClosed.run();
     interruptTurn();
-    closeStt();
+    if (stt != null) {
+      stt.close();
+    }
     if (participant != null) {
       participant.leave();
     }

@@ -27,6 +27,8 @@ record GatewaySettings(
     long ttsSentenceTimeoutMs,
     long toolWaitMs,
     long takeoverMs,
+    int sttOpenAttempts,
+    long sttReplayMs,
     long sessionTokenTtlSeconds) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
@@ -35,6 +37,7 @@ record GatewaySettings(
   static GatewaySettings from(JsonObject c) {
     JsonObject limits = c.getJsonObject("limits", new JsonObject());
     JsonObject timeouts = c.getJsonObject("timeouts", new JsonObject());
+    JsonObject failover = c.getJsonObject("failover", new JsonObject());
     List<Role> roles = c.getJsonArray("requiredRoles", new JsonArray().add("session").add("stt").add("llm").add("tts"))
         .stream().map(r -> Role.of(r.toString())).toList();
     GatewaySettings s = new GatewaySettings(
@@ -52,16 +55,19 @@ record GatewaySettings(
         c.getInteger("contextMessages", 20),
         c.getLong("playoutLeadMs", 300L),
         timeouts.getLong("sessionMs", 5_000L),
-        timeouts.getLong("sttOpenMs", 5_000L),
+        timeouts.getLong("sttOpenMs", 2_000L),
         timeouts.getLong("llmAckMs", 5_000L),
         timeouts.getLong("llmIdleMs", 30_000L),
         timeouts.getLong("ttsSentenceMs", 15_000L),
         timeouts.getLong("toolWaitMs", 15_000L),
         timeouts.getLong("takeoverMs", 5_000L),
+        failover.getInteger("sttOpenAttempts", 3),
+        failover.getLong("sttReplayMs", 30_000L),
         c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
-        || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0) {
+        || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
+        || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;

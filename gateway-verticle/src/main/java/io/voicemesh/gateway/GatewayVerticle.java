@@ -2,6 +2,7 @@ package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -28,12 +29,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * GET  /v1/voice          WebSocket, the voice protocol (README); bearer token required; one
  *                         {@link Conversation} (speaker) or {@link ListenerConnection} per connection
  * /api/v1/sessions...     REST sessions API ({@link SessionApi}); GET /api/openapi.json describes it
- * GET  /health            200 once every required role answers, else 503
+ * GET  /health/live       200 while the node's event loop answers (Kubernetes liveness)
+ * GET  /health            this node's roles, load and cluster members, and whether every role the
+ *                         gateway needs answers in the cluster: 200 when all are up, else 503
  * GET  /metrics           Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
  * GET  /*                 the browser client (webroot/)
  * </pre>
  */
 public final class GatewayVerticle extends VerticleBase {
+  private static final long HEALTH_TIMEOUT_MS = 2_000;
   private final AtomicInteger connections = new AtomicInteger();
   private GatewaySettings settings;
   private JwtTokens tokens;
@@ -47,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     sessions = new SessionDirectory(vertx, settings);
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
+    router.get("/health/live").handler(ctx -> live(ctx, settings.node()));
     router.get("/v1/voice").handler(this::voice);
     router.get("/api/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .sendFile(SessionApi.CONTRACT));
@@ -54,6 +59,8 @@ public final class GatewayVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
     MeshMetrics.sessions(Role.GATEWAY, settings.node(), connections::get);
+    Bus.serveStatus(vertx.eventBus(), Role.GATEWAY,
+        () -> Future.succeededFuture(new RoleStatus(Role.GATEWAY.id(), settings.node(), true, connections.get(), 0)));
     router.route("/*").handler(StaticHandler.create("webroot"));
     return SessionApi.router(vertx, settings, tokens, sessions).compose(api -> {
       server = vertx.createHttpServer(new HttpServerOptions()
@@ -120,31 +127,44 @@ public final class GatewayVerticle extends VerticleBase {
   private record Accepted(VoiceRequest request, SessionInfo session) {
   }
 
+  /**
+   * This node's status (its roles and their load, the cluster's members; answered by the launcher
+   * on {@code Addresses.NODE_STATUS}) plus, under {@code mesh}, whether each role the gateway needs
+   * answers somewhere in the cluster. 200 when both are up, else 503.
+   */
   private void health(RoutingContext ctx) {
-    List<Future<RoleStatus>> checks = settings.requiredRoles().stream()
-        .map(role -> role == Role.GATEWAY
-            ? Future.succeededFuture(new RoleStatus(Role.GATEWAY.id(), settings.node(), true, 0, 0))
-            : Bus.request(vertx.eventBus(), Addresses.health(role), new JsonObject(), RoleStatus.class, 2_000))
+    Future<JsonObject> node = vertx.eventBus().<JsonObject>request(Addresses.NODE_STATUS, null,
+            new DeliveryOptions().setSendTimeout(HEALTH_TIMEOUT_MS))
+        .map(reply -> reply.body())
+        // Embedded without the launcher (tests, bench): the gateway speaks for itself.
+        .otherwise(e -> new JsonObject().put("status", "UP").put("node", settings.node()).put("roles", new JsonObject()));
+    List<Role> needed = settings.requiredRoles().stream().filter(role -> role != Role.GATEWAY).toList();
+    List<Future<RoleStatus>> checks = needed.stream()
+        .map(role -> Bus.request(vertx.eventBus(), Addresses.health(role), new JsonObject(), RoleStatus.class,
+            HEALTH_TIMEOUT_MS))
         .toList();
-    Future.join(checks).onComplete(done -> {
-      JsonObject roles = new JsonObject();
-      boolean up = true;
+    Future.join(node, Future.join(checks)).onComplete(done -> {
+      JsonObject mesh = new JsonObject();
+      boolean up = "UP".equals(node.result().getString("status"));
       for (int i = 0; i < checks.size(); i++) {
         Future<RoleStatus> check = checks.get(i);
-        String role = settings.requiredRoles().get(i).id();
         if (check.succeeded() && check.result().ready()) {
-          RoleStatus status = check.result();
-          roles.put(role, new JsonObject().put("status", "UP").put("node", status.node())
-              .put("active", status.active()).put("capacity", status.capacity()));
+          mesh.put(needed.get(i).id(), new JsonObject().put("status", "UP").put("node", check.result().node()));
         } else {
           up = false;
-          roles.put(role, new JsonObject().put("status", "DOWN")
+          mesh.put(needed.get(i).id(), new JsonObject().put("status", "DOWN")
               .put("reason", check.failed() ? check.cause().getMessage() : "not ready"));
         }
       }
-      ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("status", up ? "UP" : "DOWN").put("node", settings.node()).put("roles", roles).encode());
+      JsonObject body = node.result().copy().put("status", up ? "UP" : "DOWN").put("mesh", mesh);
+      ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json").end(body.encode());
     });
+  }
+
+  /** Liveness: the event loop answers. Never depends on other nodes, so an outage elsewhere restarts nothing. */
+  public static void live(RoutingContext ctx, String node) {
+    ctx.response().putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("status", "UP").put("node", node).encode());
   }
 
   private static void fail(RoutingContext ctx, Throwable failure) {

@@ -13,6 +13,8 @@ import io.voicemesh.api.message.SessionGet;
 import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.WriterRelease;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.time.Instant;
 
 /** The gateway's view of sessions: reads them from the session role and shapes their status for clients. */
@@ -48,14 +50,29 @@ final class SessionDirectory {
    * Asks the session's current writer, if any, to stop and store its events, waiting as long as that
    * may take: then nothing else writes while another connection takes over or the session ends. (A
    * writer that does not answer — its node died — is fenced out by the store anyway.)
+   *
+   * <p>The question is asked again every {@value #RELEASE_ASK_EVERY_MS} ms: a request to a node
+   * that just died is not failed by the event bus, only timed out, while a new one gets "no
+   * handlers" as soon as the cluster has dropped the dead node's addresses. A live writer answers
+   * every ask once it is done (letting go is idempotent).
    */
   Future<Void> releaseWriter(String sessionId, String reason) {
     // The writer waits up to takeoverMs for its turn, then for its last appends (retries included).
-    long answerWithin = settings.takeoverMs() + ClientChannel.appendBudgetMs(settings.sessionTimeoutMs());
-    return bus.request(Addresses.sessionWriter(sessionId), Json.encode(new WriterRelease(reason)),
-            new DeliveryOptions().setSendTimeout(answerWithin))
+    long deadline = System.currentTimeMillis() + settings.takeoverMs()
+        + ClientChannel.appendBudgetMs(settings.sessionTimeoutMs());
+    return askToRelease(sessionId, Json.encode(new WriterRelease(reason)), deadline);
+  }
+
+  private static final long RELEASE_ASK_EVERY_MS = 1_000;
+
+  private Future<Void> askToRelease(String sessionId, JsonObject release, long deadline) {
+    long left = deadline - System.currentTimeMillis();
+    return bus.request(Addresses.sessionWriter(sessionId), release,
+            new DeliveryOptions().setSendTimeout(Math.max(1, Math.min(left, RELEASE_ASK_EVERY_MS))))
         .<Void>mapEmpty()
-        .otherwiseEmpty();
+        .recover(e -> e instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT
+            && System.currentTimeMillis() < deadline
+            ? askToRelease(sessionId, release, deadline) : Future.succeededFuture());
   }
 
   /** Ends a session: its writer stops first, then the store logs {@code session.ended} and every connection closes. */

@@ -13,22 +13,31 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.message.AudioChunkHeader;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.ContextReply;
 import io.voicemesh.api.message.ContextRequest;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.SynthesizeDone;
 import io.voicemesh.api.message.SynthesizeRequest;
 import io.voicemesh.api.message.ToolCall;
 import io.voicemesh.api.message.TurnCancel;
+import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One agent turn, from the user's final transcript to the last audio chunk:
@@ -43,8 +52,15 @@ import java.util.concurrent.TimeUnit;
  * An interruption cancels the LLM and TTS work, stops the audio at once, and stores only the
  * sentences the user heard whole (fully sent and, when the client sends {@code playback.mark},
  * fully played).
+ *
+ * <p>When the node running the LLM stream or a sentence's synthesis leaves the cluster, that
+ * request is made once more on another node. The retried answer's text is matched against what
+ * the client already has: only what is new is sent, and tool calls already made are not shown
+ * twice. A sentence's audio is played by chunk index, so a retried sentence resumes where the
+ * lost one stopped and the client hears the answer in order.
  */
 final class Turn {
+  private static final Logger LOG = LoggerFactory.getLogger(Turn.class);
   final String id = UUID.randomUUID().toString();
   private final Vertx vertx;
   private final EventBus bus;
@@ -56,6 +72,20 @@ final class Turn {
   private final String voice;
   private final String userText;
   private final TurnClock clock;
+  private final String sttNode;
+  private GenerateRequest generateRequest;
+  private String llmNode;
+  private int llmAttempt;
+  /** The answer text the client has been sent, and the current attempt's text so far. */
+  private final StringBuilder answerSent = new StringBuilder();
+  private final StringBuilder attemptText = new StringBuilder();
+  /** Tool calls shown to the client, by name and arguments, with the callId they were shown with. */
+  private final Map<String, String> shownCalls = new HashMap<>();
+  /** A retried attempt's callIds: shown under an earlier callId, or not at all (null). */
+  private final Map<String, String> retriedCalls = new HashMap<>();
+  /** Sentences whose synthesis is not done yet: the node it runs on (null until known) and its attempt. */
+  private final Map<Integer, Synthesis> synthesizing = new HashMap<>();
+  private final Set<String> ttsNodes = new LinkedHashSet<>();
   /** Stage timings of this turn in ms, for agent_completed; each recorded into its histogram too. */
   private final JsonObject timings = new JsonObject();
   private long generateSentNanos = -1;
@@ -85,8 +115,18 @@ final class Turn {
   /** How long an interrupted turn waits for the LLM worker to confirm the cancel. */
   private static final long LLM_SETTLE_MS = 2_000;
 
+  private static final class Synthesis {
+    final String text;
+    int attempt = 1;
+    String node;
+
+    Synthesis(String text) {
+      this.text = text;
+    }
+  }
+
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
-      String agent, String voice, String userText, TurnClock clock) {
+      String agent, String voice, String userText, TurnClock clock, String sttNode) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.client = client;
@@ -97,6 +137,7 @@ final class Turn {
     this.voice = voice;
     this.userText = userText;
     this.clock = clock;
+    this.sttNode = sttNode;
     this.playout = new AudioPlayout(vertx, Pcm16.DEFAULT_RATE_HZ, settings.playoutLeadMs(), this::playAudio,
         this::sentencePlayed, this::audioDrained);
   }
@@ -128,28 +169,87 @@ final class Turn {
             return Future.succeededFuture();
           }
           client.emit("agent_started", new JsonObject().put("turnId", id));
-          armLlmWatchdog();
           generateSentNanos = System.nanoTime();
-          return Bus.request(bus, Addresses.LLM_GENERATE, new GenerateRequest(sessionId, id, agent, context.messages(),
-              Addresses.conversationLlm(connectionId)), JsonObject.class, settings.llmAckTimeoutMs())
-              // An LLM worker took the turn and the model is working; no words yet.
-              .andThen(accepted -> {
-                if (accepted.succeeded() && !completing) {
-                  client.emit("agent_thinking", new JsonObject().put("turnId", id));
-                }
-              });
+          generateRequest = new GenerateRequest(sessionId, id, agent, context.messages(),
+              Addresses.conversationLlm(connectionId));
+          return generate();
         })
         .onFailure(e -> fail(MeshException.from(e)));
   }
 
+  /** Asks an LLM worker for the answer; a worker that does not take it (gone, or silent) gets one retry. */
+  private Future<Void> generate() {
+    int attempt = ++llmAttempt;
+    armLlmWatchdog();
+    return Bus.request(bus, Addresses.LLM_GENERATE, generateRequest, JsonObject.class, settings.llmAckTimeoutMs())
+        .<Void>compose(accepted -> {
+          llmNode = accepted.getString("node");
+          // An LLM worker took the turn and the model is working; no words yet.
+          if (attempt == 1 && !completing) {
+            client.emit("agent_thinking", new JsonObject().put("turnId", id));
+          }
+          return Future.succeededFuture();
+        })
+        .recover(e -> {
+          MeshException error = MeshException.from(e);
+          return error.code() == ErrorCode.ENGINE_UNAVAILABLE && attempt == 1 && !completing && attempt == llmAttempt
+              ? retryLlm() : Future.failedFuture(error);
+        });
+  }
+
+  /** The LLM stream's node is gone: the same request once more, to whichever worker takes it. */
+  private Future<Void> retryLlm() {
+    if (llmAttempt >= 2) {
+      return Future.failedFuture(new MeshException(ErrorCode.ENGINE_UNAVAILABLE, "the LLM worker was lost twice"));
+    }
+    LOG.info("turn {}: the answer once more on another LLM node ({} lost)", id, llmNode);
+    attemptText.setLength(0);
+    llmNode = null;
+    return generate();
+  }
+
+  /** A cluster member left: what of this turn ran there is asked of another node, once. */
+  void nodeLeft(NodeLeft left) {
+    if (completing) {
+      return;
+    }
+    if (!llmDone && left.node().equals(llmNode)) {
+      retryLlm().onFailure(e -> fail(MeshException.from(e)));
+    }
+    if (left.had(Role.TTS)) {
+      List.copyOf(synthesizing.entrySet()).forEach(e -> {
+        Synthesis synthesis = e.getValue();
+        // A sentence whose node is not known yet may have been on the lost node too.
+        if (synthesis.node == null || left.node().equals(synthesis.node)) {
+          retrySentence(e.getKey(), synthesis, "TTS node " + left.node() + " left");
+        }
+      });
+    }
+  }
+
   void onLlmEvent(LlmEvent event) {
     if (event instanceof LlmEvent.ToolFinished finished) {
-      toolFinished(finished.call(), finished.result(), finished.code(), finished.error());
+      String callId = finished.call().callId();
+      if (retriedCalls.containsKey(callId)) {
+        callId = retriedCalls.get(callId);
+        if (callId == null) {
+          return;
+        }
+      }
+      toolFinished(callId, finished.call(), finished.result(), finished.code(), finished.error());
       return;
     }
     if (event instanceof LlmEvent.ToolStarted started && !finished.future().isComplete()) {
       // Also after an interruption: the worker may have started the call before the cancel reached it.
       ToolCall call = started.call();
+      String signature = call.name() + call.arguments();
+      String shownAs = shownCalls.get(signature);
+      if (shownAs != null && llmAttempt > 1) {
+        // A retried answer makes the same call again: the client saw it once (and its outcome, if any).
+        retriedCalls.put(call.callId(), openTools.containsKey(shownAs) ? shownAs : null);
+        return;
+      }
+      shownCalls.put(signature, call.callId());
       openTools.put(call.callId(), call);
       client.emit("tool_executing", new JsonObject().put("turnId", id).put("callId", call.callId())
           .put("name", call.name()).put("arguments", call.arguments()));
@@ -166,8 +266,15 @@ final class Turn {
       if (!timings.containsKey("llmFirstTokenMs")) {
         measure("llmFirstTokenMs", MeshMetrics.LLM_FIRST_TOKEN, generateSentNanos, System.nanoTime());
       }
-      client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", delta.text()));
-      chunker.push(delta.text()).forEach(this::speak);
+      // After a retry, the new attempt repeats what the client already has: only the rest is new.
+      attemptText.append(delta.text());
+      if (attemptText.length() <= answerSent.length()) {
+        return;
+      }
+      String fresh = attemptText.substring(answerSent.length());
+      answerSent.append(fresh);
+      client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", fresh));
+      chunker.push(fresh).forEach(this::speak);
     } else if (event instanceof LlmEvent.LlmDone done) {
       answer = done.text();
       client.emit("agent_response", new JsonObject().put("turnId", id).put("text", done.text()));
@@ -182,11 +289,11 @@ final class Turn {
   }
 
   /** Closes a tool call once, whenever its outcome comes: also after an interruption. */
-  private void toolFinished(ToolCall call, JsonObject result, ErrorCode code, String error) {
-    if (openTools.remove(call.callId()) == null) {
+  private void toolFinished(String callId, ToolCall call, JsonObject result, ErrorCode code, String error) {
+    if (openTools.remove(callId) == null) {
       return;
     }
-    JsonObject event = new JsonObject().put("turnId", id).put("callId", call.callId()).put("name", call.name());
+    JsonObject event = new JsonObject().put("turnId", id).put("callId", callId).put("name", call.name());
     if (code == null) {
       event.put("result", result);
     } else {
@@ -208,15 +315,23 @@ final class Turn {
     }
     toolsClosed = Promise.promise();
     long timer = vertx.setTimer(settings.toolWaitMs(), t -> List.copyOf(openTools.values()).forEach(call ->
-        toolFinished(call, null, ErrorCode.ENGINE_UNAVAILABLE, "no outcome within " + settings.toolWaitMs() + " ms")));
+        toolFinished(call.callId(), call, null, ErrorCode.ENGINE_UNAVAILABLE,
+            "no outcome within " + settings.toolWaitMs() + " ms")));
     return toolsClosed.future().andThen(done -> vertx.cancelTimer(timer));
   }
 
-  void onAudioChunk(int sentence, int chunk, Buffer pcm) {
+  void onAudioChunk(AudioChunkHeader header, Buffer pcm) {
     if (!timings.containsKey("ttsFirstAudioMs")) {
       measure("ttsFirstAudioMs", MeshMetrics.TTS_FIRST_AUDIO, firstSynthesisNanos, System.nanoTime());
     }
-    playout.chunk(sentence, chunk, pcm);
+    Synthesis synthesis = synthesizing.get(header.sentence());
+    if (synthesis != null && synthesis.node == null) {
+      synthesis.node = header.node();
+    }
+    if (header.node() != null) {
+      ttsNodes.add(header.node());
+    }
+    playout.chunk(header.sentence(), header.chunk(), pcm);
   }
 
   /** Records a stage's duration when both ends are known. */
@@ -253,15 +368,47 @@ final class Turn {
     if (index == 0) {
       firstSynthesisNanos = System.nanoTime();
     }
-    Bus.request(bus, Addresses.TTS_SYNTHESIZE, new SynthesizeRequest(sessionId, id, index, sentence, voice,
+    Synthesis synthesis = new Synthesis(sentence);
+    synthesizing.put(index, synthesis);
+    synthesize(index, synthesis);
+  }
+
+  private void synthesize(int index, Synthesis synthesis) {
+    int attempt = synthesis.attempt;
+    Bus.request(bus, Addresses.TTS_SYNTHESIZE, new SynthesizeRequest(sessionId, id, index, synthesis.text, voice,
             Addresses.conversationTts(connectionId)), SynthesizeDone.class, settings.ttsSentenceTimeoutMs())
-        .onSuccess(done -> playout.sentenceDone(index, done.chunks()))
-        .onFailure(e -> {
+        .onComplete(outcome -> {
+          if (synthesis.attempt != attempt || synthesizing.get(index) != synthesis) {
+            return; // superseded by a retry
+          }
+          if (outcome.succeeded()) {
+            synthesizing.remove(index);
+            ttsNodes.add(outcome.result().node());
+            playout.sentenceDone(index, outcome.result().chunks());
+            return;
+          }
+          MeshException error = MeshException.from(outcome.cause());
+          if (error.code() == ErrorCode.ENGINE_UNAVAILABLE && attempt == 1 && !completing) {
+            retrySentence(index, synthesis, error.getMessage());
+            return;
+          }
+          synthesizing.remove(index);
           if (!completing) {
-            client.error(MeshException.from(e).code(), "speech synthesis failed for sentence " + index + ": " + e.getMessage());
+            client.error(error.code(), "speech synthesis failed for sentence " + index + ": " + error.getMessage());
           }
           playout.sentenceDone(index, 0);
         });
+  }
+
+  /** The sentence's node is gone or silent: synthesize it once more; its audio resumes at the next chunk. */
+  private void retrySentence(int index, Synthesis synthesis, String why) {
+    if (synthesis.attempt > 1) {
+      return;
+    }
+    LOG.info("turn {}: sentence {} once more on another TTS node: {}", id, index, why);
+    synthesis.attempt++;
+    synthesis.node = null;
+    synthesize(index, synthesis);
   }
 
   private void playAudio(Buffer pcm) {
@@ -331,6 +478,21 @@ final class Turn {
     return String.join(" ", sentences.subList(0, whole));
   }
 
+  /** Which nodes did this turn's work: for operators, and for tests that check work spreads. */
+  private JsonObject servedBy() {
+    JsonObject nodes = new JsonObject();
+    if (sttNode != null) {
+      nodes.put("stt", sttNode);
+    }
+    if (llmNode != null) {
+      nodes.put("llm", llmNode);
+    }
+    if (!ttsNodes.isEmpty()) {
+      nodes.put("tts", new JsonArray(List.copyOf(ttsNodes)));
+    }
+    return nodes;
+  }
+
   private void complete(boolean interrupted) {
     if (completing) {
       return;
@@ -346,7 +508,7 @@ final class Turn {
     Future<Void> toolsDone = llmStreamEnded.future().andThen(v -> vertx.cancelTimer(settleTimer)).compose(v -> toolsSettled());
     Future.join(stored, toolsDone).onComplete(all -> {
       JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted).put("heardText", heard)
-          .put("timings", timings);
+          .put("timings", timings).put("servedBy", servedBy());
       if (failure != null) {
         completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
       }

@@ -1,0 +1,330 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.MeshException;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.message.FrameStamp;
+import io.voicemesh.api.message.NodeLeft;
+import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SttControl;
+import io.voicemesh.api.message.SttEvent;
+import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.message.SttOpened;
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A conversation's speech-to-text stream, which lives on one STT node at a time and moves when
+ * that node goes away.
+ *
+ * <pre>
+ * client audio ─▶ unsent ──(stream open)──▶ STT node ─▶ retained (since the last final / silence)
+ *                   ▲                                        │
+ *                   └────── node left / stream closed ───────┘  replayed to the next node
+ * </pre>
+ * {@code stt.open} goes to any STT node with room (a full node is not listening, and refuses if it
+ * is reached meanwhile); up to {@code sttOpenAttempts} nodes are tried before the client hears
+ * {@code capacity}. Every position this class reports is in the session's audio (ms since the
+ * connection's audio began), whichever node produced it.
+ */
+final class SttLink {
+  private static final Logger LOG = LoggerFactory.getLogger(SttLink.class);
+  private static final long RETRY_AFTER_FAILURE_MS = 1_000;
+  private static final long OPEN_BACKOFF_MS = 50;
+  private static final int HOP_SAMPLE_EVERY = 10;
+
+  private enum State { CLOSED, OPENING, OPEN }
+
+  /** A piece of the session's audio, where it starts in the session's audio and when it arrived. */
+  private record Frame(Buffer pcm, long startMs, long arrivedNanos) {
+  }
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final GatewaySettings settings;
+  private final String sessionId;
+  private final String eventsAddress;
+  private final Consumer<SttEvent> onEvent;
+  private final Consumer<MeshException> onUnavailable;
+  private final AudioTimeline timeline = new AudioTimeline();
+  /** Audio not yet sent to the current stream. */
+  private final ArrayDeque<Frame> unsent = new ArrayDeque<>();
+  /** Audio the current stream has, from its last final transcript or checkpoint on. */
+  private final ArrayDeque<Frame> retained = new ArrayDeque<>();
+  private long unsentBytes;
+  private long retainedBytes;
+  private int rateHz;
+  private int silenceMs;
+  private int minSpeechMs;
+  private State state = State.CLOSED;
+  private String streamAddress;
+  private String node;
+  /** Where the current stream's position 0 is in the session's audio. */
+  private long streamBaseMs;
+  /** A speech_started was reported and its utterance has not ended: a replay does not report it again. */
+  private boolean speaking;
+  private boolean commitPending;
+  private long retryAt;
+  private long framesSent;
+  private boolean closed;
+
+  SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
+      Consumer<MeshException> onUnavailable) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.settings = settings;
+    this.sessionId = sessionId;
+    this.eventsAddress = eventsAddress;
+    this.onEvent = onEvent;
+    this.onUnavailable = onUnavailable;
+  }
+
+  /** The audio format and turn settings; a change closes the stream, the next audio opens one with them. */
+  void format(int rate, int silence, int minSpeech) {
+    if (rate == rateHz && silence == silenceMs && minSpeech == minSpeechMs) {
+      return;
+    }
+    closeStream();
+    discardAudio();
+    rateHz = rate;
+    silenceMs = silence;
+    minSpeechMs = minSpeech;
+  }
+
+  /** The STT node serving the stream now, or null. */
+  String node() {
+    return node;
+  }
+
+  /** When the session audio at {@code sessionMs} arrived, or -1 when no longer known. */
+  long arrivalOf(long sessionMs) {
+    return timeline.arrivalOf(sessionMs);
+  }
+
+  void audio(Buffer pcm) {
+    long arrived = System.nanoTime();
+    Frame frame = new Frame(pcm, timeline.positionMs(), arrived);
+    timeline.forwarded(rateHz, pcm.length(), arrived);
+    switch (state) {
+      case OPEN -> send(frame);
+      case OPENING -> hold(frame);
+      case CLOSED -> {
+        if (System.currentTimeMillis() >= retryAt) {
+          hold(frame);
+          open();
+        }
+      }
+    }
+  }
+
+  void commit() {
+    switch (state) {
+      case OPEN -> bus.send(streamAddress, Json.encode(new SttControl.Commit()));
+      case OPENING -> commitPending = true;
+      case CLOSED -> { }
+    }
+  }
+
+  /** An event from a stream of this session: positions become session positions; retained audio shrinks. */
+  void received(SttEvent event) {
+    if (closed) {
+      return;
+    }
+    if (event instanceof SttEvent.StreamClosed gone) {
+      if (state == State.OPEN && gone.streamAddress().equals(streamAddress)) {
+        // The node let the stream go (idle, or stopping): move to another, now if speech may be in flight.
+        moveStream("stream closed on " + node + ": " + gone.reason(), speaking);
+      }
+      return;
+    }
+    long at = streamBaseMs + event.audioMs();
+    if (event instanceof SttEvent.Checkpoint) {
+      forgetBefore(at);
+    } else if (event instanceof SttEvent.SpeechStarted) {
+      if (!speaking) {
+        speaking = true;
+        onEvent.accept(new SttEvent.SpeechStarted(at));
+      }
+    } else if (event instanceof SttEvent.SpeechStopped) {
+      speaking = false;
+      onEvent.accept(new SttEvent.SpeechStopped(at));
+    } else if (event instanceof SttEvent.TranscriptPartial partial) {
+      onEvent.accept(new SttEvent.TranscriptPartial(partial.text(), at));
+    } else if (event instanceof SttEvent.TranscriptFinal fin) {
+      speaking = false;
+      forgetBefore(at);
+      onEvent.accept(new SttEvent.TranscriptFinal(fin.text(), at, streamBaseMs + fin.speechEndMs()));
+    }
+  }
+
+  /** A cluster member left: if it served this stream, the stream moves to another STT node now. */
+  void nodeLeft(NodeLeft left) {
+    if (left.node().equals(node) && state == State.OPEN) {
+      moveStream("STT node " + node + " left the cluster", true);
+    }
+  }
+
+  /** The connection is gone: release the stream. */
+  void close() {
+    closed = true;
+    closeStream();
+    discardAudio();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private void send(Frame frame) {
+    // A sample of the frames carries a send time, enough for the hop histogram at a tenth of the cost.
+    if (framesSent++ % HOP_SAMPLE_EVERY == 0) {
+      bus.send(streamAddress, frame.pcm(), FrameStamp.now());
+    } else {
+      bus.send(streamAddress, frame.pcm());
+    }
+    retained.add(frame);
+    retainedBytes += frame.pcm().length();
+    long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
+    while (retainedBytes > cap) {
+      retainedBytes -= retained.removeFirst().pcm().length();
+    }
+  }
+
+  private void hold(Frame frame) {
+    unsent.add(frame);
+    unsentBytes += frame.pcm().length();
+    long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
+    while (unsentBytes > cap) {
+      unsentBytes -= unsent.removeFirst().pcm().length();
+    }
+  }
+
+  /** The current stream no longer needs the audio before {@code sessionMs}. */
+  private void forgetBefore(long sessionMs) {
+    while (!retained.isEmpty()) {
+      Frame first = retained.peekFirst();
+      long endMs = first.startMs() + Pcm16.msFor(rateHz, first.pcm().length());
+      if (endMs <= sessionMs) {
+        retained.removeFirst();
+        retainedBytes -= first.pcm().length();
+      } else if (first.startMs() < sessionMs) {
+        int cut = Math.min(first.pcm().length(), Pcm16.bytesFor(rateHz, (int) (sessionMs - first.startMs())));
+        cut -= cut % Pcm16.BYTES_PER_SAMPLE;
+        retained.removeFirst();
+        retained.addFirst(new Frame(first.pcm().slice(cut, first.pcm().length()), sessionMs, first.arrivedNanos()));
+        retainedBytes -= cut;
+        return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** The stream is lost: what it had since the last final goes back to unsent, for the next node. */
+  private void moveStream(String why, boolean reopenNow) {
+    LOG.info("session {}: {}; moving its STT stream ({} ms of audio to replay)", sessionId, why,
+        Pcm16.msFor(rateHz, retainedBytes + unsentBytes));
+    state = State.CLOSED;
+    streamAddress = null;
+    node = null;
+    ArrayDeque<Frame> replay = new ArrayDeque<>(retained);
+    replay.addAll(unsent);
+    unsent.clear();
+    unsent.addAll(replay);
+    unsentBytes += retainedBytes;
+    retained.clear();
+    retainedBytes = 0;
+    if (reopenNow && !unsent.isEmpty()) {
+      open();
+    }
+  }
+
+  private void open() {
+    state = State.OPENING;
+    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs);
+    openOnSomeNode(spec, 1)
+        .onSuccess(opened -> {
+          if (closed || state != State.OPENING) {
+            bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+            return;
+          }
+          state = State.OPEN;
+          streamAddress = opened.streamAddress();
+          node = opened.node();
+          streamBaseMs = unsent.isEmpty() ? timeline.positionMs() : unsent.peekFirst().startMs();
+          unsent.forEach(this::send);
+          unsent.clear();
+          unsentBytes = 0;
+          if (commitPending) {
+            commitPending = false;
+            commit();
+          }
+        })
+        .onFailure(e -> {
+          if (closed || state != State.OPENING) {
+            return;
+          }
+          state = State.CLOSED;
+          discardAudio();
+          retryAt = System.currentTimeMillis() + RETRY_AFTER_FAILURE_MS;
+          onUnavailable.accept(MeshException.from(e));
+        });
+  }
+
+  /**
+   * Asks for a stream; a node that is full, vanished or slow is skipped, up to the configured number
+   * of attempts. When no node listens at all, the STT role is asked whether it exists: then every
+   * node is full ({@code capacity}), else speech recognition is down ({@code engine_unavailable}).
+   */
+  private Future<SttOpened> openOnSomeNode(SttOpen spec, int attempt) {
+    return Bus.request(bus, Addresses.STT_OPEN, spec, SttOpened.class, settings.sttOpenTimeoutMs())
+        .recover(e -> {
+          MeshException error = MeshException.from(e);
+          boolean retryable = error.code() == ErrorCode.CAPACITY || error.code() == ErrorCode.ENGINE_UNAVAILABLE;
+          if (!retryable || closed) {
+            return Future.failedFuture(error);
+          }
+          if (attempt >= settings.sttOpenAttempts()) {
+            return error.code() == ErrorCode.CAPACITY ? Future.failedFuture(error) : whyNoNode(error);
+          }
+          Promise<Void> backoff = Promise.promise();
+          vertx.setTimer(OPEN_BACKOFF_MS * attempt, t -> backoff.complete());
+          return backoff.future().compose(v -> openOnSomeNode(spec, attempt + 1));
+        });
+  }
+
+  private Future<SttOpened> whyNoNode(MeshException noAnswer) {
+    return Bus.request(bus, Addresses.health(Role.STT), new JsonObject(), RoleStatus.class, settings.sttOpenTimeoutMs())
+        .transform(health -> Future.failedFuture(health.succeeded()
+            ? new MeshException(ErrorCode.CAPACITY, "every STT node is serving its maximum of sessions; try again shortly")
+            : noAnswer));
+  }
+
+  private void closeStream() {
+    if (state == State.OPEN) {
+      bus.send(streamAddress, Json.encode(new SttControl.Close()));
+    }
+    state = State.CLOSED;
+    streamAddress = null;
+    node = null;
+    commitPending = false;
+    speaking = false;
+  }
+
+  private void discardAudio() {
+    unsent.clear();
+    retained.clear();
+    unsentBytes = 0;
+    retainedBytes = 0;
+  }
+}
