@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * A real PostgreSQL server run from the binaries inside the zonky jar, its data kept in
@@ -24,6 +25,8 @@ final class EmbeddedDatabase implements AutoCloseable {
         .setDataDirectory(data)
         .setCleanDataDirectory(false)
         .setOverrideWorkingDirectory(Files.createDirectories(dataDir.resolve("postgres-bin")).toFile())
+        // The default 10 s is too short on a busy 2-core machine starting several nodes at once.
+        .setPGStartupWait(Duration.ofSeconds(60))
         .start());
   }
 

@@ -18,13 +18,21 @@ import io.voicemesh.llm.LlmVerticle;
 import io.voicemesh.session.SessionVerticle;
 import io.voicemesh.stt.SttVerticle;
 import io.voicemesh.tts.TtsVerticle;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.json.JsonArray;
+import io.voicemesh.api.Role;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The all-in-one mesh: every role in one JVM on a local event bus. The gateway listens first, so
- * {@code /health} answers 503 while PostgreSQL starts and models load, then 200.
+ * A running VoiceMesh node: the roles it was given, on a local event bus (the all-in-one mesh,
+ * every role) or on a Hazelcast-clustered one ({@code voicemesh node --roles …}). The HTTP side
+ * listens first, so {@code /health} answers 503 while PostgreSQL starts and models load, then 200.
  */
 public final class Mesh implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
@@ -35,18 +43,37 @@ public final class Mesh implements AutoCloseable {
     if (System.getProperty("io.netty.jfr.enabled") == null) {
       System.setProperty("io.netty.jfr.enabled", "false");
     }
+    // Hazelcast logs through SLF4J (logback) from its first line, not java.util.logging until it reads its config.
+    if (System.getProperty("hazelcast.logging.type") == null) {
+      System.setProperty("hazelcast.logging.type", "slf4j");
+    }
+  }
+
+  /**
+   * What a node runs: its roles, whether it joins a cluster, and whether it starts an embedded
+   * PostgreSQL for its session role when no URI is configured.
+   */
+  public record NodeSpec(Set<Role> roles, boolean clustered, boolean embeddedPostgres) {
+    /** The all-in-one mesh: every role, local event bus, embedded PostgreSQL unless a URI is set. */
+    public static NodeSpec allInOne() {
+      return new NodeSpec(EnumSet.allOf(Role.class), false, true);
+    }
   }
 
   private final Vertx vertx;
-  private final GatewayVerticle gateway;
+  private final NodeSpec spec;
+  private final Cluster cluster;
+  private GatewayVerticle gateway;
+  private NodeHttpVerticle nodeHttp;
   private JwtTokens tokens;
   private JsonObject gatewayConfig;
   private EmbeddedDatabase database;
   private String postgresUri;
 
-  private Mesh(Vertx vertx, GatewayVerticle gateway) {
+  private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster) {
     this.vertx = vertx;
-    this.gateway = gateway;
+    this.spec = spec;
+    this.cluster = cluster;
   }
 
   public static VertxOptions vertxOptions(MeshConfig config) {
@@ -60,40 +87,37 @@ public final class Mesh implements AutoCloseable {
         .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
   }
 
-  /** Starts every role; the future completes when all are deployed and ready. */
+  /** Starts the all-in-one mesh; the future completes when every role is deployed and ready. */
   public static Future<Mesh> start(MeshConfig config) {
+    return start(config, NodeSpec.allInOne());
+  }
+
+  /** Starts a node with the spec's roles; the future completes when all are deployed and ready. */
+  public static Future<Mesh> start(MeshConfig config, NodeSpec spec) {
     long started = System.nanoTime();
     String node = config.node();
+    if (spec.roles().contains(Role.SESSION) && config.postgresUri().isBlank() && !spec.embeddedPostgres()) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "the session role needs PostgreSQL: --postgres-uri URI (or VOICEMESH_POSTGRES_URI), or --embedded-postgres"));
+    }
     // Vert.x's own meters (HTTP, event bus, pools, JVM) and the mesh's (MeshMetrics) in one
-    // Prometheus registry, scraped by the gateway at /metrics.
-    Vertx vertx = Vertx.builder()
-        .with(vertxOptions(config).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
-        .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))
-        .build();
-    Mesh mesh = new Mesh(vertx, new GatewayVerticle());
-    AuthKeys keys = AuthKeys.resolve(config);
-    mesh.tokens = JwtTokens.from(vertx, keys.gatewayAuth());
-    mesh.gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth());
-    return vertx.deployVerticle(mesh.gateway, new DeploymentOptions().setConfig(mesh.gatewayConfig.copy()))
-        .compose(id -> postgresUri(vertx, config, mesh))
-        .compose(uri -> Future.all(
-            vertx.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(
-                new JsonObject().put("postgres", config.section("postgres").put("uri", uri)).put("node", node))),
-            vertx.deployVerticle(new SttVerticle(), new DeploymentOptions().setConfig(sttConfig(config, node))),
-            vertx.deployVerticle(new LlmVerticle(), options(config, "llm", node)),
-            vertx.deployVerticle(new TtsVerticle(), options(config, "tts", node))))
-        .map(all -> {
-          LOG.info("VoiceMesh ready on http://localhost:{}/ in {} ms", mesh.httpPort(),
-              (System.nanoTime() - started) / 1_000_000);
-          if (keys.generatedLocally()) {
-            // The local default: a secret of this data folder. Say how to get in; the link itself
-            // holds a credential, so only on a terminal, never into a log file.
-            LOG.info("Tokens for this mesh: java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]");
-            if (System.console() != null) {
-              System.out.printf("Open http://localhost:%d/#token=%s (user 'local', valid 12 h)%n", mesh.httpPort(),
-                  mesh.tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
-            }
+    // Prometheus registry, scraped at /metrics.
+    VertxOptions options = vertxOptions(config).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    if (spec.clustered()) {
+      options.setEventBusOptions(Cluster.eventBusOptions(config));
+    }
+    VertxBuilder builder = Vertx.builder().with(options)
+        .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+    Future<Mesh> created = spec.clustered()
+        ? Cluster.join(builder, config, node, spec.roles()).map(cluster -> new Mesh(cluster.vertx(), spec, cluster))
+        : Future.succeededFuture(new Mesh(builder.build(), spec, null));
+    return created.compose(mesh -> mesh.deploy(config, node)
+        .map(v -> {
+          LOG.info("VoiceMesh node {} ({}) ready in {} ms{}", node, spec.roles(), (System.nanoTime() - started) / 1_000_000,
+              mesh.gateway != null ? " on http://localhost:" + mesh.httpPort() + "/" : ", /health on port " + mesh.httpPort());
+          if (mesh.gateway != null) {
+            mesh.tokenHint();
           }
           return mesh;
         })
@@ -102,7 +126,68 @@ public final class Mesh implements AutoCloseable {
           LOG.error("VoiceMesh failed to start", e);
           mesh.closeAsync();
           return Future.failedFuture(e);
-        });
+        }));
+  }
+
+  private Future<Void> deploy(MeshConfig config, String node) {
+    this.node = node;
+    Set<Role> roles = spec.roles();
+    NodeStatus.serve(vertx, node, roles, this::members, spec.clustered());
+    Future<String> http;
+    if (roles.contains(Role.GATEWAY)) {
+      AuthKeys keys = AuthKeys.resolve(config);
+      generatedKeys = keys.generatedLocally();
+      tokens = JwtTokens.from(vertx, keys.gatewayAuth());
+      gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth());
+      gateway = new GatewayVerticle();
+      http = vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(gatewayConfig.copy()));
+    } else {
+      nodeHttp = new NodeHttpVerticle();
+      JsonObject gatewaySection = config.section("gateway");
+      http = vertx.deployVerticle(nodeHttp, new DeploymentOptions().setConfig(new JsonObject()
+          .put("host", gatewaySection.getString("host")).put("port", gatewaySection.getInteger("port")).put("node", node)));
+    }
+    List<Future<String>> deployed = new ArrayList<>();
+    return http.compose(id -> {
+      if (roles.contains(Role.SESSION)) {
+        deployed.add(postgresUri(vertx, config, this).compose(uri -> vertx.deployVerticle(new SessionVerticle(),
+            new DeploymentOptions().setConfig(new JsonObject()
+                .put("postgres", config.section("postgres").put("uri", uri)).put("node", node)))));
+      }
+      if (roles.contains(Role.STT)) {
+        deployed.add(vertx.deployVerticle(new SttVerticle(), new DeploymentOptions().setConfig(sttConfig(config, node))));
+      }
+      if (roles.contains(Role.LLM)) {
+        deployed.add(vertx.deployVerticle(new LlmVerticle(), options(config, "llm", node)));
+      }
+      if (roles.contains(Role.TTS)) {
+        deployed.add(vertx.deployVerticle(new TtsVerticle(), options(config, "tts", node)));
+      }
+      return Future.all(deployed).mapEmpty();
+    });
+  }
+
+  private boolean generatedKeys;
+  private String node;
+
+  /** With the local default key, says how to get in; the link itself holds a credential, so only on a terminal. */
+  private void tokenHint() {
+    if (!generatedKeys) {
+      return;
+    }
+    LOG.info("Tokens for this mesh: java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]");
+    if (System.console() != null) {
+      System.out.printf("Open http://localhost:%d/#token=%s (user 'local', valid 12 h)%n", httpPort(),
+          tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
+    }
+  }
+
+  private JsonArray members() {
+    if (cluster != null) {
+      return cluster.members();
+    }
+    return new JsonArray().add(new JsonObject().put("node", node)
+        .put("roles", new JsonArray(spec.roles().stream().map(Role::id).sorted().toList())).put("self", true));
   }
 
   private static Future<String> postgresUri(Vertx vertx, MeshConfig config, Mesh mesh) {
@@ -131,8 +216,13 @@ public final class Mesh implements AutoCloseable {
     return new DeploymentOptions().setConfig(config.section(section).put("node", node));
   }
 
+  /** The node's HTTP port: the gateway's, or the health server's on a node without one. */
   public int httpPort() {
-    return gateway.actualPort();
+    return gateway != null ? gateway.actualPort() : nodeHttp.actualPort();
+  }
+
+  public NodeSpec spec() {
+    return spec;
   }
 
   /** The gateway's configuration (another gateway on this node takes it with its own port). */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.net.InetAddress;
@@ -31,13 +32,36 @@ public final class MeshConfig {
         : ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
     Config env = ConfigFactory.parseResources(MeshConfig.class.getClassLoader(), "env.conf");
     Config cli = ConfigFactory.parseMap(overrides);
+    Config reference = ConfigFactory.defaultReference(MeshConfig.class.getClassLoader());
     Config merged = cli
         .withFallback(ConfigFactory.systemEnvironmentOverrides())
         .withFallback(env)
         .withFallback(fromFile)
-        .withFallback(ConfigFactory.defaultReference(MeshConfig.class.getClassLoader()))
+        .withFallback(reference)
         .resolve();
-    return new MeshConfig(merged.getConfig("voicemesh"));
+    return new MeshConfig(typedLikeReference(merged, reference).getConfig("voicemesh"));
+  }
+
+  /**
+   * Environment variables are strings ("8080"); where reference.conf has a number or a boolean, the
+   * value becomes one, so the verticles' JSON config holds 8080, not "8080". A value that is no
+   * number fails here, naming its key.
+   */
+  private static Config typedLikeReference(Config merged, Config reference) {
+    Config typed = merged;
+    for (var entry : reference.entrySet()) {
+      String path = entry.getKey();
+      ConfigValueType expected = entry.getValue().valueType();
+      if (!merged.hasPath(path) || merged.getValue(path).valueType() != ConfigValueType.STRING) {
+        continue;
+      }
+      if (expected == ConfigValueType.NUMBER) {
+        typed = typed.withValue(path, ConfigValueFactory.fromAnyRef(merged.getNumber(path)));
+      } else if (expected == ConfigValueType.BOOLEAN) {
+        typed = typed.withValue(path, ConfigValueFactory.fromAnyRef(merged.getBoolean(path)));
+      }
+    }
+    return typed;
   }
 
   public MeshConfig with(String path, Object value) {
@@ -62,6 +86,20 @@ public final class MeshConfig {
 
   public String postgresUri() {
     return config.getString("postgres.uri");
+  }
+
+  /** The Hazelcast XML of a clustered node; empty: ./cluster.xml, else the copy in the jar. */
+  public String clusterConfig() {
+    return config.getString("cluster.config");
+  }
+
+  /** The address this node's event bus binds and announces to the others. */
+  public String clusterHost() {
+    return config.getString("cluster.host");
+  }
+
+  public int clusterEventBusPort() {
+    return config.getInt("cluster.eventBusPort");
   }
 
   public long maxEventLoopExecuteTimeMs() {

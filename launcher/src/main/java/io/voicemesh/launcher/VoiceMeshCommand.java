@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code voicemesh}: with no subcommand, the whole mesh in this JVM. */
 @Command(name = "voicemesh", mixinStandardHelpOptions = true, version = "VoiceMesh 0.1.0",
-    subcommands = TokenCommand.class,
+    subcommands = {NodeCommand.class, TokenCommand.class},
     description = "Real-time voice-agent server. With no command: every role in one JVM, "
         + "embedded PostgreSQL and speech engines, web page on http://localhost:8080/.")
 public final class VoiceMeshCommand implements Callable<Integer> {
@@ -42,7 +42,11 @@ public final class VoiceMeshCommand implements Callable<Integer> {
     if (postgresUri != null) {
       overrides.put("voicemesh.postgres.uri", postgresUri);
     }
-    Mesh mesh = Mesh.start(MeshConfig.load(configFile, overrides)).await(10, TimeUnit.MINUTES);
+    return runUntilStopped(Mesh.start(MeshConfig.load(configFile, overrides)).await(10, TimeUnit.MINUTES));
+  }
+
+  /** Keeps the process up until SIGTERM / Ctrl-C, then closes the node (its verticles stop cleanly). */
+  static int runUntilStopped(Mesh mesh) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

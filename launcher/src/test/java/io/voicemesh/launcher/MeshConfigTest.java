@@ -2,6 +2,9 @@ package io.voicemesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigException;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -29,6 +32,19 @@ class MeshConfigTest {
     assertEquals("builtin", fromFile.section("llm").getJsonObject("agents").getJsonObject("default").getString("engine"),
         "a file adds to the defaults, it does not replace them");
     assertEquals(9100, MeshConfig.load(file, Map.of("voicemesh.gateway.port", 9100)).section("gateway").getInteger("port"));
+  }
+
+  @Test
+  @DisplayName("strings where reference.conf has numbers or booleans (environment variables) become numbers and booleans")
+  void environmentStringsAreTyped() {
+    MeshConfig config = MeshConfig.load(null, Map.of("voicemesh.gateway.port", "9200", "voicemesh.stt.capacity", "2",
+        "voicemesh.llm.agents.default.deltaDelayMs", "150"));
+    assertEquals(9200, config.section("gateway").getInteger("port"));
+    assertEquals(2, config.section("stt").getInteger("capacity"));
+    assertEquals(150, config.section("llm").getJsonObject("agents").getJsonObject("default").getInteger("deltaDelayMs"));
+    ConfigException wrong = assertThrows(ConfigException.class,
+        () -> MeshConfig.load(null, Map.of("voicemesh.stt.capacity", "lots")));
+    assertTrue(wrong.getMessage().contains("stt.capacity"), wrong.getMessage());
   }
 
   @Test

@@ -1,0 +1,129 @@
+package io.voicemesh.launcher;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.Role;
+import io.voicemesh.api.message.NodeLeft;
+import java.io.File;
+import java.io.FileNotFoundException;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's membership of a Hazelcast cluster: the clustered event bus, and who else is there.
+ * Each member carries its node name and roles as Hazelcast member attributes, so when one goes
+ * away every other node learns which work of theirs it held ({@code Addresses.NODE_LEFT}).
+ */
+final class Cluster {
+  private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+  static final String NODE_ATTRIBUTE = "voicemesh.node";
+  static final String ROLES_ATTRIBUTE = "voicemesh.roles";
+  /** Used when no cluster file is given and there is no cluster.xml in the working directory. */
+  static final String BUNDLED_CONFIG = "cluster.xml";
+
+  private final HazelcastClusterManager manager;
+  private Vertx vertx;
+
+  private Cluster(HazelcastClusterManager manager) {
+    this.manager = manager;
+  }
+
+  /** Reads the Hazelcast XML: the given file, else ./cluster.xml, else the copy inside the jar. */
+  static Config hazelcastConfig(String file) throws FileNotFoundException {
+    if (!file.isBlank()) {
+      return new FileSystemXmlConfig(new File(file));
+    }
+    File local = new File("cluster.xml");
+    return local.isFile() ? new FileSystemXmlConfig(local) : new ClasspathXmlConfig(BUNDLED_CONFIG);
+  }
+
+  /**
+   * Joins the cluster. {@code host} is the address the event bus binds and announces (a pod's IP
+   * on Kubernetes; loopback for a cluster on one machine).
+   */
+  static Future<Cluster> join(VertxBuilder builder, MeshConfig config, String node, Set<Role> roles) {
+    Config hazelcast;
+    try {
+      hazelcast = hazelcastConfig(config.clusterConfig());
+    } catch (FileNotFoundException e) {
+      return Future.failedFuture(new IllegalArgumentException("no cluster configuration " + e.getMessage()));
+    }
+    hazelcast.getMemberAttributeConfig()
+        .setAttribute(NODE_ATTRIBUTE, node)
+        .setAttribute(ROLES_ATTRIBUTE, roles.stream().map(Role::id).sorted().collect(Collectors.joining(",")));
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
+    Cluster cluster = new Cluster(manager);
+    return builder.withClusterManager(manager).buildClustered()
+        .map(vertx -> {
+          cluster.vertx = vertx;
+          manager.getHazelcastInstance().getCluster().addMembershipListener(cluster.listener(vertx));
+          LOG.info("node {} joined cluster '{}' with roles {}: {} members", node, hazelcast.getClusterName(), roles,
+              manager.getNodes().size());
+          return cluster;
+        });
+  }
+
+  /** The builder's event-bus options for a clustered node. */
+  static EventBusOptions eventBusOptions(MeshConfig config) {
+    return new EventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost())
+        .setPort(config.clusterEventBusPort());
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  /** Every member now, as {@code {node, roles, address}}, sorted by node name. */
+  JsonArray members() {
+    return new JsonArray(manager.getHazelcastInstance().getCluster().getMembers().stream()
+        .sorted(Comparator.comparing(m -> String.valueOf(m.getAttribute(NODE_ATTRIBUTE))))
+        .map(m -> (Object) new JsonObject()
+            .put("node", m.getAttribute(NODE_ATTRIBUTE))
+            .put("roles", new JsonArray(roles(m)))
+            .put("address", m.getAddress().toString())
+            .put("self", m.localMember()))
+        .toList());
+  }
+
+  private static List<String> roles(Member member) {
+    String roles = member.getAttribute(ROLES_ATTRIBUTE);
+    return roles == null || roles.isBlank() ? List.of() : Arrays.asList(roles.split(","));
+  }
+
+  private MembershipListener listener(Vertx vertx) {
+    return new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        LOG.info("node {} joined (roles {}); {} members", event.getMember().getAttribute(NODE_ATTRIBUTE),
+            roles(event.getMember()), event.getMembers().size());
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        Member gone = event.getMember();
+        NodeLeft left = new NodeLeft(gone.getAttribute(NODE_ATTRIBUTE), roles(gone));
+        LOG.warn("node {} left (roles {}); {} members", left.node(), left.roles(), event.getMembers().size());
+        vertx.eventBus().publish(Addresses.NODE_LEFT, Json.encode(left), new DeliveryOptions().setLocalOnly(true));
+      }
+    };
+  }
+}
