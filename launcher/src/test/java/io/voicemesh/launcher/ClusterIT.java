@@ -1,0 +1,325 @@
+package io.voicemesh.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.gateway.JwtTokens;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Every role on its own JVM, clustered over Hazelcast on loopback, started from the fat jar as an
+ * operator would: gateway+session (embedded PostgreSQL), two STT nodes (capacity 2 each), one LLM
+ * and one TTS node; later a second LLM, TTS and gateway node join. Nodes are killed with SIGKILL
+ * mid-utterance and mid-answer, and the conversation goes on.
+ */
+@DisplayName("a cluster of VoiceMesh JVMs on loopback")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ClusterIT {
+  private static final String SECRET = "cluster-it-secret-of-at-least-32-bytes!";
+  private static final Duration TURN = Duration.ofSeconds(40);
+  private static final String GREETING = "Hello! I'm the VoiceMesh demo agent. Ask me the time, the date, or a sum like twelve times seven.";
+  private static ClusterProcesses cluster;
+  private static Vertx vertx;
+  private static JwtTokens tokens;
+  private static int nodeCount;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    vertx = Vertx.vertx();
+    tokens = JwtTokens.from(vertx, new JsonObject().put("secret", SECRET));
+    cluster = new ClusterProcesses(Path.of("target", "cluster-it"), Map.of(
+        "VOICEMESH_JWT_SECRET", SECRET,
+        "CONFIG_FORCE_voicemesh_stt_capacity", "2",
+        // Words come slowly enough that a node can be killed while the answer is still being made.
+        "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "150"));
+    cluster.start("gw-1", List.of("gateway", "session"), Map.of(), "--embedded-postgres");
+    cluster.start("stt-1", List.of("stt"), Map.of());
+    cluster.start("stt-2", List.of("stt"), Map.of());
+    cluster.start("llm-1", List.of("llm"), Map.of());
+    cluster.start("tts-1", List.of("tts"), Map.of());
+    nodeCount = 5;
+    cluster.awaitReady(nodeCount, "gw-1", "stt-1", "stt-2", "llm-1", "tts-1");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (vertx != null) {
+      vertx.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("a voice turn crosses nodes: STT, LLM and TTS each served by its own JVM")
+  void voiceTurnCrossesNodes() throws Exception {
+    try (VoiceClient client = connect("gw-1", "")) {
+      client.await("session.ready", Duration.ofSeconds(10));
+      client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      JsonObject completed = client.await("agent_completed", TURN);
+      JsonObject servedBy = completed.getJsonObject("servedBy");
+      assertTrue(Set.of("stt-1", "stt-2").contains(servedBy.getString("stt")), completed.encode());
+      assertEquals("llm-1", servedBy.getString("llm"), completed.encode());
+      assertEquals(new JsonArray().add("tts-1"), servedBy.getJsonArray("tts"), completed.encode());
+      assertTrue(client.await("agent_response", TURN).getString("text").contains("72"), "the LLM node answered");
+      assertTrue(client.audio().length > 16_000, "the TTS node's audio reached the client");
+      assertFalse(completed.getBoolean("interrupted"));
+    }
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("/health of every node reports its roles, the cluster's members and each role's load")
+  void healthOfEveryNode() throws Exception {
+    for (String name : List.of("gw-1", "stt-1", "stt-2", "llm-1", "tts-1")) {
+      JsonObject health = cluster.healthJson(name);
+      assertEquals("UP", health.getString("status"), health.encode());
+      assertEquals(name, health.getString("node"));
+      assertEquals(new TreeSet<>(cluster.node(name).roles()), new TreeSet<>(health.getJsonObject("roles").fieldNames()),
+          health.encode());
+      JsonObject members = health.getJsonObject("cluster");
+      assertEquals(5, members.getInteger("members"), health.encode());
+      assertEquals(Set.of("gw-1", "stt-1", "stt-2", "llm-1", "tts-1"), members.getJsonArray("nodes").stream()
+          .map(n -> ((JsonObject) n).getString("node")).collect(Collectors.toSet()));
+      health.getJsonObject("roles").forEach(role -> {
+        JsonObject load = (JsonObject) role.getValue();
+        assertEquals("UP", load.getString("status"));
+        assertTrue(load.getInteger("active") >= 0, health.encode());
+      });
+    }
+    assertEquals(2, cluster.healthJson("stt-1").getJsonObject("roles").getJsonObject("stt").getInteger("capacity"));
+    JsonObject mesh = cluster.healthJson("gw-1").getJsonObject("mesh");
+    for (String role : List.of("session", "stt", "llm", "tts")) {
+      assertEquals("UP", mesh.getJsonObject(role).getString("status"), mesh.encode());
+    }
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("capacity: two STT nodes of two sessions each take four; the fifth gets `capacity`; after one leaves, a new one gets in")
+  void sttCapacity() throws Exception {
+    List<VoiceClient> admitted = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        VoiceClient client = connect("gw-1", "");
+        admitted.add(client);
+        client.await("session.ready", Duration.ofSeconds(10));
+        client.speak(Speech.silence(200), 0, 1.0);
+        awaitSttLoad(total -> total == admitted.size());
+      }
+      assertEquals(2, sttActive("stt-1"), "each node serves two");
+      assertEquals(2, sttActive("stt-2"), "each node serves two");
+      try (VoiceClient fifth = connect("gw-1", "")) {
+        fifth.await("session.ready", Duration.ofSeconds(10));
+        fifth.speak(Speech.silence(200), 0, 1.0);
+        JsonObject error = fifth.await(e -> "error".equals(e.getString("type")), Duration.ofSeconds(20));
+        assertEquals("capacity", error.getString("code"), error.encode());
+      }
+      admitted.remove(0).close();
+      awaitSttLoad(total -> total == 3);
+      try (VoiceClient sixth = connect("gw-1", "")) {
+        sixth.await("session.ready", Duration.ofSeconds(10));
+        sixth.speak(Speech.silence(200), 0, 1.0);
+        awaitSttLoad(total -> total == 4);
+        assertTrue(sixth.events("error").isEmpty(), "admitted without an error: " + sixth.events("error"));
+      }
+    } finally {
+      for (VoiceClient client : admitted) {
+        client.close();
+      }
+    }
+    awaitSttLoad(total -> total == 0);
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("kill -9 of the STT node mid-utterance: the final transcript has the words before and after, and the agent answers")
+  void sttNodeKilledMidUtterance() throws Exception {
+    try (VoiceClient client = connect("gw-1", "")) {
+      client.await("session.ready", Duration.ofSeconds(10));
+      byte[] speech = Speech.say("calculate eight times nine");
+      var speaking = client.speak(speech, 1_500, 1.0);
+      client.await("transcript.partial", Duration.ofSeconds(10));
+      String serving = awaitSttLoad(total -> total == 1);
+      long sentBeforeKill = client.sentAudioMs();
+      long killedAt = System.nanoTime();
+      cluster.kill(serving);
+      JsonObject next = client.await(e -> e.getLong("_receivedAt") > killedAt
+          && e.getString("type").startsWith("transcript."), Duration.ofSeconds(20));
+      long pauseMs = (next.getLong("_receivedAt") - killedAt) / 1_000_000;
+      speaking.await(20, TimeUnit.SECONDS);
+      JsonObject fin = client.await("transcript.final", TURN);
+      System.out.printf("STT failover: killed %s after %d of %d ms of speech; next transcript event (%s) %d ms later%n",
+          serving, sentBeforeKill, speech.length / 32, next.getString("type"), pauseMs);
+      String text = fin.getString("text");
+      assertTrue(text.contains("calculate") || text.contains("eight"), "words before the kill: " + text);
+      assertTrue(text.contains("nine"), "words after the kill: " + text);
+      JsonObject completed = client.await("agent_completed", TURN);
+      assertNotEquals(serving, completed.getJsonObject("servedBy").getString("stt"), completed.encode());
+      assertTrue(client.await("agent_response", TURN).getString("text").contains("72"), "the agent answered");
+    }
+    nodeCount--;
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("kill -9 of the LLM node mid-answer: another LLM node finishes the turn; the client sees each word once")
+  void llmNodeKilledMidAnswer() throws Exception {
+    cluster.start("llm-2", List.of("llm"), Map.of());
+    cluster.start("tts-2", List.of("tts"), Map.of());
+    nodeCount += 2;
+    cluster.awaitReady(nodeCount, "llm-2", "tts-2");
+    try (VoiceClient client = connect("gw-1", "")) {
+      client.await("session.ready", Duration.ofSeconds(10));
+      client.speakRealtime(Speech.say("hello there"), 1_200);
+      client.await("agent_response.delta", TURN);
+      String serving = awaitLoad(List.of("llm-1", "llm-2"), "llm");
+      long killedAt = System.nanoTime();
+      cluster.kill(serving);
+      JsonObject nextWord = client.await(e -> e.getLong("_receivedAt") > killedAt
+          && "agent_response.delta".equals(e.getString("type")), TURN);
+      JsonObject completed = client.await("agent_completed", TURN);
+      System.out.printf("LLM failover: killed %s mid-answer; next word %d ms later, turn completed %d ms later%n", serving,
+          (nextWord.getLong("_receivedAt") - killedAt) / 1_000_000, (System.nanoTime() - killedAt) / 1_000_000);
+      assertFalse(completed.getBoolean("interrupted"), completed.encode());
+      assertTrue(client.events("error").isEmpty(), "no error: " + client.events("error"));
+      assertNotEquals(serving, completed.getJsonObject("servedBy").getString("llm"), completed.encode());
+      String deltas = client.events("agent_response.delta").stream().map(d -> d.getString("delta"))
+          .collect(Collectors.joining());
+      assertEquals(GREETING, deltas, "each word reached the client once, in order");
+      assertEquals(GREETING, client.await("agent_response", TURN).getString("text"));
+      assertEquals(GREETING, completed.getString("heardText"));
+      greetingAudioMs = client.await("audio.end", TURN).getLong("audioMs");
+    }
+    nodeCount--;
+  }
+
+  private static long greetingAudioMs;
+
+  @Test
+  @Order(6)
+  @DisplayName("kill -9 of a TTS node mid-answer: its sentences are made again elsewhere and the client hears the whole answer in order")
+  void ttsNodeKilledMidAnswer() throws Exception {
+    try (VoiceClient client = connect("gw-1", "")) {
+      client.await("session.ready", Duration.ofSeconds(10));
+      client.speakRealtime(Speech.say("hello there"), 1_200);
+      client.await("audio.start", TURN);
+      long killedAt = System.nanoTime();
+      cluster.kill("tts-1");
+      JsonObject completed = client.await("agent_completed", TURN);
+      System.out.printf("TTS failover: killed tts-1 mid-answer; turn completed %d ms later%n",
+          (System.nanoTime() - killedAt) / 1_000_000);
+      assertFalse(completed.getBoolean("interrupted"), completed.encode());
+      assertTrue(client.events("error").isEmpty(), "no error: " + client.events("error"));
+      assertTrue(completed.getJsonObject("servedBy").getJsonArray("tts").contains("tts-2"), completed.encode());
+      assertEquals(GREETING, completed.getString("heardText"));
+      long audioMs = client.await("audio.end", TURN).getLong("audioMs");
+      assertEquals(greetingAudioMs, audioMs, 1, "the whole answer's audio, no chunk lost or doubled");
+    }
+    nodeCount--;
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("kill -9 of a gateway node: the client resumes on another gateway with its session id and goes on")
+  void gatewayKilled() throws Exception {
+    cluster.start("gw-2", List.of("gateway"), Map.of());
+    nodeCount++;
+    cluster.awaitReady(nodeCount, "gw-2");
+    String sessionId;
+    long lastSeq;
+    try (VoiceClient first = connect("gw-2", "")) {
+      first.await("session.ready", Duration.ofSeconds(10));
+      sessionId = first.sessionId();
+      first.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      first.await("agent_completed", TURN);
+      lastSeq = first.lastSeq();
+      cluster.kill("gw-2");
+      first.closed().get(10, TimeUnit.SECONDS); // the client saw its gateway go
+    }
+    try (VoiceClient resumed = connect("gw-1", "sessionId=" + sessionId + "&lastSeq=" + lastSeq)) {
+      JsonObject ready = resumed.await("session.ready", Duration.ofSeconds(20));
+      assertTrue(ready.getBoolean("resumed"), ready.encode());
+      resumed.speakRealtime(Speech.say("hello there"), 1_200);
+      JsonObject completed = resumed.await("agent_completed", TURN);
+      assertEquals(GREETING, completed.getString("heardText"));
+      JsonObject session = new Rest(cluster.node("gw-1").port()).get("/api/v1/sessions/" + sessionId,
+          tokens.mint("cluster-it", null, Instant.now().plusSeconds(300)).token()).json();
+      assertEquals(2, session.getInteger("turns"), session.encode());
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static VoiceClient connect(String node, String query) throws Exception {
+    String token = tokens.mint("cluster-it", null, Instant.now().plusSeconds(600)).token();
+    return VoiceClient.connect(vertx, cluster.node(node).port(), (query.isEmpty() ? "" : query + "&") + "token=" + token);
+  }
+
+  private static int sttActive(String node) throws Exception {
+    return cluster.healthJson(node).getJsonObject("roles").getJsonObject("stt").getInteger("active");
+  }
+
+  /** Waits until the live STT nodes' sessions add up as expected; returns a node serving one, if any. */
+  private static String awaitSttLoad(Predicate<Integer> total) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      int sum = 0;
+      String serving = null;
+      for (String node : List.of("stt-1", "stt-2")) {
+        if (cluster.node(node).process().isAlive()) {
+          int active = sttActive(node);
+          sum += active;
+          serving = active > 0 ? node : serving;
+        }
+      }
+      if (total.test(sum)) {
+        return serving;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("STT sessions in the cluster: " + sum);
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline above
+    }
+  }
+
+  /** The node of {@code role} with a request running now. */
+  private static String awaitLoad(List<String> nodes, String role) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      for (String node : nodes) {
+        if (cluster.healthJson(node).getJsonObject("roles").getJsonObject(role).getInteger("active") > 0) {
+          return node;
+        }
+      }
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline above
+    }
+    throw new AssertionError("no " + role + " node is busy");
+  }
+}

@@ -1,0 +1,159 @@
+package io.voicemesh.launcher;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * VoiceMesh nodes as child JVMs started from the fat jar ({@code voicemesh node --roles …}), on a
+ * cluster of their own (a copy of cluster.xml under a unique cluster name, so nothing else on the
+ * machine joins it). Every process is killed when the test ends, and by a shutdown hook if the
+ * test JVM itself goes away first.
+ */
+final class ClusterProcesses implements AutoCloseable {
+  static final Duration READY_WITHIN = Duration.ofSeconds(120);
+
+  /** A node: its process, HTTP port and roles. */
+  record Node(String name, Process process, int port, List<String> roles) {
+    URI uri(String path) {
+      return URI.create("http://127.0.0.1:" + port + path);
+    }
+  }
+
+  private final Path workDir;
+  private final Path clusterXml;
+  private final Map<String, String> environment;
+  private final Map<String, Node> nodes = new LinkedHashMap<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final Thread reaper = new Thread(this::killAll, "cluster-it-reaper");
+
+  ClusterProcesses(Path workDir, Map<String, String> environment) throws IOException {
+    if (Files.exists(workDir)) {
+      try (var old = Files.walk(workDir)) {
+        old.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      }
+    }
+    this.workDir = Files.createDirectories(workDir);
+    this.environment = environment;
+    String cluster = Files.readString(Path.of("..", "cluster.xml"))
+        .replace("<cluster-name>voicemesh</cluster-name>", "<cluster-name>voicemesh-it-" + UUID.randomUUID() + "</cluster-name>");
+    this.clusterXml = workDir.resolve("cluster.xml");
+    Files.writeString(clusterXml, cluster);
+    Runtime.getRuntime().addShutdownHook(reaper);
+  }
+
+  /** Starts a node; {@link #awaitReady} waits for it. Extra environment entries override the shared ones. */
+  Node start(String name, List<String> roles, Map<String, String> extraEnvironment, String... extraArgs) throws IOException {
+    int port = freePort();
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-XX:+UseSerialGC", "-Dvertx.cacheDirBase=" + workDir.resolve("vertx-cache-" + name),
+        "-jar", System.getProperty("voicemesh.jar", "target/voicemesh.jar"),
+        "node", "--name", name, "--roles", String.join(",", roles), "--port", Integer.toString(port),
+        "--cluster-config", clusterXml.toString(), "--data-dir", workDir.resolve("data-" + name).toString()));
+    command.addAll(List.of(extraArgs));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(workDir.resolve(name + ".log").toFile());
+    builder.environment().putAll(environment);
+    builder.environment().putAll(extraEnvironment);
+    Node node = new Node(name, builder.start(), port, roles);
+    nodes.put(name, node);
+    return node;
+  }
+
+  /** Waits until every named node answers /health with 200 and sees {@code members} cluster members. */
+  void awaitReady(int members, String... names) throws Exception {
+    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    for (String name : names) {
+      Node node = nodes.get(name);
+      String last = "no answer";
+      while (true) {
+        if (!node.process().isAlive()) {
+          throw new IllegalStateException(name + " exited with " + node.process().exitValue() + "; see " + log(name));
+        }
+        try {
+          HttpResponse<String> health = health(node);
+          last = health.statusCode() + " " + health.body();
+          if (health.statusCode() == 200
+              && new JsonObject(health.body()).getJsonObject("cluster").getInteger("members") == members) {
+            break;
+          }
+        } catch (IOException notListeningYet) {
+          // still starting
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(name + " not ready within " + READY_WITHIN + ": " + last + "; see " + log(name));
+        }
+        TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
+      }
+    }
+  }
+
+  HttpResponse<String> health(Node node) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(node.uri("/health")).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  JsonObject healthJson(String name) throws IOException, InterruptedException {
+    return new JsonObject(health(nodes.get(name)).body());
+  }
+
+  Node node(String name) {
+    return nodes.get(name);
+  }
+
+  /** kill -9: the JVM gets no chance to say goodbye. Returns when the process is gone. */
+  void kill(String name) throws InterruptedException {
+    Process process = nodes.get(name).process();
+    process.destroyForcibly();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " survived SIGKILL");
+    }
+  }
+
+  Path log(String name) {
+    return workDir.resolve(name + ".log");
+  }
+
+  private void killAll() {
+    nodes.values().forEach(node -> node.process().destroyForcibly());
+    nodes.values().forEach(node -> {
+      try {
+        node.process().waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    killAll();
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs anyway
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
