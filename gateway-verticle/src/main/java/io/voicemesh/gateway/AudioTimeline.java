@@ -16,16 +16,29 @@ final class AudioTimeline {
   private int next;
   private int size;
   private long positionMs;
+  /**
+   * Counted in samples since the last rate change, so frames that are not whole milliseconds
+   * (1024 samples at 48 kHz) do not drift from the STT node's positions.
+   */
+  private long samples;
+  private long rateStartMs;
+  private int rateHz;
   /** Positions up to here are no longer kept. */
   private long forgottenMs = -1;
 
   /** A frame of {@code bytes} arrived at {@code nanos}. */
-  void forwarded(int rateHz, int bytes, long nanos) {
+  void forwarded(int rate, int bytes, long nanos) {
     if (endMs == null) {
       endMs = new long[CAPACITY];
       arrivedNanos = new long[CAPACITY];
     }
-    positionMs += Pcm16.msFor(rateHz, bytes);
+    if (rate != rateHz) {
+      rateStartMs = positionMs;
+      samples = 0;
+      rateHz = rate;
+    }
+    samples += bytes / Pcm16.BYTES_PER_SAMPLE;
+    positionMs = rateStartMs + samples * 1000 / rateHz;
     if (size == CAPACITY) {
       forgottenMs = endMs[next];
     }

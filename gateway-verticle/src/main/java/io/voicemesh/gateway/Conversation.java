@@ -16,11 +16,13 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.AudioChunkHeader;
+import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionOpen;
 import io.voicemesh.api.message.SttEvent;
+import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.WriterRelease;
 import java.util.List;
 import java.util.Map;
@@ -118,9 +120,11 @@ final class Conversation {
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
               ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), this::sessionEnded);
           inboxes = List.of(
-              bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class))),
+              bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class),
+                  m.headers().get(SttOpen.STREAM_HEADER))),
               bus.localConsumer(Addresses.NODE_LEFT, m -> nodeLeft(Json.decode(m.body(), NodeLeft.class))),
-              bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class))),
+              bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class),
+                  m.headers().get(GenerateRequest.ATTEMPT_HEADER))),
               bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
                   AudioChunkHeader.from(m.headers()), (Buffer) m.body())),
               bus.consumer(Addresses.sessionWriter(info.sessionId()), this::onWriterRelease));
@@ -367,9 +371,9 @@ final class Conversation {
     }
   }
 
-  private void onLlmEvent(LlmEvent event) {
+  private void onLlmEvent(LlmEvent event, String attempt) {
     if (turn != null && turn.id.equals(event.turnId())) {
-      turn.onLlmEvent(event);
+      turn.onLlmEvent(event, attempt == null ? 1 : Integer.parseInt(attempt));
     }
   }
 

@@ -33,6 +33,8 @@ record GatewaySettings(
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
+  /** An STT node queues at most 20 s of audio per stream; a replay must fit with live audio behind it. */
+  static final long MAX_REPLAY_MS = 15_000;
 
   static GatewaySettings from(JsonObject c) {
     JsonObject limits = c.getJsonObject("limits", new JsonObject());
@@ -62,12 +64,12 @@ record GatewaySettings(
         timeouts.getLong("toolWaitMs", 15_000L),
         timeouts.getLong("takeoverMs", 5_000L),
         failover.getInteger("sttOpenAttempts", 3),
-        failover.getLong("sttReplayMs", 30_000L),
+        failover.getLong("sttReplayMs", 10_000L),
         c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
-        || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000) {
+        || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;

@@ -3,6 +3,8 @@ package io.voicemesh.gateway;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -136,8 +138,10 @@ public final class GatewayVerticle extends VerticleBase {
     Future<JsonObject> node = vertx.eventBus().<JsonObject>request(Addresses.NODE_STATUS, null,
             new DeliveryOptions().setSendTimeout(HEALTH_TIMEOUT_MS))
         .map(reply -> reply.body())
-        // Embedded without the launcher (tests, bench): the gateway speaks for itself.
-        .otherwise(e -> new JsonObject().put("status", "UP").put("node", settings.node()).put("roles", new JsonObject()));
+        .otherwise(e -> e instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS
+            // Embedded without the launcher (tests, bench): the gateway speaks for itself.
+            ? new JsonObject().put("status", "UP").put("node", settings.node()).put("roles", new JsonObject())
+            : new JsonObject().put("status", "DOWN").put("node", settings.node()).put("reason", e.getMessage()));
     List<Role> needed = settings.requiredRoles().stream().filter(role -> role != Role.GATEWAY).toList();
     List<Future<RoleStatus>> checks = needed.stream()
         .map(role -> Bus.request(vertx.eventBus(), Addresses.health(role), new JsonObject(), RoleStatus.class,

@@ -78,6 +78,7 @@ final class SttLink {
   private boolean commitPending;
   private long retryAt;
   private long framesSent;
+  private long opens;
   private boolean closed;
 
   SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
@@ -137,16 +138,18 @@ final class SttLink {
     }
   }
 
-  /** An event from a stream of this session: positions become session positions; retained audio shrinks. */
-  void received(SttEvent event) {
-    if (closed) {
+  /**
+   * An event from a stream of this session: positions become session positions; retained audio
+   * shrinks. Late events of a stream already replaced ({@code fromStream} is not the current one)
+   * are dropped: the replacement hears that audio again.
+   */
+  void received(SttEvent event, String fromStream) {
+    if (closed || state != State.OPEN || !streamAddress.equals(fromStream)) {
       return;
     }
     if (event instanceof SttEvent.StreamClosed gone) {
-      if (state == State.OPEN && gone.streamAddress().equals(streamAddress)) {
-        // The node let the stream go (idle, or stopping): move to another, now if speech may be in flight.
-        moveStream("stream closed on " + node + ": " + gone.reason(), speaking);
-      }
+      // The node let the stream go (idle, or stopping): move to another, now if speech may be in flight.
+      moveStream("stream closed on " + node + ": " + gone.reason(), speaking);
       return;
     }
     long at = streamBaseMs + event.audioMs();
@@ -171,7 +174,7 @@ final class SttLink {
 
   /** A cluster member left: if it served this stream, the stream moves to another STT node now. */
   void nodeLeft(NodeLeft left) {
-    if (left.node().equals(node) && state == State.OPEN) {
+    if (state == State.OPEN && node != null && node.equals(left.node())) {
       moveStream("STT node " + node + " left the cluster", true);
     }
   }
@@ -251,10 +254,12 @@ final class SttLink {
 
   private void open() {
     state = State.OPENING;
-    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs);
+    // A format change while this open is on its way starts another; only the newest may win.
+    long attempt = ++opens;
+    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node());
     openOnSomeNode(spec, 1)
         .onSuccess(opened -> {
-          if (closed || state != State.OPENING) {
+          if (closed || state != State.OPENING || attempt != opens) {
             bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
             return;
           }
@@ -271,10 +276,11 @@ final class SttLink {
           }
         })
         .onFailure(e -> {
-          if (closed || state != State.OPENING) {
+          if (closed || state != State.OPENING || attempt != opens) {
             return;
           }
           state = State.CLOSED;
+          speaking = false;
           discardAudio();
           retryAt = System.currentTimeMillis() + RETRY_AFTER_FAILURE_MS;
           onUnavailable.accept(MeshException.from(e));
@@ -314,6 +320,7 @@ final class SttLink {
     if (state == State.OPEN) {
       bus.send(streamAddress, Json.encode(new SttControl.Close()));
     }
+    opens++;
     state = State.CLOSED;
     streamAddress = null;
     node = null;

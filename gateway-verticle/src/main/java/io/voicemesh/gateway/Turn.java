@@ -73,7 +73,7 @@ final class Turn {
   private final String userText;
   private final TurnClock clock;
   private final String sttNode;
-  private GenerateRequest generateRequest;
+  private List<ChatMessage> history;
   private String llmNode;
   private int llmAttempt;
   /** The answer text the client has been sent, and the current attempt's text so far. */
@@ -170,30 +170,26 @@ final class Turn {
           }
           client.emit("agent_started", new JsonObject().put("turnId", id));
           generateSentNanos = System.nanoTime();
-          generateRequest = new GenerateRequest(sessionId, id, agent, context.messages(),
-              Addresses.conversationLlm(connectionId));
+          history = context.messages();
           return generate();
         })
         .onFailure(e -> fail(MeshException.from(e)));
   }
 
-  /** Asks an LLM worker for the answer; a worker that does not take it (gone, or silent) gets one retry. */
+  /** Asks an LLM worker for the answer (again, after a lost worker: a new attempt, whose events alone count). */
   private Future<Void> generate() {
     int attempt = ++llmAttempt;
     armLlmWatchdog();
-    return Bus.request(bus, Addresses.LLM_GENERATE, generateRequest, JsonObject.class, settings.llmAckTimeoutMs())
-        .<Void>compose(accepted -> {
+    GenerateRequest request = new GenerateRequest(sessionId, id, agent, history, Addresses.conversationLlm(connectionId),
+        attempt);
+    return Bus.request(bus, Addresses.LLM_GENERATE, request, JsonObject.class, settings.llmAckTimeoutMs())
+        .compose(accepted -> {
           llmNode = accepted.getString("node");
           // An LLM worker took the turn and the model is working; no words yet.
           if (attempt == 1 && !completing) {
             client.emit("agent_thinking", new JsonObject().put("turnId", id));
           }
           return Future.succeededFuture();
-        })
-        .recover(e -> {
-          MeshException error = MeshException.from(e);
-          return error.code() == ErrorCode.ENGINE_UNAVAILABLE && attempt == 1 && !completing && attempt == llmAttempt
-              ? retryLlm() : Future.failedFuture(error);
         });
   }
 
@@ -213,21 +209,24 @@ final class Turn {
     if (completing) {
       return;
     }
-    if (!llmDone && left.node().equals(llmNode)) {
+    if (!llmDone && llmNode != null && llmNode.equals(left.node())) {
       retryLlm().onFailure(e -> fail(MeshException.from(e)));
     }
     if (left.had(Role.TTS)) {
       List.copyOf(synthesizing.entrySet()).forEach(e -> {
         Synthesis synthesis = e.getValue();
         // A sentence whose node is not known yet may have been on the lost node too.
-        if (synthesis.node == null || left.node().equals(synthesis.node)) {
+        if (synthesis.node == null || synthesis.node.equals(left.node())) {
           retrySentence(e.getKey(), synthesis, "TTS node " + left.node() + " left");
         }
       });
     }
   }
 
-  void onLlmEvent(LlmEvent event) {
+  void onLlmEvent(LlmEvent event, int attempt) {
+    if (attempt != llmAttempt) {
+      return; // an earlier attempt's worker, still talking
+    }
     if (event instanceof LlmEvent.ToolFinished finished) {
       String callId = finished.call().callId();
       if (retriedCalls.containsKey(callId)) {
@@ -268,6 +267,13 @@ final class Turn {
       }
       // After a retry, the new attempt repeats what the client already has: only the rest is new.
       attemptText.append(delta.text());
+      int common = Math.min(attemptText.length(), answerSent.length());
+      if (!attemptText.substring(0, common).equals(answerSent.substring(0, common))) {
+        // A model that answers differently the second time: the client cannot unhear the first words.
+        fail(new MeshException(ErrorCode.ENGINE_UNAVAILABLE,
+            "the LLM node was lost mid-answer and the retry answered differently; the answer stops here"));
+        return;
+      }
       if (attemptText.length() <= answerSent.length()) {
         return;
       }
@@ -276,7 +282,8 @@ final class Turn {
       client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", fresh));
       chunker.push(fresh).forEach(this::speak);
     } else if (event instanceof LlmEvent.LlmDone done) {
-      answer = done.text();
+      // After a retry the client heard the first attempt's words and the second's rest.
+      answer = llmAttempt == 1 ? done.text() : answerSent.toString();
       client.emit("agent_response", new JsonObject().put("turnId", id).put("text", done.text()));
       String rest = chunker.flush();
       if (!rest.isEmpty()) {
@@ -378,14 +385,17 @@ final class Turn {
     Bus.request(bus, Addresses.TTS_SYNTHESIZE, new SynthesizeRequest(sessionId, id, index, synthesis.text, voice,
             Addresses.conversationTts(connectionId)), SynthesizeDone.class, settings.ttsSentenceTimeoutMs())
         .onComplete(outcome -> {
-          if (synthesis.attempt != attempt || synthesizing.get(index) != synthesis) {
-            return; // superseded by a retry
+          if (synthesizing.get(index) != synthesis) {
+            return; // an attempt already settled the sentence
           }
           if (outcome.succeeded()) {
             synthesizing.remove(index);
             ttsNodes.add(outcome.result().node());
             playout.sentenceDone(index, outcome.result().chunks());
             return;
+          }
+          if (synthesis.attempt != attempt) {
+            return; // superseded by a retry, which settles it
           }
           MeshException error = MeshException.from(outcome.cause());
           if (error.code() == ErrorCode.ENGINE_UNAVAILABLE && attempt == 1 && !completing) {

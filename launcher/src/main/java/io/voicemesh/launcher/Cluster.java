@@ -120,6 +120,9 @@ final class Cluster {
       @Override
       public void memberRemoved(MembershipEvent event) {
         Member gone = event.getMember();
+        if (gone.getAttribute(NODE_ATTRIBUTE) == null) {
+          return; // not a VoiceMesh node (a tool joined the cluster): nothing of ours ran there
+        }
         NodeLeft left = new NodeLeft(gone.getAttribute(NODE_ATTRIBUTE), roles(gone));
         LOG.warn("node {} left (roles {}); {} members", left.node(), left.roles(), event.getMembers().size());
         vertx.eventBus().publish(Addresses.NODE_LEFT, Json.encode(left), new DeliveryOptions().setLocalOnly(true));

@@ -27,7 +27,9 @@ import io.voicemesh.api.message.ToolSpec;
 import io.voicemesh.api.message.TurnCancel;
 import java.time.Clock;
 import java.time.ZoneId;
+import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.ArrayList;
+import java.util.function.Consumer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,33 +113,35 @@ public final class LlmVerticle extends VerticleBase {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this LLM node runs " + capacity + " turns already"));
     }
     EventBus bus = vertx.eventBus();
+    DeliveryOptions attempt = new DeliveryOptions()
+        .addHeader(GenerateRequest.ATTEMPT_HEADER, Integer.toString(request.attempt()));
+    Consumer<LlmEvent> send = event -> bus.send(request.replyAddress(), Json.encode(event), attempt);
     long[] seq = {0};
     Generation generation = engine.generate(request, toolboxes.get(request.agent()), new GenerationListener() {
       @Override
       public void delta(String text) {
-        bus.send(request.replyAddress(), Json.encode(new LlmEvent.LlmDelta(request.turnId(), seq[0]++, text)));
+        send.accept(new LlmEvent.LlmDelta(request.turnId(), seq[0]++, text));
       }
 
       @Override
       public void toolStarted(ToolCall call) {
-        bus.send(request.replyAddress(), Json.encode(new LlmEvent.ToolStarted(request.turnId(), seq[0]++, call)));
+        send.accept(new LlmEvent.ToolStarted(request.turnId(), seq[0]++, call));
       }
 
       @Override
       public void toolFinished(ToolCall call, JsonObject result, Throwable failure) {
         MeshException error = failure == null ? null : MeshException.from(failure);
-        bus.send(request.replyAddress(), Json.encode(new LlmEvent.ToolFinished(request.turnId(), seq[0]++, call, result,
-            error == null ? null : error.code(), error == null ? null : error.getMessage())));
+        send.accept(new LlmEvent.ToolFinished(request.turnId(), seq[0]++, call, result,
+            error == null ? null : error.code(), error == null ? null : error.getMessage()));
       }
     });
     running.put(request.turnId(), generation);
     generation.result()
         .onComplete(done -> running.remove(request.turnId(), generation))
-        .onSuccess(text -> bus.send(request.replyAddress(), Json.encode(new LlmEvent.LlmDone(request.turnId(), seq[0]++, text))))
+        .onSuccess(text -> send.accept(new LlmEvent.LlmDone(request.turnId(), seq[0]++, text)))
         .onFailure(e -> {
           MeshException failure = MeshException.from(e);
-          bus.send(request.replyAddress(), Json.encode(
-              new LlmEvent.LlmFailed(request.turnId(), seq[0]++, failure.code(), failure.getMessage())));
+          send.accept(new LlmEvent.LlmFailed(request.turnId(), seq[0]++, failure.code(), failure.getMessage()));
         });
     return Future.succeededFuture(new JsonObject().put("node", config().getString("node", "local")));
   }

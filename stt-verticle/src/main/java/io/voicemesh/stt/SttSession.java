@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
 final class SttSession {
   private static final Logger LOG = LoggerFactory.getLogger(SttSession.class);
   /** Audio queued for the recognizer beyond this is dropped: the node is overloaded. */
-  static final int MAX_BACKLOG_MS = 10_000;
+  static final int MAX_BACKLOG_MS = 20_000;
 
   /** The meters every stream of this node records into. */
   record Meters(Timer audioHop, Timer finalLatency) {
@@ -71,6 +72,8 @@ final class SttSession {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger backlogBytes = new AtomicInteger();
   private long lastFrameAt;
+  private final long openedAt = System.currentTimeMillis();
+  private boolean fed;
   private MessageConsumer<Object> consumer;
   private boolean closed;
 
@@ -105,6 +108,7 @@ final class SttSession {
     long arrived = System.nanoTime();
     if (message.body() instanceof Buffer frame) {
       lastFrameAt = System.currentTimeMillis();
+      fed = true;
       long hopMicros = FrameStamp.ageMicros(message.headers());
       if (hopMicros >= 0) {
         meters.audioHop().record(hopMicros, TimeUnit.MICROSECONDS);
@@ -208,26 +212,37 @@ final class SttSession {
   }
 
   private void emit(SttEvent event) {
-    bus.send(spec.eventsAddress(), Json.encode(event));
+    bus.send(spec.eventsAddress(), Json.encode(event), new DeliveryOptions().addHeader(SttOpen.STREAM_HEADER, address));
   }
 
   /**
    * Stops taking frames, lets queued work finish, then frees the recognizer. With a
-   * {@code reason}, the close was the worker's idea and the gateway is told, so it opens another.
+   * {@code reason}, the close was the worker's idea and the gateway is told — after the queued
+   * audio's events, so it moves only what this node never heard.
    */
   Future<Void> close(String reason) {
     if (closed) {
       return Future.succeededFuture();
     }
     closed = true;
-    if (reason != null) {
-      emit(new SttEvent.StreamClosed(address, reason, detector.positionMs()));
-    }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     return Future.all(unregistered, enqueue(() -> {
       stream.close();
+      if (reason != null) {
+        emit(new SttEvent.StreamClosed(address, reason, detector.positionMs()));
+      }
       return null;
     })).mapEmpty();
+  }
+
+  /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
+  boolean unclaimed(long now, long withinMs) {
+    return !fed && now - openedAt > withinMs;
+  }
+
+  /** The gateway node of the connection this stream serves. */
+  String gatewayNode() {
+    return spec.gatewayNode();
   }
 
   @Override

@@ -15,6 +15,8 @@ import io.voicemesh.api.Role;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
@@ -36,6 +38,7 @@ import java.util.Map;
 public final class SttVerticle extends VerticleBase {
   private static final int MIN_RATE_HZ = 8_000;
   private static final int MAX_RATE_HZ = 48_000;
+  private static final long UNCLAIMED_MS = 10_000;
 
   private final Map<String, SttSession> sessions = new HashMap<>();
   private WorkerExecutor worker;
@@ -55,6 +58,8 @@ public final class SttVerticle extends VerticleBase {
     JsonObject engineConfig = config.getJsonObject(engineName, new JsonObject());
     capacity = config.getInteger("capacity", 50);
     long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
+    // The gateway gives up on an open after its sttOpenMs; a stream never fed is closed soon after.
+    long checkEveryMs = Math.min(UNCLAIMED_MS / 2, Math.max(1000, idleTimeoutMs / 4));
     node = config.getString("node", "local");
     worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
@@ -63,7 +68,8 @@ public final class SttVerticle extends VerticleBase {
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
-          vertx.setPeriodic(Math.max(1000, idleTimeoutMs / 4), id -> closeIdle(idleTimeoutMs));
+          vertx.setPeriodic(checkEveryMs, id -> closeIdle(idleTimeoutMs));
+          vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> gatewayLeft(Json.decode(m.body(), NodeLeft.class)));
           EventBus bus = vertx.eventBus();
           List<MessageConsumer<Object>> consumers = new ArrayList<>(Bus.serveStatus(bus, Role.STT,
               () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity))));
@@ -121,8 +127,23 @@ public final class SttVerticle extends VerticleBase {
   private void closeIdle(long idleTimeoutMs) {
     long now = System.currentTimeMillis();
     sessions.entrySet().removeIf(e -> {
-      if (e.getValue().idleMs(now) > idleTimeoutMs) {
-        e.getValue().close("no audio for " + idleTimeoutMs + " ms");
+      if (e.getValue().idleMs(now) > idleTimeoutMs || e.getValue().unclaimed(now, UNCLAIMED_MS)) {
+        e.getValue().close("no audio for " + e.getValue().idleMs(now) + " ms");
+        return true;
+      }
+      return false;
+    });
+    admitWhileRoom();
+  }
+
+  /** A gateway node left: its connections are gone, and so is any need for their streams. */
+  private void gatewayLeft(NodeLeft left) {
+    if (!left.had(Role.GATEWAY) || left.node() == null) {
+      return;
+    }
+    sessions.values().removeIf(session -> {
+      if (left.node().equals(session.gatewayNode())) {
+        session.close(null);
         return true;
       }
       return false;

@@ -5,8 +5,14 @@ package io.voicemesh.api.message;
  * ({@code Addresses.sttStream}), answers it in {@link SttOpened}, and sends {@link SttEvent}s to
  * {@code eventsAddress}.
  *
+ * Every event carries the stream's address in the {@value #STREAM_HEADER} header, so the gateway can
+ * tell a replaced stream's late events from the current one's.
+ *
  * @param silenceMs trailing silence that ends the user's turn
  * @param minSpeechMs voiced audio needed before it counts as speech (a cough does not)
+ * @param gatewayNode the node of the connection; if it leaves the cluster, the stream is closed
  */
-public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs) {
+public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
+    String gatewayNode) {
+  public static final String STREAM_HEADER = "stream";
 }
