@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,9 +26,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "comma-separated: gateway, session, stt, llm, tts")
   List<String> roles;
 
-  @Option(names = "--port", description = "HTTP port: the gateway's, or /health and /metrics on a node without it "
-      + "(default 8080, or voicemesh.gateway.port)")
-  Integer port;
+  @Mixin
+  MeshOptions options;
 
   @Option(names = "--name", description = "this node's name in health reports, logs and events "
       + "(default: host name and process id, or voicemesh.node)")
@@ -41,28 +41,15 @@ final class NodeCommand implements Callable<Integer> {
       description = "address the event bus binds and announces (default 127.0.0.1; the pod IP on Kubernetes)")
   String clusterHost;
 
-  @Option(names = "--postgres-uri", paramLabel = "URI", description = "PostgreSQL for the session role")
-  String postgresUri;
-
   @Option(names = "--embedded-postgres", description = "start an embedded PostgreSQL in the data folder for the "
       + "session role (a whole cluster on one machine)")
   boolean embeddedPostgres;
-
-  @Option(names = "--config", paramLabel = "FILE", description = "HOCON or JSON file with voicemesh.* settings")
-  File configFile;
-
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "embedded PostgreSQL, models and keys "
-      + "(default ./voicemesh-data)")
-  File dataDir;
 
   @Override
   public Integer call() throws Exception {
     Set<Role> chosen = EnumSet.noneOf(Role.class);
     roles.forEach(role -> chosen.add(Role.of(role)));
     Map<String, Object> overrides = new HashMap<>();
-    if (port != null) {
-      overrides.put("voicemesh.gateway.port", port);
-    }
     if (name != null) {
       overrides.put("voicemesh.node", name);
     }
@@ -72,13 +59,7 @@ final class NodeCommand implements Callable<Integer> {
     if (clusterHost != null) {
       overrides.put("voicemesh.cluster.host", clusterHost);
     }
-    if (postgresUri != null) {
-      overrides.put("voicemesh.postgres.uri", postgresUri);
-    }
-    if (dataDir != null) {
-      overrides.put("voicemesh.dataDir", dataDir.getPath());
-    }
-    Mesh mesh = Mesh.start(MeshConfig.load(configFile, overrides), new Mesh.NodeSpec(chosen, true, embeddedPostgres))
+    Mesh mesh = Mesh.start(options.load(overrides), new Mesh.NodeSpec(chosen, true, embeddedPostgres))
         .await(10, TimeUnit.MINUTES);
     return VoiceMeshCommand.runUntilStopped(mesh);
   }
