@@ -21,6 +21,7 @@ import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,13 +59,31 @@ final class SttLink {
   private final String eventsAddress;
   private final Consumer<SttEvent> onEvent;
   private final Consumer<MeshException> onUnavailable;
+  /** Frames in order and their bytes; beyond {@code sttReplayMs} of audio the oldest go. */
+  private final class FrameQueue {
+    final ArrayDeque<Frame> frames = new ArrayDeque<>();
+    long bytes;
+
+    void add(Frame frame) {
+      frames.add(frame);
+      bytes += frame.pcm().length();
+      long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
+      while (bytes > cap) {
+        bytes -= frames.removeFirst().pcm().length();
+      }
+    }
+
+    void clear() {
+      frames.clear();
+      bytes = 0;
+    }
+  }
+
   private final AudioTimeline timeline = new AudioTimeline();
   /** Audio not yet sent to the current stream. */
-  private final ArrayDeque<Frame> unsent = new ArrayDeque<>();
+  private final FrameQueue unsent = new FrameQueue();
   /** Audio the current stream has, from its last final transcript or checkpoint on. */
-  private final ArrayDeque<Frame> retained = new ArrayDeque<>();
-  private long unsentBytes;
-  private long retainedBytes;
+  private final FrameQueue retained = new FrameQueue();
   private int rateHz;
   private int silenceMs;
   private int minSpeechMs;
@@ -120,10 +139,10 @@ final class SttLink {
     timeline.forwarded(rateHz, pcm.length(), arrived);
     switch (state) {
       case OPEN -> send(frame);
-      case OPENING -> hold(frame);
+      case OPENING -> unsent.add(frame);
       case CLOSED -> {
         if (System.currentTimeMillis() >= retryAt) {
-          hold(frame);
+          unsent.add(frame);
           open();
         }
       }
@@ -196,36 +215,23 @@ final class SttLink {
       bus.send(streamAddress, frame.pcm());
     }
     retained.add(frame);
-    retainedBytes += frame.pcm().length();
-    long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
-    while (retainedBytes > cap) {
-      retainedBytes -= retained.removeFirst().pcm().length();
-    }
-  }
-
-  private void hold(Frame frame) {
-    unsent.add(frame);
-    unsentBytes += frame.pcm().length();
-    long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
-    while (unsentBytes > cap) {
-      unsentBytes -= unsent.removeFirst().pcm().length();
-    }
   }
 
   /** The current stream no longer needs the audio before {@code sessionMs}. */
   private void forgetBefore(long sessionMs) {
-    while (!retained.isEmpty()) {
-      Frame first = retained.peekFirst();
+    ArrayDeque<Frame> frames = retained.frames;
+    while (!frames.isEmpty()) {
+      Frame first = frames.peekFirst();
       long endMs = first.startMs() + Pcm16.msFor(rateHz, first.pcm().length());
       if (endMs <= sessionMs) {
-        retained.removeFirst();
-        retainedBytes -= first.pcm().length();
+        frames.removeFirst();
+        retained.bytes -= first.pcm().length();
       } else if (first.startMs() < sessionMs) {
         int cut = Math.min(first.pcm().length(), Pcm16.bytesFor(rateHz, (int) (sessionMs - first.startMs())));
         cut -= cut % Pcm16.BYTES_PER_SAMPLE;
-        retained.removeFirst();
-        retained.addFirst(new Frame(first.pcm().slice(cut, first.pcm().length()), sessionMs, first.arrivedNanos()));
-        retainedBytes -= cut;
+        frames.removeFirst();
+        frames.addFirst(new Frame(first.pcm().slice(cut, first.pcm().length()), sessionMs, first.arrivedNanos()));
+        retained.bytes -= cut;
         return;
       } else {
         return;
@@ -233,21 +239,22 @@ final class SttLink {
     }
   }
 
-  /** The stream is lost: what it had since the last final goes back to unsent, for the next node. */
+  /**
+   * The stream is lost: what it had since the last final goes back in front of unsent, for the next
+   * node; at most {@code sttReplayMs} of it in all.
+   */
   private void moveStream(String why, boolean reopenNow) {
-    LOG.info("session {}: {}; moving its STT stream ({} ms of audio to replay)", sessionId, why,
-        Pcm16.msFor(rateHz, retainedBytes + unsentBytes));
     state = State.CLOSED;
     streamAddress = null;
     node = null;
-    ArrayDeque<Frame> replay = new ArrayDeque<>(retained);
-    replay.addAll(unsent);
+    List<Frame> later = List.copyOf(unsent.frames);
     unsent.clear();
-    unsent.addAll(replay);
-    unsentBytes += retainedBytes;
+    retained.frames.forEach(unsent::add);
+    later.forEach(unsent::add);
     retained.clear();
-    retainedBytes = 0;
-    if (reopenNow && !unsent.isEmpty()) {
+    LOG.info("session {}: {}; moving its STT stream ({} ms of audio to replay)", sessionId, why,
+        Pcm16.msFor(rateHz, unsent.bytes));
+    if (reopenNow && !unsent.frames.isEmpty()) {
       open();
     }
   }
@@ -266,10 +273,9 @@ final class SttLink {
           state = State.OPEN;
           streamAddress = opened.streamAddress();
           node = opened.node();
-          streamBaseMs = unsent.isEmpty() ? timeline.positionMs() : unsent.peekFirst().startMs();
-          unsent.forEach(this::send);
+          streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
+          unsent.frames.forEach(this::send);
           unsent.clear();
-          unsentBytes = 0;
           if (commitPending) {
             commitPending = false;
             commit();
@@ -331,7 +337,5 @@ final class SttLink {
   private void discardAudio() {
     unsent.clear();
     retained.clear();
-    unsentBytes = 0;
-    retainedBytes = 0;
   }
 }

@@ -63,17 +63,21 @@ public final class Mesh implements AutoCloseable {
   private final Vertx vertx;
   private final NodeSpec spec;
   private final Cluster cluster;
+  private final String node;
   private GatewayVerticle gateway;
   private NodeHttpVerticle nodeHttp;
   private JwtTokens tokens;
+  /** The JWT key is this data folder's own random secret: the start-up hint says how to get a token. */
+  private boolean generatedKeys;
   private JsonObject gatewayConfig;
   private EmbeddedDatabase database;
   private String postgresUri;
 
-  private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster) {
+  private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster, String node) {
     this.vertx = vertx;
     this.spec = spec;
     this.cluster = cluster;
+    this.node = node;
   }
 
   public static VertxOptions vertxOptions(MeshConfig config) {
@@ -110,9 +114,9 @@ public final class Mesh implements AutoCloseable {
     VertxBuilder builder = Vertx.builder().with(options)
         .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
     Future<Mesh> created = spec.clustered()
-        ? Cluster.join(builder, config, node, spec.roles()).map(cluster -> new Mesh(cluster.vertx(), spec, cluster))
-        : Future.succeededFuture(new Mesh(builder.build(), spec, null));
-    return created.compose(mesh -> mesh.deploy(config, node)
+        ? Cluster.join(builder, config, node, spec.roles()).map(cluster -> new Mesh(cluster.vertx(), spec, cluster, node))
+        : Future.succeededFuture(new Mesh(builder.build(), spec, null, node));
+    return created.compose(mesh -> mesh.deploy(config)
         .map(v -> {
           LOG.info("VoiceMesh node {} ({}) ready in {} ms{}", node, spec.roles(), (System.nanoTime() - started) / 1_000_000,
               mesh.gateway != null ? " on http://localhost:" + mesh.httpPort() + "/" : ", /health on port " + mesh.httpPort());
@@ -129,8 +133,7 @@ public final class Mesh implements AutoCloseable {
         }));
   }
 
-  private Future<Void> deploy(MeshConfig config, String node) {
-    this.node = node;
+  private Future<Void> deploy(MeshConfig config) {
     Set<Role> roles = spec.roles();
     NodeStatus.serve(vertx, node, roles, this::members, spec.clustered());
     Future<String> http;
@@ -166,9 +169,6 @@ public final class Mesh implements AutoCloseable {
       return Future.all(deployed).mapEmpty();
     });
   }
-
-  private boolean generatedKeys;
-  private String node;
 
   /** With the local default key, says how to get in; the link itself holds a credential, so only on a terminal. */
   private void tokenHint() {
