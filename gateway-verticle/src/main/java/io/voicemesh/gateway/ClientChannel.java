@@ -140,6 +140,16 @@ final class ClientChannel {
     }
   }
 
+  /**
+   * Something the session should know that is not a failure: a stage (`stt`, `tts`) is served by
+   * its fallback engine. A session event, like errors of the engines.
+   */
+  void warning(String stage, String code, String message) {
+    if (writer) {
+      emit("warning", new JsonObject().put("stage", stage).put("code", code).put("message", message));
+    }
+  }
+
   /** An error about this connection's own input: a reply, not a session event. */
   void replyError(ErrorCode code, String message) {
     MeshMetrics.error(code);

@@ -329,8 +329,13 @@ final class Conversation {
         startTurn(fin.text(), new TurnClock(stt.arrivalOf(fin.speechEndMs()), stt.arrivalOf(fin.audioMs()),
             System.nanoTime()));
       }
+    } else if (event instanceof SttEvent.Warning warning) {
+      client.warning("stt", ENGINE_FALLBACK, warning.message());
     }
   }
+
+  /** The `code` of a `warning`: a stage's remote engine is unavailable and its embedded one serves the session. */
+  static final String ENGINE_FALLBACK = "engine_fallback";
 
   private void sttUnavailable(MeshException error) {
     if (!closed) {

@@ -188,6 +188,8 @@ final class SttLink {
       speaking = false;
       forgetBefore(at);
       onEvent.accept(new SttEvent.TranscriptFinal(fin.text(), at, streamBaseMs + fin.speechEndMs()));
+    } else if (event instanceof SttEvent.Warning warning) {
+      onEvent.accept(new SttEvent.Warning(warning.message(), at));
     }
   }
 

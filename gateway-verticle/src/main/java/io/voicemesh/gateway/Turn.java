@@ -391,6 +391,9 @@ final class Turn {
           if (outcome.succeeded()) {
             synthesizing.remove(index);
             ttsNodes.add(outcome.result().node());
+            if (outcome.result().warning() != null) {
+              client.warning("tts", Conversation.ENGINE_FALLBACK, outcome.result().warning());
+            }
             playout.sentenceDone(index, outcome.result().chunks());
             return;
           }

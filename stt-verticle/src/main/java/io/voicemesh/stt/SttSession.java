@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Json;
+import io.voicemesh.api.SerialTasks;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Reframer;
 import io.micrometer.core.instrument.Timer;
@@ -19,13 +20,11 @@ import io.voicemesh.api.message.FrameStamp;
 import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.engine.SpeechSegmenter;
 import io.voicemesh.api.engine.SttStream;
 import io.vertx.core.Promise;
 import java.util.Arrays;
-import java.util.Queue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -36,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * strictly in order on a worker thread (the recognizer blocks), one chained task after another.
  *
  * <pre>
- * frame ─▶ 20 ms windows ─▶ SpeechDetector ─▶ speech_started / end of turn
- *       └────────────────▶ recognizer ──────▶ transcript.partial … transcript.final
+ * frame ─▶ 20 ms windows ─▶ SpeechSegmenter ─▶ speech_started … transcript.final
+ *                             (detector + recognizer)
  * </pre>
  */
 final class SttSession {
@@ -59,17 +58,11 @@ final class SttSession {
   private final EventBus bus;
   private final WorkerExecutor worker;
   private final SttStream stream;
-  private final SpeechDetector detector;
+  private final SpeechSegmenter segmenter;
   private final Reframer windows;
   private final int maxBacklogBytes;
-  private String lastPartial = "";
-  private boolean utteranceHasAudio;
-  /**
-   * This session's work, run in order by at most one drain at a time on a worker: under load a
-   * busy session's frames share one worker hand-off instead of taking one each.
-   */
-  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean draining = new AtomicBoolean();
+  /** This session's recognizer work, in order, on the node's worker pool. */
+  private final SerialTasks tasks;
   private final AtomicInteger backlogBytes = new AtomicInteger();
   private long lastFrameAt;
   private final long openedAt = System.currentTimeMillis();
@@ -85,10 +78,16 @@ final class SttSession {
     this.bus = vertx.eventBus();
     this.worker = worker;
     this.stream = stream;
-    this.detector = new SpeechDetector(spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs());
-    this.windows = new Reframer(detector.frameBytes(), this::processWindow);
+    this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs(), true,
+        new Events());
+    this.windows = new Reframer(segmenter.windowBytes(), segmenter::accept);
     this.maxBacklogBytes = Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
     this.lastFrameAt = System.currentTimeMillis();
+    this.tasks = new SerialTasks(task -> worker.executeBlocking(() -> {
+      task.run();
+      return null;
+    }, false), e -> LOG.error("session {}: recognizer failed", spec.sessionId(), e));
+    stream.onWarning(message -> emit(new SttEvent.Warning(message, segmenter.positionMs())));
   }
 
   /** Registers the stream address; completes with it once frames sent to it will arrive. */
@@ -140,10 +139,7 @@ final class SttSession {
 
   /** Runs {@code task} on a worker, in order with every other task of this session. */
   private void submit(Runnable task) {
-    tasks.add(task);
-    if (draining.compareAndSet(false, true)) {
-      worker.executeBlocking(this::drain, false);
-    }
+    tasks.submit(task);
   }
 
   /** Like {@link #submit}, with a future completed back on the verticle's context. */
@@ -160,55 +156,37 @@ final class SttSession {
     return done.future();
   }
 
-  private Void drain() {
-    do {
-      Runnable task;
-      while ((task = tasks.poll()) != null) {
-        try {
-          task.run();
-        } catch (RuntimeException e) {
-          LOG.error("session {}: recognizer failed", spec.sessionId(), e);
-        }
-      }
-      draining.set(false);
-    } while (!tasks.isEmpty() && draining.compareAndSet(false, true));
-    return null;
-  }
-
-  private void processWindow(byte[] window) {
-    SpeechDetector.Transition transition = detector.accept(window, 0);
-    if (transition == SpeechDetector.Transition.SPEECH_STARTED) {
-      emit(new SttEvent.SpeechStarted(detector.positionMs()));
-    }
-    utteranceHasAudio = true;
-    String hypothesis = stream.accept(window, window.length);
-    if (detector.speaking() && !hypothesis.isEmpty() && !hypothesis.equals(lastPartial)) {
-      lastPartial = hypothesis;
-      emit(new SttEvent.TranscriptPartial(hypothesis, detector.positionMs()));
-    }
-    if (transition == SpeechDetector.Transition.SPEECH_STOPPED) {
-      emit(new SttEvent.SpeechStopped(detector.positionMs()));
-      endTurn();
-    } else if (!detector.speaking() && detector.quietMs() > 0 && detector.quietMs() % spec.silenceMs() < SpeechDetector.FRAME_MS) {
-      // Every silenceMs without speech, whatever the recognizer heard never became speech (a
-      // cough, a click, noise): drop it, so it neither starts a turn nor leaks into the next
-      // transcript. The recognizer keeps at most that much audio from before speech begins.
-      stream.finish();
-      utteranceHasAudio = false;
-      emit(new SttEvent.Checkpoint(detector.positionMs()));
-    }
-  }
-
   private void endTurn() {
-    String text = utteranceHasAudio ? stream.finish() : "";
-    if (detector.speaking()) {
-      emit(new SttEvent.SpeechStopped(detector.positionMs()));
+    segmenter.endUtterance();
+  }
+
+  /** The segmenter's findings, as events to the gateway. */
+  private final class Events implements SpeechSegmenter.Listener {
+    @Override
+    public void speechStarted(long audioMs) {
+      emit(new SttEvent.SpeechStarted(audioMs));
     }
-    detector.reset();
-    utteranceHasAudio = false;
-    lastPartial = "";
-    emit(new SttEvent.TranscriptFinal(text, detector.positionMs(), detector.lastVoicedEndMs()));
-    meters.finalLatency().record(System.nanoTime() - arrivedNanos, TimeUnit.NANOSECONDS);
+
+    @Override
+    public void partial(String text, long audioMs) {
+      emit(new SttEvent.TranscriptPartial(text, audioMs));
+    }
+
+    @Override
+    public void speechStopped(long audioMs) {
+      emit(new SttEvent.SpeechStopped(audioMs));
+    }
+
+    @Override
+    public void utteranceEnded(String text, long audioMs, long speechStartMs, long speechEndMs) {
+      emit(new SttEvent.TranscriptFinal(text, audioMs, speechEndMs));
+      meters.finalLatency().record(System.nanoTime() - arrivedNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void checkpoint(long audioMs) {
+      emit(new SttEvent.Checkpoint(audioMs));
+    }
   }
 
   private void emit(SttEvent event) {
@@ -229,7 +207,7 @@ final class SttSession {
     return Future.all(unregistered, enqueue(() -> {
       stream.close();
       if (reason != null) {
-        emit(new SttEvent.StreamClosed(address, reason, detector.positionMs()));
+        emit(new SttEvent.StreamClosed(address, reason, segmenter.positionMs()));
       }
       return null;
     })).mapEmpty();

@@ -16,6 +16,7 @@ import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
 import io.voicemesh.api.Json;
+import io.voicemesh.api.audio.SpeechDetector;
 import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SttOpen;
@@ -32,7 +33,8 @@ import java.util.Map;
  * still reaches it while that news spreads is refused with {@code capacity}.
  *
  * <p>Config: {@code engine} (default {@code vosk}) and an object of that name with the engine's
- * settings; {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
+ * settings; {@code fallbackEngine} (an embedded engine that takes a session over while a remote
+ * engine's workers are unavailable, with its settings under its name; empty for none); {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
  * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code node}.
  */
 public final class SttVerticle extends VerticleBase {
@@ -43,6 +45,9 @@ public final class SttVerticle extends VerticleBase {
   private final Map<String, SttSession> sessions = new HashMap<>();
   private WorkerExecutor worker;
   private SttEngine engine;
+  /** The embedded engine a remote one falls back to; null without one. */
+  private SttEngine fallback;
+  private String fallbackName;
   private int capacity;
   /** Opens accepted and not yet serving: they count against the capacity. */
   private int opening;
@@ -65,9 +70,18 @@ public final class SttVerticle extends VerticleBase {
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
+    fallbackName = config.getString("fallbackEngine", "");
+    boolean withFallback = !fallbackName.isEmpty() && !fallbackName.equals(engineName);
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
+          return withFallback
+              ? worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, fallbackName, vertx,
+                  config.getJsonObject(fallbackName, new JsonObject())))
+              : Future.succeededFuture((SttEngine) null);
+        })
+        .compose(embedded -> {
+          fallback = embedded;
           vertx.setPeriodic(checkEveryMs, id -> closeIdle(idleTimeoutMs));
           vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> gatewayLeft(Json.decode(m.body(), NodeLeft.class)));
           EventBus bus = vertx.eventBus();
@@ -98,7 +112,9 @@ public final class SttVerticle extends VerticleBase {
     opening++;
     admitWhileRoom();
     return released
-        .compose(v -> worker.executeBlocking(() -> engine.open(spec.sampleRateHz())))
+        .compose(v -> worker.executeBlocking(() -> fallback == null
+            ? engine.open(spec.sampleRateHz())
+            : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
         .compose(stream -> {
           SttSession session = new SttSession(vertx, worker, spec, stream, meters);
           sessions.put(spec.sessionId(), session);
@@ -162,6 +178,9 @@ public final class SttVerticle extends VerticleBase {
     return Future.all(closing).eventually(() -> worker.executeBlocking(() -> {
       if (engine != null) {
         engine.close();
+      }
+      if (fallback != null) {
+        fallback.close();
       }
       return null;
     })).eventually(() -> worker.close());

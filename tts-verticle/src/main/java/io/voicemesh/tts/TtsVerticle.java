@@ -15,6 +15,7 @@ import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Reframer;
+import io.voicemesh.api.engine.EngineUnavailableException;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.TtsEngine;
 import io.voicemesh.api.engine.TtsEngineProvider;
@@ -28,16 +29,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The text-to-speech role: one sentence per {@code tts.synthesize} request, streamed back as
  * PCM16LE chunks of at most {@code chunkMs} as the engine produces them.
  *
  * <p>Config: {@code engine} (default {@code freetts}) and an object of that name with its settings;
+ * {@code fallbackEngine} (an embedded engine that speaks while a remote engine's workers are
+ * unavailable, with its settings under its name; empty for none);
  * {@code chunkMs} (default 100); {@code workerThreads} (default 2); {@code capacity} (queued and
  * running sentences, default 200); {@code node}.
  */
 public final class TtsVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(TtsVerticle.class);
   static final int MAX_SENTENCE_CHARS = 2_000;
   private static final long CANCEL_MEMORY_MS = 60_000;
 
@@ -46,6 +53,9 @@ public final class TtsVerticle extends VerticleBase {
   private final AtomicInteger active = new AtomicInteger();
   private WorkerExecutor worker;
   private TtsEngine engine;
+  /** The embedded engine a remote one falls back to; null without one. */
+  private TtsEngine fallback;
+  private String fallbackName;
   private int chunkMs;
   private int capacity;
   private String node;
@@ -63,9 +73,18 @@ public final class TtsVerticle extends VerticleBase {
       long cutoff = System.currentTimeMillis() - CANCEL_MEMORY_MS;
       cancelledTurns.values().removeIf(at -> at < cutoff);
     });
+    fallbackName = config().getString("fallbackEngine", "");
+    boolean withFallback = !fallbackName.isEmpty() && !fallbackName.equals(engineName);
     return worker.executeBlocking(() -> Engines.create(TtsEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
+          return withFallback
+              ? worker.executeBlocking(() -> Engines.create(TtsEngineProvider.class, fallbackName, vertx,
+                  config().getJsonObject(fallbackName, new JsonObject())))
+              : Future.succeededFuture((TtsEngine) null);
+        })
+        .compose(embedded -> {
+          fallback = embedded;
           EventBus bus = vertx.eventBus();
           List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
               Bus.serve(bus, Addresses.TTS_SYNTHESIZE, SynthesizeRequest.class, this::synthesize),
@@ -99,12 +118,48 @@ public final class TtsVerticle extends VerticleBase {
   private SynthesizeDone speak(SynthesizeRequest request) throws Exception {
     int rate = engine.sampleRateHz();
     ChunkSender sender = new ChunkSender(vertx.eventBus(), request, rate, Pcm16.bytesFor(rate, chunkMs), node);
-    if (!cancelledTurns.containsKey(request.turnId())) {
-      engine.synthesize(request.text(), request.voice(), sender::accept,
-          () -> cancelledTurns.containsKey(request.turnId()));
+    BooleanSupplier cancelled = () -> cancelledTurns.containsKey(request.turnId());
+    String warning = null;
+    if (cancelled.getAsBoolean()) {
+      // nothing to say any more
+    } else if (fallback == null) {
+      engine.synthesize(request.text(), request.voice(), sender::accept, cancelled);
+    } else {
+      warning = speakOrFallBack(request, sender, cancelled);
     }
     sender.flush();
-    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes), node);
+    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes), node, warning);
+  }
+
+  /**
+   * The remote engine when it can, else the embedded one: from the start, or from where the lost
+   * worker stopped (the audio already sent is skipped). Returns the warning for the session, if any.
+   */
+  private String speakOrFallBack(SynthesizeRequest request, ChunkSender sender, BooleanSupplier cancelled)
+      throws Exception {
+    String reason = "no speech worker is healthy";
+    if (engine.available()) {
+      try {
+        engine.synthesize(request.text(), request.voice(), sender::accept, cancelled);
+        return null;
+      } catch (EngineUnavailableException e) {
+        reason = e.getMessage();
+      }
+    }
+    long[] skip = {sender.acceptedBytes};
+    int from = fallback.sampleRateHz();
+    fallback.synthesize(request.text(), request.voice(), pcm -> {
+      byte[] audio = Pcm16.resample(pcm, from, engine.sampleRateHz());
+      int drop = (int) Math.min(skip[0], audio.length);
+      skip[0] -= drop;
+      if (drop < audio.length) {
+        sender.accept(java.util.Arrays.copyOfRange(audio, drop, audio.length));
+      }
+    }, cancelled);
+    String message = "speech worker unavailable (" + reason + "); the embedded " + fallbackName
+        + " engine spoke sentence " + request.sentence();
+    LOG.warn("turn {}: {}", request.turnId(), message);
+    return message;
   }
 
   /** Sends the engine's output as chunks of exactly {@code chunkBytes} (the last may be shorter). */
@@ -116,6 +171,8 @@ public final class TtsVerticle extends VerticleBase {
     private final Reframer chunker;
     private int chunks;
     private long totalBytes;
+    /** Bytes the engine handed over so far, including what waits for a full chunk. */
+    private long acceptedBytes;
 
     ChunkSender(EventBus bus, SynthesizeRequest request, int rate, int chunkBytes, String node) {
       this.bus = bus;
@@ -126,6 +183,7 @@ public final class TtsVerticle extends VerticleBase {
     }
 
     void accept(byte[] pcm) {
+      acceptedBytes += pcm.length;
       chunker.accept(pcm);
     }
 
@@ -148,6 +206,9 @@ public final class TtsVerticle extends VerticleBase {
     return worker.executeBlocking(() -> {
       if (engine != null) {
         engine.close();
+      }
+      if (fallback != null) {
+        fallback.close();
       }
       return null;
     }).eventually(() -> worker.close());

@@ -6,6 +6,14 @@ public interface SttEngine extends AutoCloseable {
   /** Opens a recognition stream for PCM16LE audio at {@code sampleRateHz}; may block. */
   SttStream open(int sampleRateHz) throws Exception;
 
+  /**
+   * False while a remote engine can take no new stream (its workers are down or full): callers
+   * with a fallback use it instead of waiting for {@link #open} to fail.
+   */
+  default boolean available() {
+    return true;
+  }
+
   @Override
   void close();
 }

@@ -1,5 +1,7 @@
 package io.voicemesh.api.engine;
 
+import java.util.function.Consumer;
+
 /**
  * One session's recognizer. Calls block and come from one thread at a time, in order; the STT
  * verticle decides where an utterance ends and calls {@link #finish()}.
@@ -11,6 +13,13 @@ public interface SttStream extends AutoCloseable {
 
   /** Ends the current utterance: returns its final text (possibly empty) and starts a new one. */
   String finish();
+
+  /**
+   * Where to report a change in how this stream is served that its session should hear about
+   * (e.g. a remote worker was lost and an embedded engine took over). Most streams never report.
+   */
+  default void onWarning(Consumer<String> warnings) {
+  }
 
   @Override
   void close();

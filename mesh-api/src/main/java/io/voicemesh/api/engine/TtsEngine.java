@@ -11,9 +11,15 @@ public interface TtsEngine extends AutoCloseable {
 
   /**
    * Speaks {@code text}, handing PCM16LE audio to {@code sink} as it is produced (in pieces of any
-   * size) and stopping early once {@code cancelled} says so.
+   * size) and stopping early once {@code cancelled} says so. A remote engine that loses its
+   * worker throws {@link EngineUnavailableException}, possibly after some audio.
    */
   void synthesize(String text, String voice, Consumer<byte[]> sink, BooleanSupplier cancelled) throws Exception;
+
+  /** False while a remote engine can take no new work: callers with a fallback use it instead. */
+  default boolean available() {
+    return true;
+  }
 
   @Override
   void close();

@@ -14,7 +14,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SttEvent.TranscriptPartial.class, name = "transcript.partial"),
     @JsonSubTypes.Type(value = SttEvent.TranscriptFinal.class, name = "transcript.final"),
     @JsonSubTypes.Type(value = SttEvent.StreamClosed.class, name = "stream.closed"),
-    @JsonSubTypes.Type(value = SttEvent.Checkpoint.class, name = "checkpoint")
+    @JsonSubTypes.Type(value = SttEvent.Checkpoint.class, name = "checkpoint"),
+    @JsonSubTypes.Type(value = SttEvent.Warning.class, name = "warning")
 })
 public sealed interface SttEvent {
 
@@ -47,5 +48,12 @@ public sealed interface SttEvent {
 
   /** The worker closed the stream at {@code streamAddress} (idle, or shutting down): open another. */
   record StreamClosed(String streamAddress, String reason, long audioMs) implements SttEvent {
+  }
+
+  /**
+   * How the stream is served changed in a way the session should hear about: its remote speech
+   * worker was lost or full and the node's embedded engine took over.
+   */
+  record Warning(String message, long audioMs) implements SttEvent {
   }
 }

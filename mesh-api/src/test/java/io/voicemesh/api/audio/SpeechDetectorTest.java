@@ -1,10 +1,9 @@
-package io.voicemesh.stt;
+package io.voicemesh.api.audio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.voicemesh.api.audio.Pcm16;
-import io.voicemesh.stt.SpeechDetector.Transition;
+import io.voicemesh.api.audio.SpeechDetector.Transition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,6 +1,4 @@
-package io.voicemesh.stt;
-
-import io.voicemesh.api.audio.Pcm16;
+package io.voicemesh.api.audio;
 
 /**
  * Energy-based voice activity and end-of-turn detection over 20 ms frames.
@@ -13,15 +11,15 @@ import io.voicemesh.api.audio.Pcm16;
  * {@link #MAX_GAP_MS} (the stops between syllables are such gaps; a cough or click is too short);
  * the turn ends after {@code silenceMs} of unvoiced frames following speech.
  */
-final class SpeechDetector {
-  static final int FRAME_MS = 20;
+public final class SpeechDetector {
+  public static final int FRAME_MS = 20;
   static final int BACKGROUND_WINDOW_MS = 1_500;
   static final int MAX_GAP_MS = 160;
   private static final double ABSOLUTE_FLOOR_DBFS = -50;
   private static final double MARGIN_DB = 12;
 
   /** What one frame changed. */
-  enum Transition { NONE, SPEECH_STARTED, SPEECH_STOPPED }
+  public enum Transition { NONE, SPEECH_STARTED, SPEECH_STOPPED }
 
   private final int frameBytes;
   private final int minSpeechFrames;
@@ -34,7 +32,7 @@ final class SpeechDetector {
   private long frames;
   private long lastVoicedEndMs;
 
-  SpeechDetector(int sampleRateHz, int minSpeechMs, int silenceMs) {
+  public SpeechDetector(int sampleRateHz, int minSpeechMs, int silenceMs) {
     if (sampleRateHz < 8000 || minSpeechMs < FRAME_MS || silenceMs < FRAME_MS) {
       throw new IllegalArgumentException("sampleRateHz >= 8000, minSpeechMs and silenceMs >= " + FRAME_MS
           + " required; got " + sampleRateHz + ", " + minSpeechMs + ", " + silenceMs);
@@ -44,31 +42,31 @@ final class SpeechDetector {
     this.silenceFrames = silenceMs / FRAME_MS;
   }
 
-  int frameBytes() {
+  public int frameBytes() {
     return frameBytes;
   }
 
-  boolean speaking() {
+  public boolean speaking() {
     return speaking;
   }
 
   /** How long it has been quiet (or never loud enough to be speech). */
-  long quietMs() {
+  public long quietMs() {
     return (long) unvoicedRun * FRAME_MS;
   }
 
   /** Audio position at the end of the last voiced frame: where the speech ended, once it has. */
-  long lastVoicedEndMs() {
+  public long lastVoicedEndMs() {
     return lastVoicedEndMs;
   }
 
   /** Audio position after the frames seen so far. */
-  long positionMs() {
+  public long positionMs() {
     return frames * FRAME_MS;
   }
 
   /** Classifies one frame of exactly {@link #frameBytes()} bytes starting at {@code offset}. */
-  Transition accept(byte[] pcm, int offset) {
+  public Transition accept(byte[] pcm, int offset) {
     frames++;
     double level = Pcm16.rmsDbfs(pcm, offset, frameBytes);
     boolean voiced = level > Math.max(ABSOLUTE_FLOOR_DBFS, background(level) + MARGIN_DB);
@@ -104,7 +102,7 @@ final class SpeechDetector {
   }
 
   /** Forgets the current utterance (after a commit), keeping the background estimate. */
-  void reset() {
+  public void reset() {
     speaking = false;
     voicedFrames = 0;
     unvoicedRun = 0;
