@@ -202,7 +202,8 @@ public final class Mesh implements AutoCloseable {
     });
   }
 
-  private static JsonObject sttConfig(MeshConfig config, String node) {
+  /** The STT section as a verticle (or a speech worker) takes it: the bundled model cached in the data folder. */
+  public static JsonObject sttConfig(MeshConfig config, String node) {
     JsonObject stt = config.section("stt").put("node", node);
     JsonObject vosk = stt.getJsonObject("vosk", new JsonObject());
     if (vosk.getString("modelPath", "").isBlank()) {

@@ -1,5 +1,6 @@
 package io.voicemesh.launcher;
 
+import io.voicemesh.launcher.worker.WorkerCommand;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Mixin;
 
 /** {@code voicemesh}: with no subcommand, the whole mesh in this JVM. */
 @Command(name = "voicemesh", mixinStandardHelpOptions = true, version = "VoiceMesh 0.1.0",
-    subcommands = {NodeCommand.class, TokenCommand.class},
+    subcommands = {NodeCommand.class, WorkerCommand.class, TokenCommand.class},
     description = "Real-time voice-agent server. With no command: every role in one JVM, "
         + "embedded PostgreSQL and speech engines, web page on http://localhost:8080/.")
 public final class VoiceMeshCommand implements Callable<Integer> {

@@ -63,6 +63,11 @@ public final class SpeechSegmenter {
     return detector.positionMs();
   }
 
+  /** Whether audio arrived since the last end of an utterance (or reset in silence). */
+  public boolean utteranceOpen() {
+    return utteranceHasAudio;
+  }
+
   /** One window of exactly {@link #windowBytes()} bytes. */
   public void accept(byte[] window) {
     SpeechDetector.Transition transition = detector.accept(window, 0);
