@@ -46,8 +46,12 @@ final class NodeStatus {
         for (int i = 0; i < ordered.size(); i++) {
           Future<RoleStatus> check = checks.get(i);
           if (check.succeeded() && check.result().ready()) {
-            byRole.put(ordered.get(i).id(), new JsonObject().put("status", "UP")
-                .put("active", check.result().active()).put("capacity", check.result().capacity()));
+            JsonObject role = new JsonObject().put("status", "UP")
+                .put("active", check.result().active()).put("capacity", check.result().capacity());
+            if (check.result().workers() != null && !check.result().workers().isEmpty()) {
+              role.put("workers", new JsonObject(new java.util.TreeMap<String, Object>(check.result().workers())));
+            }
+            byRole.put(ordered.get(i).id(), role);
           } else {
             up = false;
             byRole.put(ordered.get(i).id(), new JsonObject().put("status", "DOWN")

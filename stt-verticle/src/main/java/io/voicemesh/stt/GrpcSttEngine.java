@@ -75,6 +75,11 @@ final class GrpcSttEngine implements SttEngine {
   }
 
   @Override
+  public java.util.Map<String, String> workers() {
+    return workers.status();
+  }
+
+  @Override
   public void close() {
     workers.close();
   }
@@ -139,7 +144,7 @@ final class GrpcSttEngine implements SttEngine {
       response.exceptionHandler(this::fail);
       response.endHandler(v -> fail(new WorkerStatusException(
           response.status() == null ? GrpcStatus.UNKNOWN : response.status(),
-          "the worker ended the stream" + (response.statusMessage() == null ? "" : ": " + response.statusMessage()))));
+          "the worker ended the stream: " + WorkerStatusException.messageOf(response))));
     }
 
     private void fail(Throwable cause) {

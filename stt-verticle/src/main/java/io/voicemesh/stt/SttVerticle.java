@@ -86,7 +86,7 @@ public final class SttVerticle extends VerticleBase {
           vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> gatewayLeft(Json.decode(m.body(), NodeLeft.class)));
           EventBus bus = vertx.eventBus();
           List<MessageConsumer<Object>> consumers = new ArrayList<>(Bus.serveStatus(bus, Role.STT,
-              () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity))));
+              () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity, engine.workers()))));
           admitWhileRoom();
           if (opener != null) {
             consumers.add(opener);

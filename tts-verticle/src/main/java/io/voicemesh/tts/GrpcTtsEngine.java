@@ -88,7 +88,7 @@ final class GrpcTtsEngine implements TtsEngine {
           response.handler(received::add);
           response.exceptionHandler(received::add);
           response.endHandler(v -> received.add(response.status() == null || response.status() == GrpcStatus.OK
-              ? END : new WorkerStatusException(response.status(), response.statusMessage())));
+              ? END : new WorkerStatusException(response.status(), WorkerStatusException.messageOf(response))));
           return started;
         }))), workers.callTimeoutMs());
     while (true) {
@@ -117,6 +117,11 @@ final class GrpcTtsEngine implements TtsEngine {
         throw new WorkerStatusException(GrpcStatus.UNAVAILABLE, failure.getMessage());
       }
     }
+  }
+
+  @Override
+  public java.util.Map<String, String> workers() {
+    return workers.status();
   }
 
   @Override

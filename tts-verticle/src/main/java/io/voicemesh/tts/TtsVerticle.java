@@ -93,7 +93,7 @@ public final class TtsVerticle extends VerticleBase {
                 return Future.succeededFuture();
               })));
           consumers.addAll(Bus.serveStatus(bus, Role.TTS,
-              () -> Future.succeededFuture(new RoleStatus(Role.TTS.id(), node, true, active.get(), capacity))));
+              () -> Future.succeededFuture(new RoleStatus(Role.TTS.id(), node, true, active.get(), capacity, engine.workers()))));
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         });
   }

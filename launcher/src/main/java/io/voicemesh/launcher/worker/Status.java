@@ -1,5 +1,6 @@
 package io.voicemesh.launcher.worker;
 
+import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
@@ -13,16 +14,19 @@ final class Status {
     return new StatusException(status, message);
   }
 
-  /** Ends {@code response} with {@code status} unless it has ended already (the caller went away). */
-  static void end(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
+  /**
+   * Ends {@code response} with {@code status} unless it has ended already (the caller went away);
+   * completes once the status is written.
+   */
+  static Future<Void> end(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
     try {
       response.status(status);
       if (message != null) {
         response.statusMessage(message);
       }
-      response.end();
+      return response.end().recover(gone -> Future.succeededFuture());
     } catch (IllegalStateException alreadyEnded) {
-      // The stream is over either way.
+      return Future.succeededFuture(); // the stream is over either way
     }
   }
 

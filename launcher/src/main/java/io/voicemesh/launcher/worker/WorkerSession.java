@@ -177,13 +177,11 @@ final class WorkerSession {
   Future<StopSessionResponse> stop(GrpcStatus status, String message) {
     Promise<StopSessionResponse> stopped = Promise.promise();
     finishThen(() -> {
-      if (call != null) {
-        Status.end(call.response(), status, message);
-        call = null;
-      }
+      Future<Void> ended = call == null ? Future.succeededFuture() : Status.end(call.response(), status, message);
+      call = null;
       end();
-      stopped.complete(StopSessionResponse.newBuilder().setChunksReceived(chunksReceived)
-          .setAudioMs(Pcm16.msFor(spec.sampleRateHz(), processedBytes)).build());
+      ended.onComplete(written -> stopped.complete(StopSessionResponse.newBuilder().setChunksReceived(chunksReceived)
+          .setAudioMs(Pcm16.msFor(spec.sampleRateHz(), processedBytes)).build()));
     });
     return stopped.future();
   }

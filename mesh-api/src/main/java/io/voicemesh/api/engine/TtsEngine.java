@@ -21,6 +21,11 @@ public interface TtsEngine extends AutoCloseable {
     return true;
   }
 
+  /** A remote engine's workers (address → OK, DEGRADED, UNHEALTHY), for health reports; empty otherwise. */
+  default java.util.Map<String, String> workers() {
+    return java.util.Map.of();
+  }
+
   @Override
   void close();
 }

@@ -152,6 +152,14 @@ public final class SpeechWorkers implements AutoCloseable {
     return List.copyOf(workers);
   }
 
+  /** Each worker's address and what its health check last said, for health reports. */
+  public java.util.Map<String, String> status() {
+    java.util.Map<String, String> status = new java.util.LinkedHashMap<>();
+    workers.forEach(worker -> status.put(worker.address.host() + ":" + worker.address.port(),
+        worker.status == ServingStatus.STATUS_UNSPECIFIED ? "UNKNOWN" : worker.status.name()));
+    return status;
+  }
+
   /** A call found {@code worker} gone: route nothing more to it until a health check says OK. */
   public void markDown(Worker worker, Throwable cause) {
     if (worker.status != ServingStatus.UNHEALTHY) {
@@ -191,12 +199,18 @@ public final class SpeechWorkers implements AutoCloseable {
    * the context (see {@link #onContext}).
    */
   public <Req, Resp> Future<Resp> unary(Worker worker, ServiceMethod<Resp, Req> method, Req request) {
-    return client.request(worker.address, method).compose(call -> {
-      call.timeout(callTimeoutMs, TimeUnit.MILLISECONDS);
+    return unary(client, worker.address, method, request, callTimeoutMs);
+  }
+
+  /** A unary call on any gRPC client, answered as {@link #unary(Worker, ServiceMethod, Object)} says. */
+  public static <Req, Resp> Future<Resp> unary(GrpcClient client, SocketAddress address, ServiceMethod<Resp, Req> method,
+      Req request, long timeoutMs) {
+    return client.request(address, method).compose(call -> {
+      call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
       return call.end(request).compose(v -> call.response()).compose(response -> response.last()
           .transform(last -> response.status() == null || response.status() == GrpcStatus.OK
               ? Future.<Resp>future(p -> p.handle(last))
-              : Future.<Resp>failedFuture(new WorkerStatusException(response.status(), response.statusMessage()))));
+              : Future.<Resp>failedFuture(new WorkerStatusException(response.status(), WorkerStatusException.messageOf(response)))));
     });
   }
 
