@@ -6,6 +6,7 @@ import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
+import io.voicemesh.api.engine.SpeechSegmenter;
 import io.voicemesh.api.engine.SttStream;
 import io.voicemesh.api.engine.TtsEngine;
 import io.voicemesh.api.engine.TtsEngineProvider;
@@ -99,6 +100,46 @@ final class Speech {
         stream.accept(chunk, chunk.length);
       }
       return stream.finish();
+    }
+  }
+
+  /**
+   * The transcript of the first turn in PCM16LE 16 kHz audio as an STT node with the embedded
+   * engine words it: 20 ms windows through the same segmenter and Vosk, ending on silence.
+   */
+  static synchronized String turnTranscript(byte[] pcm, int silenceMs, int minSpeechMs) throws Exception {
+    try (SttStream stream = stt().open(Pcm16.DEFAULT_RATE_HZ)) {
+      String[] first = {null};
+      SpeechSegmenter segmenter = new SpeechSegmenter(stream, Pcm16.DEFAULT_RATE_HZ, minSpeechMs, silenceMs, true,
+          new SpeechSegmenter.Listener() {
+            @Override
+            public void speechStarted(long audioMs) {
+            }
+
+            @Override
+            public void partial(String text, long audioMs) {
+            }
+
+            @Override
+            public void speechStopped(long audioMs) {
+            }
+
+            @Override
+            public void utteranceEnded(String text, long audioMs, long speechStartMs, long speechEndMs) {
+              if (first[0] == null && !text.isBlank()) {
+                first[0] = text;
+              }
+            }
+
+            @Override
+            public void checkpoint(long audioMs) {
+            }
+          });
+      int window = segmenter.windowBytes();
+      for (int offset = 0; offset + window <= pcm.length && first[0] == null; offset += window) {
+        segmenter.accept(java.util.Arrays.copyOfRange(pcm, offset, offset + window));
+      }
+      return first[0];
     }
   }
 
