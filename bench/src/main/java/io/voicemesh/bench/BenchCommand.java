@@ -32,9 +32,9 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 
-  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-7 (default all); "
+  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-8 (default all); "
       + "3 and 4 come from the same turns, 2 and 5 share the pass-through mesh")
-  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7));
+  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8));
 
   @Option(names = "--sessions", description = "largest session count of the ramp (default ${DEFAULT-VALUE})")
   int sessions = 2000;
@@ -88,6 +88,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--listeners", description = "listener connections of one session in figure 7 (default ${DEFAULT-VALUE})")
   int listeners = 500;
 
+  @Option(names = "--worker-sessions", description = "sessions streaming at real time to the speech worker in figure 8 "
+      + "(default ${DEFAULT-VALUE})")
+  int workerSessions = 10;
+
+  @Option(names = "--worker-seconds", description = "measured seconds per part of figure 8 (default ${DEFAULT-VALUE})")
+  int workerSeconds = 10;
+
   @Option(names = "--jar", description = "the all-in-one jar (default launcher/target/voicemesh.jar, searched upwards from here)")
   Path jar;
 
@@ -130,6 +137,9 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (sections.contains(7)) {
         listenerFanOut(work);
+      }
+      if (sections.contains(8)) {
+        workerRoundTrip(work);
       }
     } finally {
       deleteTree(work);
@@ -418,6 +428,31 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (Exception e) {
       e.printStackTrace(System.out);
       report.failed("6. ready time", e);
+    }
+  }
+
+  // ---- 8 -------------------------------------------------------------------------------------
+
+  private void workerRoundTrip(Path work) {
+    Path allInOne = jar != null ? jar : findUpwards(Path.of("launcher", "target", "voicemesh.jar"));
+    System.out.printf("%n== 8. Speech worker over gRPC: %s worker as a child JVM, %d sessions at real time, %d s per part%n",
+        allInOne, workerSessions, workerSeconds);
+    try {
+      WorkerRoundTrip.Result r = new WorkerRoundTrip().measure(allInOne, Files.createDirectories(work.resolve("worker")),
+          workerSessions, workerSeconds);
+      System.out.println("  paced round trip (chunk in -> processed event out): " + r.paced());
+      System.out.println("  embedded, same chunks in this JVM (recognizer only): " + r.embedded());
+      report.row("8. worker round trip p50 / p99, " + workerSessions + " sessions",
+          Report.ms(r.paced().p50Ms()) + " / " + Report.ms(r.paced().p99Ms()),
+          Report.ms(r.embedded().p50Ms()) + " / " + Report.ms(r.embedded().p99Ms()), "p50 < 50 ms",
+          r.paced().count() > 0 && r.paced().p50Ms() < 50);
+      report.row("8.   messages/s at real time, " + workerSessions + " sessions", String.format("%.0f", r.pacedPerSecond()),
+          "-", "", null);
+      report.row("8.   messages/s flooding (4 sessions, 16 in flight)", String.format("%.0f", r.floodPerSecond()),
+          String.format("%.0f", r.embeddedPerSecond()), "> 100 msg/s", r.floodPerSecond() > 100);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed("8. speech worker", e);
     }
   }
 

@@ -101,6 +101,8 @@ final class Turn {
   private boolean audioStarted;
   private boolean llmDone;
   private boolean completing;
+  /** A sentence of this turn was spoken by a fallback engine: said once per turn, not per sentence. */
+  private boolean ttsFallbackReported;
   private String answer = "";
   private MeshException failure;
   private long llmWatchdog = -1;
@@ -391,7 +393,8 @@ final class Turn {
           if (outcome.succeeded()) {
             synthesizing.remove(index);
             ttsNodes.add(outcome.result().node());
-            if (outcome.result().warning() != null) {
+            if (outcome.result().warning() != null && !ttsFallbackReported) {
+              ttsFallbackReported = true;
               client.warning("tts", Conversation.ENGINE_FALLBACK, outcome.result().warning());
             }
             playout.sentenceDone(index, outcome.result().chunks());

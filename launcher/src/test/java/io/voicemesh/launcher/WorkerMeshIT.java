@@ -120,6 +120,18 @@ class WorkerMeshIT {
     JsonObject stt = meshHealth().getJsonObject("roles").getJsonObject("stt");
     assertEquals("UP", stt.getString("status"), "the STT role stays up on its fallback");
     assertEquals("UNHEALTHY", stt.getJsonObject("workers").getString(worker.address()));
+
+    // A session that starts while the worker is down is on the embedded engine from its first word.
+    try (VoiceClient voice = mesh.connect("")) {
+      voice.await("session.ready", TURN);
+      voice.speak(Speech.concat(Speech.silence(300), Speech.say("hello there")), 1200, 3.0).await(30, TimeUnit.SECONDS);
+      JsonObject warning = voice.await(e -> "warning".equals(e.getString("type")) && "stt".equals(e.getString("stage")), TURN);
+      assertTrue(warning.getString("message").contains("no speech worker is healthy"), warning.encode());
+      assertEquals("hello there", voice.await("transcript.final", TURN).getString("text"));
+      voice.await("audio.end", TURN);
+      assertEquals(1, voice.events("warning").stream().filter(e -> "tts".equals(e.getString("stage"))).count(),
+          "one TTS warning per turn: " + voice.events("warning"));
+    }
   }
 
   @Test

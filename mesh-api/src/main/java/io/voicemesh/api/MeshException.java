@@ -32,6 +32,9 @@ public final class MeshException extends RuntimeException {
         default -> new MeshException(ErrorCode.INTERNAL, reply.getMessage());
       };
     }
+    if (failure instanceof io.voicemesh.api.engine.EngineUnavailableException) {
+      return new MeshException(ErrorCode.ENGINE_UNAVAILABLE, failure.getMessage());
+    }
     return new MeshException(ErrorCode.INTERNAL, String.valueOf(failure.getMessage()));
   }
 

@@ -23,6 +23,8 @@ final class FallbackStream implements SttStream {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackStream.class);
   /** Audio of one utterance kept for a takeover; an utterance longer than this loses its start. */
   static final int MAX_KEPT_MS = 30_000;
+  /** How often a session on the embedded engine tries its way back to a worker. */
+  static final long MOVE_BACK_EVERY_MS = 5_000;
 
   private final SttEngine remote;
   private final SttEngine embedded;
@@ -35,6 +37,7 @@ final class FallbackStream implements SttStream {
   private boolean onRemote;
   private Consumer<String> warnings;
   private final List<String> unreported = new ArrayList<>();
+  private long lastMoveBackAttempt;
 
   private FallbackStream(SttEngine remote, SttEngine embedded, String embeddedName, int sampleRateHz) {
     this.remote = remote;
@@ -65,15 +68,15 @@ final class FallbackStream implements SttStream {
 
   @Override
   public String accept(byte[] pcm, int length) {
-    keep(Arrays.copyOf(pcm, length));
-    if (onRemote) {
-      try {
-        return current.accept(pcm, length);
-      } catch (EngineUnavailableException e) {
-        return takeOver(e);
-      }
+    if (!onRemote) {
+      return current.accept(pcm, length); // nothing to take over from: no copy kept
     }
-    return current.accept(pcm, length);
+    keep(Arrays.copyOf(pcm, length));
+    try {
+      return current.accept(pcm, length);
+    } catch (EngineUnavailableException e) {
+      return takeOver(e);
+    }
   }
 
   @Override
@@ -113,9 +116,11 @@ final class FallbackStream implements SttStream {
   }
 
   private void moveBackWhenHealthy() {
-    if (!remote.available()) {
+    long now = System.currentTimeMillis();
+    if (!remote.available() || now - lastMoveBackAttempt < MOVE_BACK_EVERY_MS) {
       return;
     }
+    lastMoveBackAttempt = now;
     try {
       SttStream back = remote.open(sampleRateHz);
       current.close();
@@ -135,7 +140,7 @@ final class FallbackStream implements SttStream {
     }
   }
 
-  private void warn(String reason) {
+  private synchronized void warn(String reason) {
     String message = "speech worker unavailable (" + reason + "); the embedded " + embeddedName
         + " engine recognizes this session's audio";
     LOG.warn(message);
@@ -147,7 +152,7 @@ final class FallbackStream implements SttStream {
   }
 
   @Override
-  public void onWarning(Consumer<String> sink) {
+  public synchronized void onWarning(Consumer<String> sink) {
     warnings = sink;
     unreported.forEach(sink);
     unreported.clear();

@@ -123,7 +123,17 @@ final class GrpcSttEngine implements SttEngine {
             call.response().onSuccess(stream::listen).onFailure(stream::fail);
             return stream;
           }));
-      return SpeechWorkers.await(opened, workers.callTimeoutMs() * 2);
+      try {
+        return SpeechWorkers.await(opened, workers.callTimeoutMs() * 2);
+      } catch (RuntimeException e) {
+        // Too late for the caller: whatever was opened is given back, the worker session included.
+        opened.onSuccess(RemoteStream::close);
+        if (!(e instanceof WorkerStatusException status && status.status() == GrpcStatus.DEADLINE_EXCEEDED)) {
+          workers.onContext(() -> workers.<StopSessionRequest, StopSessionResponse>unary(worker,
+              SpeechWorkerGrpcClient.StopSession, StopSessionRequest.newBuilder().setSessionId(sessionId).build()));
+        }
+        throw e;
+      }
     }
 
     private void listen(GrpcClientResponse<AudioChunk, SpeechEvent> response) {
@@ -152,7 +162,9 @@ final class GrpcSttEngine implements SttEngine {
         return;
       }
       broken = new EngineUnavailableException("speech worker " + worker.name() + " lost the session: " + cause.getMessage(), cause);
-      if (!(cause instanceof WorkerStatusException status) || status.workerUnavailable() || status.status() == GrpcStatus.UNKNOWN) {
+      // A refusal of this stream (its buffer cap, another stream took it) says nothing about the worker.
+      if (!(cause instanceof WorkerStatusException status) || status.status() == GrpcStatus.UNAVAILABLE
+          || status.status() == GrpcStatus.DEADLINE_EXCEEDED || status.status() == GrpcStatus.UNKNOWN) {
         workers.markDown(worker, cause);
       }
       CompletableFuture<String> waiting = pendingFinal;
@@ -174,6 +186,10 @@ final class GrpcSttEngine implements SttEngine {
       check();
       CompletableFuture<String> fin = new CompletableFuture<>();
       pendingFinal = fin;
+      if (broken != null) {
+        // fail() ran between check() and here and found nothing to complete.
+        fin.completeExceptionally(broken);
+      }
       send(ByteString.EMPTY, true);
       try {
         String text = fin.get(finalTimeoutMs, TimeUnit.MILLISECONDS);

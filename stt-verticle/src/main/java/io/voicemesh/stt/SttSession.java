@@ -67,6 +67,7 @@ final class SttSession {
   private long lastFrameAt;
   private final long openedAt = System.currentTimeMillis();
   private boolean fed;
+  private Runnable onClosed = () -> { };
   private MessageConsumer<Object> consumer;
   private boolean closed;
 
@@ -86,12 +87,12 @@ final class SttSession {
     this.tasks = new SerialTasks(task -> worker.executeBlocking(() -> {
       task.run();
       return null;
-    }, false), e -> LOG.error("session {}: recognizer failed", spec.sessionId(), e));
-    stream.onWarning(message -> emit(new SttEvent.Warning(message, segmenter.positionMs())));
+    }, false), this::recognizerFailed);
   }
 
   /** Registers the stream address; completes with it once frames sent to it will arrive. */
   Future<String> listen(Runnable onClosed) {
+    this.onClosed = onClosed;
     consumer = bus.consumer(address, message -> receive(message, onClosed));
     return consumer.completion().map(address);
   }
@@ -107,7 +108,12 @@ final class SttSession {
     long arrived = System.nanoTime();
     if (message.body() instanceof Buffer frame) {
       lastFrameAt = System.currentTimeMillis();
-      fed = true;
+      if (!fed) {
+        // The gateway claimed the stream (it sends audio only once the open was answered): from
+        // now on it takes this stream's events, warnings from the open included.
+        stream.onWarning(warning -> emit(new SttEvent.Warning(warning, segmenter.positionMs())));
+        fed = true;
+      }
       long hopMicros = FrameStamp.ageMicros(message.headers());
       if (hopMicros >= 0) {
         meters.audioHop().record(hopMicros, TimeUnit.MICROSECONDS);
@@ -135,6 +141,20 @@ final class SttSession {
         close(null).onComplete(ignored -> onClosed.run());
       }
     }
+  }
+
+  /**
+   * The recognizer threw (a remote engine lost without a fallback, an engine bug): the stream is
+   * closed with a reason, so the gateway moves the session to another node and replays its audio,
+   * instead of every later frame failing the same way.
+   */
+  private void recognizerFailed(RuntimeException e) {
+    LOG.error("session {}: recognizer failed", spec.sessionId(), e);
+    context.runOnContext(v -> {
+      if (!closed) {
+        close("the recognizer failed: " + e.getMessage()).onComplete(ignored -> onClosed.run());
+      }
+    });
   }
 
   /** Runs {@code task} on a worker, in order with every other task of this session. */

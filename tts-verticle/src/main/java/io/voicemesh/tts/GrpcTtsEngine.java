@@ -1,5 +1,6 @@
 package io.voicemesh.tts;
 
+import io.vertx.core.Future;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.voicemesh.api.engine.EngineUnavailableException;
@@ -82,15 +83,23 @@ final class GrpcTtsEngine implements TtsEngine {
   private void speak(SpeechWorkers.Worker worker, SynthesizeRequest request, Consumer<byte[]> sink,
       BooleanSupplier cancelled) {
     BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    GrpcClientRequest<SynthesizeRequest, SynthesizedAudio> call = SpeechWorkers.await(workers.onContext(() -> workers
+    // The response's headers come with its first audio: wait for them as long as for any chunk.
+    Future<GrpcClientRequest<SynthesizeRequest, SynthesizedAudio>> started = workers.onContext(() -> workers
         .<SynthesizeRequest, SynthesizedAudio>stream(worker, SpeechWorkerGrpcClient.Synthesize)
-        .compose(started -> started.end(request).compose(v -> started.response()).map(response -> {
+        .compose(call -> call.end(request).compose(v -> call.response()).map(response -> {
           response.handler(received::add);
           response.exceptionHandler(received::add);
           response.endHandler(v -> received.add(response.status() == null || response.status() == GrpcStatus.OK
               ? END : new WorkerStatusException(response.status(), WorkerStatusException.messageOf(response))));
-          return started;
-        }))), workers.callTimeoutMs());
+          return call;
+        })));
+    GrpcClientRequest<SynthesizeRequest, SynthesizedAudio> call;
+    try {
+      call = SpeechWorkers.await(started, chunkTimeoutMs);
+    } catch (RuntimeException e) {
+      started.onSuccess(late -> workers.run(late::cancel)); // the worker stops speaking to nobody
+      throw e;
+    }
     while (true) {
       if (cancelled.getAsBoolean()) {
         workers.run(call::cancel);

@@ -134,6 +134,8 @@ public final class TtsVerticle extends VerticleBase {
   /**
    * The remote engine when it can, else the embedded one: from the start, or from where the lost
    * worker stopped (the audio already sent is skipped). Returns the warning for the session, if any.
+   * The skip is by duration: exact when the worker runs the same engine, as {@code voicemesh worker}
+   * does; with another engine the sentence resumes near, not at, the same word.
    */
   private String speakOrFallBack(SynthesizeRequest request, ChunkSender sender, BooleanSupplier cancelled)
       throws Exception {

@@ -59,9 +59,11 @@ public final class SpeechWorkerVerticle extends VerticleBase {
   private final WorkerSettings settings;
   private final Map<String, WorkerSession> sessions = new HashMap<>();
   /** Sessions whose recognizer is being created: they count against the maximum already. */
-  private int opening;
-  /** Synthesize calls running without a session of their own: each counts as a session. */
+  private final Set<String> opening = new HashSet<>();
+  /** Running Synthesize calls (their cancel flags); a drain waits for them or cuts them off. */
   private final Set<AtomicBoolean> syntheses = new HashSet<>();
+  /** Those of them without a session of their own: each counts as a session. */
+  private int standaloneSyntheses;
   private final long startedAt = System.currentTimeMillis();
   private long sessionsTotal;
   private long synthesesTotal;
@@ -113,7 +115,7 @@ public final class SpeechWorkerVerticle extends VerticleBase {
   }
 
   private int active() {
-    return sessions.size() + opening + syntheses.size();
+    return sessions.size() + opening.size() + standaloneSyntheses;
   }
 
   private static <Q, R> void unary(GrpcServerRequest<Q, R> call, Function<Q, Future<R>> handler) {
@@ -146,7 +148,7 @@ public final class SpeechWorkerVerticle extends VerticleBase {
     } else if (!speaksLanguage(request.getLanguage())) {
       return Future.failedFuture(Status.of(GrpcStatus.INVALID_ARGUMENT, "language '" + request.getLanguage()
           + "' is not available; this worker recognizes " + settings.language()));
-    } else if (sessions.containsKey(id)) {
+    } else if (sessions.containsKey(id) || opening.contains(id)) {
       return Future.failedFuture(Status.of(GrpcStatus.ALREADY_EXISTS, "session " + id + " exists on this worker"));
     } else if (active() >= settings.maxSessions()) {
       return Future.failedFuture(Status.of(GrpcStatus.RESOURCE_EXHAUSTED, "worker " + settings.workerId()
@@ -154,18 +156,26 @@ public final class SpeechWorkerVerticle extends VerticleBase {
     }
     WorkerSession.Spec spec = new WorkerSession.Spec(id, rate, request.getEndpointing() == Endpointing.ENDPOINTING_AUTO,
         silenceMs, minSpeechMs, request.getAckChunks(), request.getVoice());
-    opening++;
+    opening.add(id);
     return pool.executeBlocking(() -> stt.open(rate))
-        .andThen(done -> opening--)
-        .map(recognizer -> {
-          WorkerSession session = new WorkerSession(spec, settings, vertx.getOrCreateContext(), recognizer, serialPool,
-              () -> sessions.remove(id));
+        .andThen(done -> opening.remove(id))
+        .compose(recognizer -> {
+          if (draining) {
+            // The drain took its list of sessions while this one was opening: it will not be stopped.
+            pool.executeBlocking(() -> {
+              recognizer.close();
+              return null;
+            });
+            return Future.failedFuture(Status.of(GrpcStatus.UNAVAILABLE, "worker " + settings.workerId() + " is shutting down"));
+          }
+          WorkerSession session = new WorkerSession(spec, settings, context, recognizer, serialPool,
+              ended -> sessions.remove(id, ended));
           sessions.put(id, session);
           sessionsTotal++;
-          return CreateSessionResponse.newBuilder().setWorkerId(settings.workerId())
+          return Future.succeededFuture(CreateSessionResponse.newBuilder().setWorkerId(settings.workerId())
               .setInputFormat(format(rate)).setOutputFormat(format(tts.sampleRateHz()))
               .setMaxBufferBytes(settings.maxBufferBytes()).setReorderWindow(settings.reorderWindow())
-              .setLanguage(settings.language()).build();
+              .setLanguage(settings.language()).build());
         });
   }
 
@@ -203,6 +213,8 @@ public final class SpeechWorkerVerticle extends VerticleBase {
         }
         session.attach(call);
         bound[0] = session;
+      } else if (!bound[0].boundTo(call)) {
+        return; // another stream took the session; this one was ended with ABORTED
       } else if (!chunk.getSessionId().isEmpty() && !chunk.getSessionId().equals(bound[0].spec().id())) {
         bound[0].fail(GrpcStatus.INVALID_ARGUMENT, "a ProcessAudio stream carries one session: "
             + bound[0].spec().id() + ", not " + chunk.getSessionId());
@@ -242,8 +254,7 @@ public final class SpeechWorkerVerticle extends VerticleBase {
       String text = request.getText();
       int rate = request.getSampleRateHz();
       WorkerSession session = request.getSessionId().isEmpty() ? null : sessions.get(request.getSessionId());
-      String failure = draining ? null
-          : text.isBlank() || text.length() > MAX_TEXT_CHARS ? "text must have 1 to " + MAX_TEXT_CHARS + " characters"
+      String failure = text.isBlank() || text.length() > MAX_TEXT_CHARS ? "text must have 1 to " + MAX_TEXT_CHARS + " characters"
           : rate != 0 && (rate < MIN_RATE_HZ || rate > MAX_RATE_HZ) ? "sample_rate_hz must be 0 or " + MIN_RATE_HZ + " to " + MAX_RATE_HZ
           : null;
       if (draining) {
@@ -264,12 +275,13 @@ public final class SpeechWorkerVerticle extends VerticleBase {
 
   private void speak(GrpcServerRequest<SynthesizeRequest, SynthesizedAudio> call, String text, String voice, int rate,
       boolean countsAsSession, AtomicBoolean cancelled) {
+    syntheses.add(cancelled);
     if (countsAsSession) {
-      syntheses.add(cancelled);
+      standaloneSyntheses++;
     }
     int engineRate = tts.sampleRateHz();
     long[] sent = {0, 0}; // chunks, bytes
-    Reframer chunker = new Reframer(Pcm16.bytesFor(rate, settings.chunkMs()), chunk -> {
+    java.util.function.Consumer<byte[]> sendChunk = chunk -> {
       SynthesizedAudio audio = SynthesizedAudio.newBuilder().setSeq(sent[0]++).setTimestampMs(Pcm16.msFor(rate, sent[1]))
           .setAudio(ByteString.copyFrom(chunk)).setSampleRateHz(rate).build();
       sent[1] += chunk.length;
@@ -278,18 +290,21 @@ public final class SpeechWorkerVerticle extends VerticleBase {
           call.response().write(audio);
         }
       });
-    });
+    };
+    Reframer chunker = new Reframer(Pcm16.bytesFor(rate, settings.chunkMs()), sendChunk);
     Future<Void> spoken = pool.executeBlocking(() -> {
       tts.synthesize(text, voice, pcm -> chunker.accept(Pcm16.resample(pcm, engineRate, rate)), cancelled::get);
       byte[] rest = chunker.remainder();
       if (rest.length > 0 && !cancelled.get()) {
-        chunker.accept(rest);
-        chunker.remainder();
+        sendChunk.accept(rest);
       }
       return null;
     });
-    context.runOnContext(v -> spoken.onComplete(done -> {
+    spoken.onComplete(done -> {
       syntheses.remove(cancelled);
+      if (countsAsSession) {
+        standaloneSyntheses--;
+      }
       if (cancelled.get()) {
         Status.end(call.response(), GrpcStatus.UNAVAILABLE, draining ? "worker " + settings.workerId()
             + " is shutting down" : "cancelled");
@@ -300,7 +315,7 @@ public final class SpeechWorkerVerticle extends VerticleBase {
         LOG.warn("synthesis failed: {}", done.cause().toString());
         Status.fail(call.response(), done.cause());
       }
-    }));
+    });
   }
 
   // ---- health and shutdown -----------------------------------------------------------------

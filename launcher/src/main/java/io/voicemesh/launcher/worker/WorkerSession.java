@@ -20,6 +20,7 @@ import io.voicemesh.api.worker.Transcript;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,7 @@ final class WorkerSession {
   private final SpeechSegmenter segmenter;
   private final Reframer windows;
   private final SerialTasks tasks;
-  private final Runnable onEnded;
+  private final Consumer<WorkerSession> onEnded;
   private GrpcServerRequest<AudioChunk, SpeechEvent> call;
   private long nextSeq;
   private final TreeMap<Long, AudioChunk> held = new TreeMap<>();
@@ -59,7 +60,7 @@ final class WorkerSession {
   private long processedBytes;
 
   WorkerSession(Spec spec, WorkerSettings settings, Context context, SttStream recognizer, Executor pool,
-      Runnable onEnded) {
+      Consumer<WorkerSession> onEnded) {
     this.spec = spec;
     this.settings = settings;
     this.context = context;
@@ -78,8 +79,9 @@ final class WorkerSession {
     return spec;
   }
 
-  boolean streaming() {
-    return call != null;
+  /** Whether {@code stream} is the one carrying this session now. */
+  boolean boundTo(GrpcServerRequest<AudioChunk, SpeechEvent> stream) {
+    return call == stream;
   }
 
   long idleMs(long now) {
@@ -102,7 +104,7 @@ final class WorkerSession {
     int size = chunk.getAudio().size();
     if (seq < nextSeq || held.containsKey(seq)) {
       fail(GrpcStatus.INVALID_ARGUMENT, "chunk seq " + seq + " was already received; the next expected is " + nextSeq);
-    } else if (seq - nextSeq >= settings.reorderWindow()) {
+    } else if (seq - nextSeq > settings.reorderWindow()) {
       fail(GrpcStatus.OUT_OF_RANGE, "chunk seq " + seq + " is " + (seq - nextSeq) + " ahead of the next expected "
           + nextSeq + "; at most " + settings.reorderWindow() + " chunks are held");
     } else if (size % Pcm16.BYTES_PER_SAMPLE != 0) {
@@ -202,8 +204,9 @@ final class WorkerSession {
     }
     ended = true;
     held.clear();
+    heldBytes = 0;
     tasks.submit(recognizer::close);
-    onEnded.run();
+    onEnded.accept(this);
   }
 
   /** After the audio queued so far: finalize an open utterance, then run {@code then} on the event loop. */

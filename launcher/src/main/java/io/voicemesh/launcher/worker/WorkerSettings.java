@@ -11,9 +11,10 @@ public record WorkerSettings(String host, int grpcPort, String workerId, int max
     String sttEngine, JsonObject sttConfig, String ttsEngine, JsonObject ttsConfig) {
 
   public WorkerSettings {
-    if (maxSessions < 1 || maxBufferBytes < 1 || reorderWindow < 1 || drainMs < 0 || workerThreads < 1) {
+    if (maxSessions < 1 || maxBufferBytes < 1 || reorderWindow < 1 || drainMs < 0 || workerThreads < 1
+        || chunkMs < 10 || idleTimeoutMs < 1000) {
       throw new IllegalArgumentException("worker: maxSessions, maxBufferBytes, reorderWindow and workerThreads "
-          + "must be positive and drainMs not negative");
+          + "must be positive, drainMs not negative, chunkMs at least 10 and idleTimeoutMs at least 1000");
     }
   }
 

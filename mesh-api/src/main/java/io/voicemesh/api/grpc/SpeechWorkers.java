@@ -46,6 +46,8 @@ public final class SpeechWorkers implements AutoCloseable {
     private final SocketAddress address;
     private volatile ServingStatus status = ServingStatus.STATUS_UNSPECIFIED;
     private volatile String workerId = "";
+    /** A health check is on its way: the next tick skips this worker rather than pile calls up. */
+    private boolean checking;
 
     Worker(SocketAddress address) {
       this.address = address;
@@ -115,7 +117,9 @@ public final class SpeechWorkers implements AutoCloseable {
     for (String address : addresses) {
       workers.add(new Worker(parse(address)));
     }
-    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES),
+    // Deadlines are enforced by the client too: a worker that hangs (SIGSTOP, a partition) fails the call.
+    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES)
+            .setScheduleDeadlineAutomatically(true),
         new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
             .setConnectTimeout((int) callTimeoutMs));
   }
@@ -173,6 +177,10 @@ public final class SpeechWorkers implements AutoCloseable {
   }
 
   private Future<Void> check(Worker worker) {
+    if (worker.checking) {
+      return Future.succeededFuture();
+    }
+    worker.checking = true;
     return this.<HealthCheckRequest, HealthCheckResponse>unary(worker, SpeechWorkerGrpcClient.HealthCheck,
             HealthCheckRequest.getDefaultInstance())
         .transform(answer -> {
@@ -189,6 +197,7 @@ public final class SpeechWorkers implements AutoCloseable {
             }
             worker.status = now;
           }
+          worker.checking = false;
           return Future.succeededFuture();
         });
   }
