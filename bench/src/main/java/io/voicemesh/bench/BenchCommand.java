@@ -90,7 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--worker-sessions", description = "sessions streaming at real time to the speech worker in figure 8 "
       + "(default ${DEFAULT-VALUE})")
-  int workerSessions = 10;
+  int workerSessions = 4;
 
   @Option(names = "--worker-seconds", description = "measured seconds per part of figure 8 (default ${DEFAULT-VALUE})")
   int workerSeconds = 10;
