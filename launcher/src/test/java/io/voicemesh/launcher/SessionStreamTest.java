@@ -82,12 +82,25 @@ class SessionStreamTest {
         assertEquals(i + 1, all.get(i).getLong("seq"), "gapless and in order: " + all.get(i));
       }
       assertEquals(last, all.size());
-      List<Map<String, Object>> log = mesh.query(
-          "SELECT seq, event::text AS event FROM session_events WHERE session_id = $1::uuid ORDER BY seq", sessionId);
+      // Events are sent first and stored in batches just after: the newest may still be on its way.
+      List<Map<String, Object>> log = storedEvents(sessionId, all.size());
       assertEquals(all.size(), log.size(), "the log holds exactly what the client got");
       for (int i = 0; i < log.size(); i++) {
         assertEquals(new JsonObject((String) log.get(i).get("event")), withoutLocalFields(all.get(i)));
       }
+    }
+  }
+
+  /** The session's logged events, once there are {@code expected} of them (or 10 s have passed). */
+  private static List<Map<String, Object>> storedEvents(String sessionId, int expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      List<Map<String, Object>> log = mesh.query(
+          "SELECT seq, event::text AS event FROM session_events WHERE session_id = $1::uuid ORDER BY seq", sessionId);
+      if (log.size() >= expected || System.nanoTime() > deadline) {
+        return log;
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline
     }
   }
 
