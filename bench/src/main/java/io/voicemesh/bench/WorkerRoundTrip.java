@@ -221,7 +221,7 @@ final class WorkerRoundTrip {
     SttEngine engine = Engines.create(SttEngineProvider.class, "vosk", null,
         new JsonObject().put("modelCacheDir", workDir.resolve("worker-data").resolve("models").toString()));
     try (SttStream recognizer = engine.open(RATE)) {
-      SpeechSegmenter segmenter = new SpeechSegmenter(recognizer, RATE, 300, 600, false, new Ignore());
+      SpeechSegmenter segmenter = new SpeechSegmenter(recognizer, RATE, 300, 600, false, (text, audioMs, speechStartMs, speechEndMs) -> { });
       int chunks = speech.length / chunkBytes;
       long count = 0;
       latency.start();
@@ -240,28 +240,6 @@ final class WorkerRoundTrip {
       return count / ((System.nanoTime() - started) / 1e9);
     } finally {
       engine.close();
-    }
-  }
-
-  private static final class Ignore implements SpeechSegmenter.Listener {
-    @Override
-    public void speechStarted(long audioMs) {
-    }
-
-    @Override
-    public void partial(String text, long audioMs) {
-    }
-
-    @Override
-    public void speechStopped(long audioMs) {
-    }
-
-    @Override
-    public void utteranceEnded(String text, long audioMs, long speechStartMs, long speechEndMs) {
-    }
-
-    @Override
-    public void checkpoint(long audioMs) {
     }
   }
 }

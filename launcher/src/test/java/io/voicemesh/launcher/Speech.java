@@ -111,28 +111,9 @@ final class Speech {
     try (SttStream stream = stt().open(Pcm16.DEFAULT_RATE_HZ)) {
       String[] first = {null};
       SpeechSegmenter segmenter = new SpeechSegmenter(stream, Pcm16.DEFAULT_RATE_HZ, minSpeechMs, silenceMs, true,
-          new SpeechSegmenter.Listener() {
-            @Override
-            public void speechStarted(long audioMs) {
-            }
-
-            @Override
-            public void partial(String text, long audioMs) {
-            }
-
-            @Override
-            public void speechStopped(long audioMs) {
-            }
-
-            @Override
-            public void utteranceEnded(String text, long audioMs, long speechStartMs, long speechEndMs) {
-              if (first[0] == null && !text.isBlank()) {
-                first[0] = text;
-              }
-            }
-
-            @Override
-            public void checkpoint(long audioMs) {
+          (text, audioMs, speechStartMs, speechEndMs) -> {
+            if (first[0] == null && !text.isBlank()) {
+              first[0] = text;
             }
           });
       int window = segmenter.windowBytes();

@@ -71,14 +71,10 @@ public final class SttVerticle extends VerticleBase {
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
     fallbackName = config.getString("fallbackEngine", "");
-    boolean withFallback = !fallbackName.isEmpty() && !fallbackName.equals(engineName);
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
-          return withFallback
-              ? worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, fallbackName, vertx,
-                  config.getJsonObject(fallbackName, new JsonObject())))
-              : Future.succeededFuture((SttEngine) null);
+          return worker.executeBlocking(() -> Engines.createFallback(SttEngineProvider.class, engineName, vertx, config));
         })
         .compose(embedded -> {
           fallback = embedded;

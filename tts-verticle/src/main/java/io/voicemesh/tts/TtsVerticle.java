@@ -74,14 +74,10 @@ public final class TtsVerticle extends VerticleBase {
       cancelledTurns.values().removeIf(at -> at < cutoff);
     });
     fallbackName = config().getString("fallbackEngine", "");
-    boolean withFallback = !fallbackName.isEmpty() && !fallbackName.equals(engineName);
     return worker.executeBlocking(() -> Engines.create(TtsEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
           engine = created;
-          return withFallback
-              ? worker.executeBlocking(() -> Engines.create(TtsEngineProvider.class, fallbackName, vertx,
-                  config().getJsonObject(fallbackName, new JsonObject())))
-              : Future.succeededFuture((TtsEngine) null);
+          return worker.executeBlocking(() -> Engines.createFallback(TtsEngineProvider.class, engineName, vertx, config()));
         })
         .compose(embedded -> {
           fallback = embedded;

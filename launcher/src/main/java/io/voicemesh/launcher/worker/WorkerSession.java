@@ -254,9 +254,6 @@ final class WorkerSession {
           .setSpeechStartMs(speechStartMs).setSpeechEndMs(speechEndMs)).build());
     }
 
-    @Override
-    public void checkpoint(long audioMs) {
-      // Internal to the recognizer: callers see only that no transcript came of it.
-    }
+    // checkpoint(): internal to the recognizer; callers see only that no transcript came of it.
   }
 }

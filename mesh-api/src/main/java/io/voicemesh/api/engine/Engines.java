@@ -22,4 +22,16 @@ public final class Engines {
     throw new IllegalArgumentException("unknown " + kind.getSimpleName().replace("Provider", "")
         + " '" + name + "'; available: " + known);
   }
+
+  /**
+   * A stage's fallback engine: the one its {@code fallbackEngine} setting names, configured under
+   * that name in {@code stageConfig}; null when the setting is empty or names the stage's own
+   * {@code engineName}. May block, like {@link #create}.
+   */
+  public static <E, P extends EngineProvider<E>> E createFallback(Class<P> kind, String engineName, Vertx vertx,
+      JsonObject stageConfig) throws Exception {
+    String name = stageConfig.getString("fallbackEngine", "");
+    return name.isEmpty() || name.equals(engineName) ? null
+        : create(kind, name, vertx, stageConfig.getJsonObject(name, new JsonObject()));
+  }
 }

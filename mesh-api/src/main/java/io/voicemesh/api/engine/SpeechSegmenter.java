@@ -10,14 +10,21 @@ import io.voicemesh.api.audio.SpeechDetector;
  */
 public final class SpeechSegmenter {
 
-  /** What the segmenter saw; positions are ms of the session's audio. */
+  /**
+   * What the segmenter saw; positions are ms of the session's audio. Only the end of an utterance
+   * must be heard; the other findings are ignored unless overridden.
+   */
+  @FunctionalInterface
   public interface Listener {
-    void speechStarted(long audioMs);
+    default void speechStarted(long audioMs) {
+    }
 
     /** The hypothesis for the whole current utterance changed. */
-    void partial(String text, long audioMs);
+    default void partial(String text, long audioMs) {
+    }
 
-    void speechStopped(long audioMs);
+    default void speechStopped(long audioMs) {
+    }
 
     /**
      * The utterance is over at {@code audioMs}; {@code text} may be empty. The speech in it ran
@@ -26,7 +33,8 @@ public final class SpeechSegmenter {
     void utteranceEnded(String text, long audioMs, long speechStartMs, long speechEndMs);
 
     /** The recognizer was reset in silence: nothing it holds comes from before {@code audioMs}. */
-    void checkpoint(long audioMs);
+    default void checkpoint(long audioMs) {
+    }
   }
 
   private final SttStream recognizer;

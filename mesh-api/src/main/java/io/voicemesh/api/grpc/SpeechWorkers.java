@@ -53,10 +53,6 @@ public final class SpeechWorkers implements AutoCloseable {
       this.address = address;
     }
 
-    public SocketAddress address() {
-      return address;
-    }
-
     public boolean ok() {
       return status == ServingStatus.OK;
     }
