@@ -117,7 +117,11 @@ final class ClusterProcesses implements AutoCloseable {
 
   /** kill -9: the JVM gets no chance to say goodbye. Returns when the process is gone. */
   void kill(String name) throws InterruptedException {
-    Process process = nodes.get(name).process();
+    kill(nodes.get(name).process(), name);
+  }
+
+  /** kill -9 of any child JVM ({@code name} for the message). Returns when the process is gone. */
+  static void kill(Process process, String name) throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       throw new IllegalStateException(name + " survived SIGKILL");

@@ -78,10 +78,7 @@ final class WorkerProcess implements AutoCloseable {
 
   /** kill -9. Returns once the process is gone. */
   void kill() throws InterruptedException {
-    process.destroyForcibly();
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-      throw new IllegalStateException(name + " survived SIGKILL");
-    }
+    ClusterProcesses.kill(process, name);
   }
 
   /** SIGTERM; the exit code, or null when it is still running after {@code within}. */
