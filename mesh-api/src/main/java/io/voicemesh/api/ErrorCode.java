@@ -19,12 +19,22 @@ public enum ErrorCode {
   FORBIDDEN("forbidden", 403, 4030, false),
   SESSION_NOT_FOUND("session_not_found", 404, 4040, false),
   NOT_FOUND("not_found", 404, 4041, false),
+  /** An agent name that no LLM node serves ({@code ?agent=}, {@code POST /api/v1/sessions}). */
+  AGENT_NOT_FOUND("agent_not_found", 404, 4042, false),
+  /** A WebSocket that sent nothing (not even a ping) for the idle timeout; closed (1001). */
+  IDLE_TIMEOUT("idle_timeout", 408, 4080, true),
   TAKEN_OVER("taken_over", 409, 4090, false),
   SESSION_ENDED("session_ended", 410, 4100, false),
   RATE_LIMITED("rate_limited", 429, 4290, true),
+  /** A user or token holds its share of a resource already (connections, sessions, STT streams). */
+  QUOTA_EXCEEDED("quota_exceeded", 429, 4291, true),
   CAPACITY("capacity", 503, 5030, true),
   ENGINE_UNAVAILABLE("engine_unavailable", 503, 5031, true),
   SLOW_CONSUMER("slow_consumer", 503, 5032, true),
+  /** The event log cannot be written for longer than the gateway's buffer holds (or a new session cannot be opened). */
+  STORAGE_UNAVAILABLE("storage_unavailable", 503, 5033, true),
+  /** The node is shutting down; the client is told where to resume and closed (1001). */
+  GOING_AWAY("going_away", 503, 5034, true),
   INTERNAL("internal", 500, 5000, true);
 
   private final String wire;
