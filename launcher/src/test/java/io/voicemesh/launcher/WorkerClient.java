@@ -2,13 +2,12 @@ package io.voicemesh.launcher;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.voicemesh.api.grpc.SpeechWorkers;
+import io.voicemesh.api.grpc.WorkerChannel;
 import io.voicemesh.api.grpc.WorkerStatusException;
 import io.voicemesh.api.worker.AudioChunk;
 import io.voicemesh.api.worker.CreateSessionRequest;
@@ -38,25 +37,32 @@ final class WorkerClient implements AutoCloseable {
   }
 
   private final GrpcClient client;
+  private final WorkerChannel channel;
   private final SocketAddress address;
 
+  /** Plaintext, without a token. */
   WorkerClient(Vertx vertx, int port) {
-    this.client = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-        .setHttp2ClearTextUpgrade(false));
+    this(vertx, port, WorkerChannel.PLAINTEXT);
+  }
+
+  /** Over {@code channel} (TLS, a token), as the mesh's grpc engines connect. */
+  WorkerClient(Vertx vertx, int port, WorkerChannel channel) {
+    this.channel = channel;
+    this.client = GrpcClient.client(vertx, channel.httpOptions((int) CALL.toMillis()));
     this.address = SocketAddress.inetSocketAddress(port, "127.0.0.1");
   }
 
   HealthCheckResponse health() throws Exception {
-    return await(SpeechWorkers.unary(client, address, SpeechWorkerGrpcClient.HealthCheck,
+    return await(SpeechWorkers.unary(client, channel, address, SpeechWorkerGrpcClient.HealthCheck,
         HealthCheckRequest.getDefaultInstance(), CALL.toMillis()));
   }
 
   CreateSessionResponse create(CreateSessionRequest request) throws Exception {
-    return await(SpeechWorkers.unary(client, address, SpeechWorkerGrpcClient.CreateSession, request, CALL.toMillis()));
+    return await(SpeechWorkers.unary(client, channel, address, SpeechWorkerGrpcClient.CreateSession, request, CALL.toMillis()));
   }
 
   StopSessionResponse stop(String sessionId) throws Exception {
-    return await(SpeechWorkers.unary(client, address, SpeechWorkerGrpcClient.StopSession,
+    return await(SpeechWorkers.unary(client, channel, address, SpeechWorkerGrpcClient.StopSession,
         StopSessionRequest.newBuilder().setSessionId(sessionId).build(), CALL.toMillis()));
   }
 
@@ -91,7 +97,10 @@ final class WorkerClient implements AutoCloseable {
     List<SynthesizedAudio> chunks = new ArrayList<>();
     CompletableFuture<Outcome> ended = new CompletableFuture<>();
     client.request(address, SpeechWorkerGrpcClient.Synthesize)
-        .compose(call -> call.end(request).compose(v -> call.response()))
+        .compose(call -> {
+          channel.authorize(call.headers());
+          return call.end(request).compose(v -> call.response());
+        })
         .onSuccess(response -> {
           response.handler(chunk -> {
             synchronized (chunks) {
@@ -110,6 +119,7 @@ final class WorkerClient implements AutoCloseable {
 
   AudioStream stream() throws Exception {
     GrpcClientRequest<AudioChunk, SpeechEvent> call = await(client.request(address, SpeechWorkerGrpcClient.ProcessAudio));
+    channel.authorize(call.headers());
     return new AudioStream(call);
   }
 

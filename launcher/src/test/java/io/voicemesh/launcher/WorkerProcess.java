@@ -33,11 +33,18 @@ final class WorkerProcess implements AutoCloseable {
 
   /** Starts a worker on {@code port} (127.0.0.1) with {@code args} added to the command line. */
   static WorkerProcess start(String name, int port, String... args) throws IOException {
+    List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1"));
+    all.addAll(List.of(args));
+    return startWithout(name, port, all.toArray(String[]::new));
+  }
+
+  /** Starts a worker on {@code port} with only {@code args} beyond the port, name and data folder: no --host. */
+  static WorkerProcess startWithout(String name, int port, String... args) throws IOException {
     Path dir = Files.createDirectories(Path.of("target", "worker-it"));
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:+UseSerialGC", "-Dvertx.cacheDirBase=" + dir.resolve("vertx-cache-" + name),
         "-jar", System.getProperty("voicemesh.jar", "target/voicemesh.jar"),
-        "worker", "--host", "127.0.0.1", "--grpc-port", Integer.toString(port), "--worker-id", name,
+        "worker", "--grpc-port", Integer.toString(port), "--worker-id", name,
         // The bundled model is unpacked once for all the test's processes.
         "--data-dir", Path.of("target", "test-data").toString()));
     command.addAll(List.of(args));
@@ -79,6 +86,11 @@ final class WorkerProcess implements AutoCloseable {
   /** kill -9. Returns once the process is gone. */
   void kill() throws InterruptedException {
     ClusterProcesses.kill(process, name);
+  }
+
+  /** The exit code once the process ends by itself, or null when it still runs after {@code within}. */
+  Integer exitCode(Duration within) throws InterruptedException {
+    return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
   }
 
   /** SIGTERM; the exit code, or null when it is still running after {@code within}. */

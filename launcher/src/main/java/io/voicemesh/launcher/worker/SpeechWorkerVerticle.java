@@ -2,11 +2,14 @@ package io.voicemesh.launcher.worker;
 
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
@@ -48,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * {@code voicemesh worker}: the node's embedded engines served over speech_worker.proto, for a
  * mesh (its {@code grpc} engines) or any other client. Sessions are limited in number and in the
  * audio each may have waiting; a shutdown ({@link #drain}) refuses new work and lets open streams
- * finish within a bound.
+ * finish within a bound. With a token every call must carry it ({@link TokenCheck}); with a
+ * certificate it serves only TLS (HTTP/2 by ALPN).
  */
 public final class SpeechWorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SpeechWorkerVerticle.class);
@@ -100,13 +104,30 @@ public final class SpeechWorkerVerticle extends VerticleBase {
         .compose(created -> {
           tts = created;
           vertx.setPeriodic(Math.max(1000, settings.idleTimeoutMs() / 4), id -> closeIdle());
-          server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.grpcPort()))
-              .requestHandler(grpc);
+          Handler<HttpServerRequest> calls = settings.access().authenticates()
+              ? new TokenCheck(settings.access().authToken(), grpc) : grpc;
+          server = vertx.createHttpServer(serverOptions()).requestHandler(calls);
           return server.listen();
         })
-        .onSuccess(listening -> LOG.info("speech worker {} serves {} and {} on {}:{} (at most {} sessions)",
-            settings.workerId(), settings.sttEngine(), settings.ttsEngine(), settings.host(), listening.actualPort(),
-            settings.maxSessions()));
+        .onSuccess(listening -> {
+          LOG.info("speech worker {} serves {} and {} on {}:{} ({}; at most {} sessions)", settings.workerId(),
+              settings.sttEngine(), settings.ttsEngine(), settings.host(), listening.actualPort(), settings.access(),
+              settings.maxSessions());
+          if (!WorkerAccess.isLoopback(settings.host()) && !settings.access().tls()) {
+            LOG.warn("speech worker {} listens on {} in plaintext: audio, text{} cross the network unencrypted "
+                + "(--tls-cert and --tls-key turn TLS on)", settings.workerId(), settings.host(),
+                settings.access().authenticates() ? " and the token" : "");
+          }
+        });
+  }
+
+  private HttpServerOptions serverOptions() {
+    HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.grpcPort());
+    if (settings.access().tls()) {
+      options.setSsl(true).setUseAlpn(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(settings.access().tlsCertFile()).setKeyPath(settings.access().tlsKeyFile()));
+    }
+    return options;
   }
 
   /** The port gRPC listens on (the configured one, or the one picked for port 0). */
@@ -121,7 +142,11 @@ public final class SpeechWorkerVerticle extends VerticleBase {
   private static <Q, R> void unary(GrpcServerRequest<Q, R> call, Function<Q, Future<R>> handler) {
     call.last().compose(handler).onComplete(answer -> {
       if (answer.succeeded()) {
-        call.response().end(answer.result());
+        try {
+          call.response().end(answer.result());
+        } catch (IllegalStateException callerGone) {
+          // cancelled or timed out by the caller meanwhile: there is no one to answer
+        }
       } else {
         Status.fail(call.response(), answer.cause());
       }

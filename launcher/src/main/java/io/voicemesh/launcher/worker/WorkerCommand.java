@@ -31,8 +31,26 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--grpc-port", description = "port to serve gRPC on (default 50051, or voicemesh.worker.grpcPort; 0 picks one)")
   Integer grpcPort;
 
-  @Option(names = "--host", description = "address to listen on (default 0.0.0.0, or voicemesh.worker.host)")
+  @Option(names = "--host", description = "address to listen on (default 127.0.0.1, or voicemesh.worker.host); "
+      + "a non-loopback one needs --auth-token or --insecure")
   String host;
+
+  @Option(names = "--auth-token", description = "shared secret every call must carry as 'authorization: Bearer <token>' "
+      + "(at least 16 characters; default VOICEMESH_WORKER_TOKEN, or voicemesh.worker.authToken). Prefer the "
+      + "variable: a command line is visible to other users of the machine")
+  String authToken;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain: serve TLS only "
+      + "(with --tls-key; or voicemesh.worker.tls.certFile)")
+  String tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (PKCS#8) of --tls-cert "
+      + "(or voicemesh.worker.tls.keyFile)")
+  String tlsKey;
+
+  @Option(names = "--insecure", description = "allow a non-loopback --host without --auth-token: anyone who can reach "
+      + "the port may use the engines")
+  boolean insecure;
 
   @Option(names = "--max-sessions", description = "concurrent sessions; beyond it CreateSession gets RESOURCE_EXHAUSTED "
       + "(default 10)")
@@ -56,11 +74,29 @@ public final class WorkerCommand implements Callable<Integer> {
     Map<String, Object> overrides = new HashMap<>();
     put(overrides, "voicemesh.worker.grpcPort", grpcPort);
     put(overrides, "voicemesh.worker.host", host);
+    put(overrides, "voicemesh.worker.authToken", authToken);
+    put(overrides, "voicemesh.worker.tls.certFile", tlsCert);
+    put(overrides, "voicemesh.worker.tls.keyFile", tlsKey);
+    put(overrides, "voicemesh.worker.insecure", insecure ? Boolean.TRUE : null);
     put(overrides, "voicemesh.worker.maxSessions", maxSessions);
     put(overrides, "voicemesh.worker.maxBufferBytes", maxBufferBytes);
     put(overrides, "voicemesh.worker.drainMs", drainMs);
     put(overrides, "voicemesh.worker.id", workerId);
-    return serveUntilStopped(options.load(overrides));
+    MeshConfig config = options.load(overrides);
+    WorkerSettings settings;
+    try {
+      settings = settings(config);
+    } catch (IllegalArgumentException refused) {
+      // A setting that would expose or break the worker: say which, without a stack trace.
+      System.err.println("voicemesh worker: " + refused.getMessage());
+      return 2;
+    }
+    return serveUntilStopped(config, settings);
+  }
+
+  static WorkerSettings settings(MeshConfig config) {
+    return WorkerSettings.from(config.section("worker"), Mesh.sttConfig(config, config.node()), config.section("tts"),
+        config.node());
   }
 
   private static void put(Map<String, Object> overrides, String key, Object value) {
@@ -69,9 +105,7 @@ public final class WorkerCommand implements Callable<Integer> {
     }
   }
 
-  static int serveUntilStopped(MeshConfig config) throws Exception {
-    WorkerSettings settings = WorkerSettings.from(config.section("worker"), Mesh.sttConfig(config, config.node()),
-        config.section("tts"), config.node());
+  static int serveUntilStopped(MeshConfig config, WorkerSettings settings) throws Exception {
     Vertx vertx = Vertx.vertx(new VertxOptions()
         .setMaxEventLoopExecuteTime(config.maxEventLoopExecuteTimeMs())
         .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS));
@@ -83,7 +117,7 @@ public final class WorkerCommand implements Callable<Integer> {
       throw e;
     }
     System.out.println("VoiceMesh speech worker " + settings.workerId() + " listening on " + settings.host() + ":"
-        + worker.port());
+        + worker.port() + " (" + settings.access() + ")");
     // SIGTERM is how Kubernetes and process managers stop a worker: handled here, not by a shutdown
     // hook, so the drain runs on a live JVM and the process exits 0 instead of 143.
     CountDownLatch stop = new CountDownLatch(1);

@@ -4,10 +4,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
@@ -32,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * The speech workers a {@code grpc} engine may use: one gRPC client over loopback or the network,
  * a health loop that polls every worker's HealthCheck, and round-robin over the ones answering OK.
  * A call that finds a worker gone marks it down at once; only the health loop brings it back.
+ * Every call, health checks included, goes over the {@link WorkerChannel} (TLS, the token).
  *
  * <p>Engines call from worker threads and block there ({@link #await}); every gRPC operation runs
  * on the event-loop context this was created on ({@link #onContext}).
@@ -71,6 +70,7 @@ public final class SpeechWorkers implements AutoCloseable {
   private final Vertx vertx;
   private final Context context;
   private final GrpcClient client;
+  private final WorkerChannel channel;
   private final List<Worker> workers = new ArrayList<>();
   private final AtomicInteger next = new AtomicInteger();
   private final long callTimeoutMs;
@@ -79,15 +79,22 @@ public final class SpeechWorkers implements AutoCloseable {
   /**
    * A pool from an engine's settings: {@code workers} (host:port addresses, a list or one
    * comma-separated string as an environment variable gives), {@code healthIntervalMs} (default
-   * 1000) and {@code callTimeoutMs} (default 2000).
+   * 1000), {@code callTimeoutMs} (default 2000), and the channel's {@code token} and {@code tls}
+   * ({@link WorkerChannel#from}).
    */
   public static Future<SpeechWorkers> start(Vertx vertx, JsonObject config) {
     Object value = config.getValue("workers");
     List<String> addresses = value instanceof JsonArray list
         ? list.stream().map(String::valueOf).toList()
         : value == null ? List.of() : List.of(String.valueOf(value).split(","));
+    WorkerChannel channel;
+    try {
+      channel = WorkerChannel.from(config);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     return start(vertx, addresses.stream().map(String::trim).filter(a -> !a.isEmpty()).toList(),
-        config.getLong("healthIntervalMs", 1000L), config.getLong("callTimeoutMs", 2000L));
+        config.getLong("healthIntervalMs", 1000L), config.getLong("callTimeoutMs", 2000L), channel);
   }
 
   /**
@@ -95,29 +102,30 @@ public final class SpeechWorkers implements AutoCloseable {
    * future completes, so a mesh starting beside healthy workers uses them from its first session.
    */
   public static Future<SpeechWorkers> start(Vertx vertx, List<String> addresses, long healthIntervalMs,
-      long callTimeoutMs) {
+      long callTimeoutMs, WorkerChannel channel) {
     if (addresses.isEmpty()) {
       return Future.failedFuture(new IllegalArgumentException("a grpc engine needs at least one worker address (host:port)"));
     }
-    SpeechWorkers pool = new SpeechWorkers(vertx, addresses, callTimeoutMs);
+    SpeechWorkers pool = new SpeechWorkers(vertx, addresses, callTimeoutMs, channel);
+    LOG.info("speech workers {} over {}", addresses, channel);
     return pool.onContext(() -> pool.checkAll().map(v -> {
       pool.healthTimer = vertx.setPeriodic(healthIntervalMs, id -> pool.checkAll());
       return pool;
     }));
   }
 
-  private SpeechWorkers(Vertx vertx, List<String> addresses, long callTimeoutMs) {
+  private SpeechWorkers(Vertx vertx, List<String> addresses, long callTimeoutMs, WorkerChannel channel) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.callTimeoutMs = callTimeoutMs;
+    this.channel = channel;
     for (String address : addresses) {
       workers.add(new Worker(parse(address)));
     }
     // Deadlines are enforced by the client too: a worker that hangs (SIGSTOP, a partition) fails the call.
     this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES)
             .setScheduleDeadlineAutomatically(true),
-        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-            .setConnectTimeout((int) callTimeoutMs));
+        channel.httpOptions((int) callTimeoutMs));
   }
 
   static SocketAddress parse(String address) {
@@ -204,13 +212,23 @@ public final class SpeechWorkers implements AutoCloseable {
    * the context (see {@link #onContext}).
    */
   public <Req, Resp> Future<Resp> unary(Worker worker, ServiceMethod<Resp, Req> method, Req request) {
-    return unary(client, worker.address, method, request, callTimeoutMs);
+    return unary(client, channel, worker.address, method, request, callTimeoutMs);
   }
 
-  /** A unary call on any gRPC client, answered as {@link #unary(Worker, ServiceMethod, Object)} says. */
+  /** A unary call without a token (on a plaintext or TLS client alike). */
   public static <Req, Resp> Future<Resp> unary(GrpcClient client, SocketAddress address, ServiceMethod<Resp, Req> method,
       Req request, long timeoutMs) {
+    return unary(client, WorkerChannel.PLAINTEXT, address, method, request, timeoutMs);
+  }
+
+  /**
+   * A unary call on any gRPC client (made with {@code channel}'s options), answered as
+   * {@link #unary(Worker, ServiceMethod, Object)} says.
+   */
+  public static <Req, Resp> Future<Resp> unary(GrpcClient client, WorkerChannel channel, SocketAddress address,
+      ServiceMethod<Resp, Req> method, Req request, long timeoutMs) {
     return client.request(address, method).compose(call -> {
+      channel.authorize(call.headers());
       call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
       return call.end(request).compose(v -> call.response()).compose(response -> response.last()
           .transform(last -> response.status() == null || response.status() == GrpcStatus.OK
@@ -221,7 +239,10 @@ public final class SpeechWorkers implements AutoCloseable {
 
   /** Opens a streaming call to {@code worker}; call on the context. */
   public <Req, Resp> Future<GrpcClientRequest<Req, Resp>> stream(Worker worker, ServiceMethod<Resp, Req> method) {
-    return client.request(worker.address, method);
+    return client.request(worker.address, method).map(call -> {
+      channel.authorize(call.headers());
+      return call;
+    });
   }
 
   /** Runs {@code call} on this pool's event-loop context (from any thread). */
