@@ -123,9 +123,10 @@ final class SoakCommand implements Callable<Integer> {
     double steadyAfter = steadyAfterMinutes != null ? steadyAfterMinutes : minutes / 3;
     System.out.println("VoiceMesh soak — " + ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME));
     System.out.printf("%d sessions x %.1f min of real-time speech with churn (life %d-%d s, %d%% of leavers end with DELETE,"
-            + " %d%% resumed), idle baseline %.1f min, a sample every %d s after a forced GC; slopes from minute %.1f of the"
+            + " %d%% resumed), idle baseline %.1f min, a sample every %d s %s; slopes from minute %.1f of the"
             + " load; at most %.1f min in all%n", sessions, minutes, lifeSeconds.get(0), lifeSeconds.get(1), endPercent,
-        resumePercent, baselineMinutes, sampleSeconds, steadyAfter,
+        resumePercent, baselineMinutes, sampleSeconds, noForceGc ? "(heap as it is, no forced GC)" : "after a forced GC",
+        steadyAfter,
         3 + baselineMinutes + minutes + (leaveSeconds + afterSeconds + 60) / 60.0);
     System.out.printf("machine: %d cores; mesh: %s as a child JVM %s; mesh log %s%n",
         Runtime.getRuntime().availableProcessors(), allInOne, meshJavaOptions, meshLog.toAbsolutePath());
@@ -243,8 +244,8 @@ final class SoakCommand implements Callable<Integer> {
     MeshProbe.Sample base = idle.get(idle.size() - 1);
     MeshProbe.Sample after = samples.get(samples.size() - 1);
 
-    System.out.printf("%n== Samples (min since the probe attached; heap after a forced GC; CPU %% of all cores since the"
-        + " previous sample)%n");
+    System.out.printf("%n== Samples (min since the probe attached; heap %s; CPU %% of all cores since the previous sample)%n",
+        noForceGc ? "as it was (no forced GC)" : "after a forced GC");
     printMarkdown();
 
     Trend heap = trend(steady, MeshProbe.Sample::heapMb);
