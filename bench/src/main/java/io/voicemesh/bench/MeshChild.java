@@ -21,12 +21,14 @@ final class MeshChild implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path log;
+  private final String dataDir;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private MeshChild(Process process, int port, Path log) {
+  private MeshChild(Process process, int port, Path log, Path dataDir) {
     this.process = process;
     this.port = port;
     this.log = log;
+    this.dataDir = dataDir.toAbsolutePath().toString();
   }
 
   static MeshChild start(Path jar, Path workDir, Path log, String jwtSecret, List<String> javaOptions,
@@ -45,7 +47,7 @@ final class MeshChild implements AutoCloseable {
     builder.environment().put("CONFIG_FORCE_voicemesh_gateway_host", "127.0.0.1"); // loopback only
     builder.environment().put("VOICEMESH_JWT_SECRET", jwtSecret);
     settings.forEach((key, value) -> builder.environment().put("CONFIG_FORCE_" + key.replace('.', '_'), value));
-    return new MeshChild(builder.start(), port, log);
+    return new MeshChild(builder.start(), port, log, workDir.resolve("data"));
   }
 
   int port() {
@@ -56,9 +58,19 @@ final class MeshChild implements AutoCloseable {
     return process.pid();
   }
 
-  /** The mesh's own processes (embedded PostgreSQL), now. */
-  List<ProcessHandle> descendants() {
-    return process.descendants().toList();
+  /**
+   * The embedded PostgreSQL's processes, now: its postmaster (started with {@code -D} in this mesh's
+   * data folder; pg_ctl detaches it, so it is not a descendant of the JVM) and the postmaster's children.
+   */
+  List<ProcessHandle> postgres() {
+    List<ProcessHandle> all = new ArrayList<>();
+    ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains(dataDir)).orElse(false))
+        .forEach(postmaster -> {
+          all.add(postmaster);
+          postmaster.descendants().forEach(all::add);
+        });
+    return all;
   }
 
   /** Waits (bounded) for {@code /health} 200; fails if the process exits first. */
@@ -102,5 +114,13 @@ final class MeshChild implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     ReadyTime.stop(process);
+    // The mesh's shutdown stops its PostgreSQL; if the mesh had to be killed, stop what it left.
+    for (ProcessHandle leftover : postgres()) {
+      leftover.destroy();
+      leftover.onExit().completeOnTimeout(leftover, 15, TimeUnit.SECONDS).join();
+      if (leftover.isAlive()) {
+        leftover.destroyForcibly();
+      }
+    }
   }
 }

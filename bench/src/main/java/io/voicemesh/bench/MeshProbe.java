@@ -80,7 +80,7 @@ final class MeshProbe implements AutoCloseable {
     PrometheusText m = mesh.metrics();
     long pid = mesh.pid();
     double postgres = 0;
-    for (ProcessHandle child : mesh.descendants()) {
+    for (ProcessHandle child : mesh.postgres()) {
       postgres += pssKb(child.pid()) / 1024.0;
     }
     return new Sample((System.nanoTime() - startedNanos) / 60e9, phase,
