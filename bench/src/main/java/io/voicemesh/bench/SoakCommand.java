@@ -55,13 +55,13 @@ final class SoakCommand implements Callable<Integer> {
   @Option(names = "--sample-seconds", description = "seconds between samples (default ${DEFAULT-VALUE})")
   int sampleSeconds = 10;
 
-  @Option(names = "--life-seconds", split = "-", paramLabel = "MIN-MAX",
+  @Option(names = "--life-seconds", split = "-", paramLabel = "MIN-MAX", hideParamSyntax = true, defaultValue = "20-90",
       description = "how long a session stays before it leaves, uniformly random (default ${DEFAULT-VALUE})")
-  List<Long> lifeSeconds = List.of(20L, 90L);
+  List<Long> lifeSeconds;
 
-  @Option(names = "--gap-ms", split = "-", paramLabel = "MIN-MAX",
+  @Option(names = "--gap-ms", split = "-", paramLabel = "MIN-MAX", hideParamSyntax = true, defaultValue = "1000-4000",
       description = "silence after the agent's turn before the next phrase (default ${DEFAULT-VALUE})")
-  List<Long> gapMs = List.of(1000L, 4000L);
+  List<Long> gapMs;
 
   @Option(names = "--resume-percent", description = "of the sessions that left, how many are resumed (default ${DEFAULT-VALUE})")
   int resumePercent = 30;
@@ -130,29 +130,12 @@ final class SoakCommand implements Callable<Integer> {
         3 + baselineMinutes + minutes + (leaveSeconds + afterSeconds + 60) / 60.0);
     System.out.printf("machine: %d cores; mesh: %s as a child JVM %s; mesh log %s%n",
         Runtime.getRuntime().availableProcessors(), allInOne, meshJavaOptions, meshLog.toAbsolutePath());
-    List<byte[]> speech = speech();
-    String secret = randomSecret();
-    Map<String, String> settings = new LinkedHashMap<>();
-    if (sttCapacity != null) {
-      settings.put("voicemesh.stt.capacity", sttCapacity.toString());
-    }
-    MeshChild mesh = MeshChild.start(allInOne, work, meshLog, secret, meshJavaOptions, settings);
-    Thread cleanup = new Thread(() -> stopQuietly(mesh), "soak-cleanup"); // also on Ctrl-C
-    Runtime.getRuntime().addShutdownHook(cleanup);
-    Vertx tokenVertx = Vertx.vertx();
     try {
-      long t = System.nanoTime();
-      mesh.awaitHealthy(TimeUnit.MINUTES.toMillis(3));
-      System.out.printf("mesh pid %d ready on 127.0.0.1:%d in %.1f s%n", mesh.pid(), mesh.port(), (System.nanoTime() - t) / 1e9);
-      JwtTokens tokens = JwtTokens.from(tokenVertx, new JsonObject().put("secret", secret));
-      run(mesh, tokens, speech, steadyAfter);
+      soak(allInOne, work, steadyAfter);
     } catch (Exception e) {
       e.printStackTrace(System.out);
       report.failed("soak", e);
     } finally {
-      EventBusHop.close(tokenVertx);
-      stopQuietly(mesh);
-      Runtime.getRuntime().removeShutdownHook(cleanup);
       BenchCommand.deleteTree(work);
     }
     System.out.println();
@@ -160,6 +143,34 @@ final class SoakCommand implements Callable<Integer> {
     System.out.print(report.render());
     System.out.printf("%nTotal %.1f min. Mesh log: %s%n", (System.nanoTime() - began) / 60e9, meshLog.toAbsolutePath());
     return report.anyFailed() ? 1 : 0;
+  }
+
+  /** Starts the mesh, soaks it, and stops it (also on Ctrl-C). */
+  private void soak(Path allInOne, Path work, double steadyAfter) throws Exception {
+    List<byte[]> speech = speech();
+    String secret = randomSecret();
+    Map<String, String> settings = new LinkedHashMap<>();
+    if (sttCapacity != null) {
+      settings.put("voicemesh.stt.capacity", sttCapacity.toString());
+    }
+    MeshChild mesh = MeshChild.start(allInOne, work, meshLog, secret, meshJavaOptions, settings);
+    Thread cleanup = new Thread(() -> stopQuietly(mesh), "soak-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    Vertx tokenVertx = Vertx.vertx();
+    try {
+      long t = System.nanoTime();
+      mesh.awaitHealthy(TimeUnit.MINUTES.toMillis(3));
+      System.out.printf("mesh pid %d ready on 127.0.0.1:%d in %.1f s%n", mesh.pid(), mesh.port(), (System.nanoTime() - t) / 1e9);
+      run(mesh, JwtTokens.from(tokenVertx, new JsonObject().put("secret", secret)), speech, steadyAfter);
+    } finally {
+      EventBusHop.close(tokenVertx);
+      stopQuietly(mesh);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is running already
+      }
+    }
   }
 
   private void run(MeshChild mesh, JwtTokens tokens, List<byte[]> speech, double steadyAfter) throws Exception {
