@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "voicemesh-bench", mixinStandardHelpOptions = true, version = "VoiceMesh bench 0.1.0",
     description = "Load generator and benchmark for VoiceMesh (not part of the test suite).",
-    sortOptions = false)
+    sortOptions = false, subcommands = SoakCommand.class)
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 
@@ -460,7 +460,7 @@ public final class BenchCommand implements Callable<Integer> {
     return s.failure() == null ? String.format("%.2f s", s.readyMs() / 1000.0) : "FAILED: " + s.failure();
   }
 
-  private static Path findUpwards(Path relative) {
+  static Path findUpwards(Path relative) {
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
       if (Files.exists(dir.resolve(relative))) {
         return dir.resolve(relative);

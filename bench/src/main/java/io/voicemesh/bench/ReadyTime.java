@@ -80,7 +80,7 @@ final class ReadyTime {
   }
 
   /** SIGTERM (the mesh's shutdown hook stops PostgreSQL), bounded; then anything it left behind. */
-  private static void stop(Process process) throws InterruptedException {
+  static void stop(Process process) throws InterruptedException {
     List<ProcessHandle> descendants = process.descendants().toList();
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
