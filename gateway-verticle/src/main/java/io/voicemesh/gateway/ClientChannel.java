@@ -324,6 +324,7 @@ final class ClientChannel {
   }
 
   private void store(EventAppend append, int attempt) {
+    long sentAt = System.nanoTime();
     Bus.request(bus, Addresses.SESSION_EVENTS_APPEND, append, EventAppended.class, settings.sessionTimeoutMs())
         .onComplete(outcome -> {
           if (storageLost) {
@@ -336,7 +337,7 @@ final class ClientChannel {
           MeshException error = MeshException.from(outcome.cause());
           long now = System.nanoTime();
           if (failingSince < 0) {
-            failingSince = now;
+            failingSince = sentAt; // the log has not taken anything since this attempt went out
             LOG.warn("session {}: the event log does not take events ({}: {}); keeping them, in order, for up to {} ms",
                 sessionId, error.code().wire(), error.getMessage(), settings.outageBufferMs());
           }

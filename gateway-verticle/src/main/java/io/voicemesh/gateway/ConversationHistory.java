@@ -122,6 +122,7 @@ final class ConversationHistory {
   }
 
   private void store(Pending pending, int attempt) {
+    long sentAt = System.nanoTime();
     Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, pending.message(), Void.class, settings.sessionTimeoutMs())
         .onComplete(outcome -> {
           if (outcome.succeeded()) {
@@ -136,7 +137,7 @@ final class ConversationHistory {
           MeshException error = MeshException.from(outcome.cause());
           long now = System.nanoTime();
           if (failingSince < 0) {
-            failingSince = now;
+            failingSince = sentAt; // the log has not taken anything since this attempt went out
           }
           if (!error.code().isTransient() || (now - failingSince) / 1_000_000 >= settings.outageBufferMs()) {
             LOG.error("session {}: the {} message of turn {} was not stored: {}", sessionId,

@@ -511,6 +511,9 @@ final class Turn {
 
   /** {@code future}, or a success after {@code ms} if it has not completed by then. */
   private Future<Void> within(Future<Void> future, long ms) {
+    if (ms <= 0) {
+      return Future.succeededFuture();
+    }
     Promise<Void> bounded = Promise.promise();
     long timer = vertx.setTimer(ms, t -> bounded.tryComplete());
     future.onComplete(done -> {
@@ -532,9 +535,10 @@ final class Turn {
     String heard = interrupted || failure != null ? heardSentences() : answer;
     // Stored in order after the user's message; agent_completed waits for it (bounded): while the
     // store is away it stays queued and the turn ends without it.
+    boolean storeBehind = conversationHistory.behind() || client.storageBehind();
     Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
         : within(conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard)),
-            settings.sessionTimeoutMs());
+            storeBehind ? 0 : settings.sessionTimeoutMs());
     // Wait (bounded) for the worker to end its stream, so a tool call it started just before the
     // cancel is known; then for every open tool call to report.
     long settleTimer = vertx.setTimer(LLM_SETTLE_MS, t -> llmStreamEnded.tryComplete());

@@ -2,6 +2,7 @@ package io.voicemesh.launcher;
 
 import io.vertx.core.json.JsonObject;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.util.LinuxUtils;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,6 +63,10 @@ final class EmbeddedDatabase implements AutoCloseable {
         .setOverrideWorkingDirectory(Files.createDirectories(dataDir.resolve("postgres-bin")).toFile())
         // The default 10 s is too short on a busy 2-core machine starting several nodes at once.
         .setPGStartupWait(Duration.ofSeconds(60))
+        // zonky turns it off for tests; a killed server must keep every commit it acknowledged (the
+        // gateways tell listeners of events once stored). fsync stays off (-F): that guards only
+        // against the machine itself crashing.
+        .setServerConfig("synchronous_commit", "on")
         .start(), data);
     database.watch();
     return database;
@@ -116,12 +121,13 @@ final class EmbeddedDatabase implements AutoCloseable {
         lastRestart = Instant.now();
         restarting = false;
         watch();
-        LOG.warn("embedded PostgreSQL restarted (pid {}, port {}) in {} ms, after {} attempt(s)", pid, port,
-            (System.nanoTime() - began) / 1_000_000, attempt);
+        LOG.warn("embedded PostgreSQL restarted (pid {}, port {}) in {} ms, after {} attempt(s); it logs to {}", pid, port,
+            (System.nanoTime() - began) / 1_000_000, attempt, serverLog());
         return;
       } catch (IOException e) {
         // Typically: the dead postmaster's backends still hold its shared memory for a moment.
-        LOG.info("embedded PostgreSQL did not start yet (attempt {}): {}; again in {} ms", attempt, e.getMessage(), pauseMs);
+        LOG.info("embedded PostgreSQL did not start yet (attempt {}): {} (see {}); again in {} ms", attempt,
+            e.getMessage(), serverLog(), pauseMs);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -155,11 +161,27 @@ final class EmbeddedDatabase implements AutoCloseable {
     if (!args.contains("-p") || !args.get(args.indexOf("-p") + 1).equals(String.valueOf(port))) {
       throw new IOException("postmaster.opts does not name port " + port + ": " + opts);
     }
-    Process pgCtl = new ProcessBuilder(postgresBinary.resolveSibling("pg_ctl").toString(), "-D", data.toString(),
-        "-w", "-t", String.valueOf(PG_CTL_WAIT_SECONDS), "-o", opts.substring(firstArg + 1), "start")
+    // The server's options for pg_ctl's shell, without the data folder (pg_ctl adds -D itself).
+    StringBuilder serverOptions = new StringBuilder();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("-D")) {
+        i++;
+        continue;
+      }
+      serverOptions.append(serverOptions.isEmpty() ? "" : " ").append('"')
+          .append(args.get(i).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+    }
+    List<String> command = new ArrayList<>();
+    if (LinuxUtils.isUnshareAvailable()) {
+      // As zonky does: PostgreSQL refuses to run as root, so run it as root of a user namespace.
+      command.addAll(List.of("unshare", "-U"));
+    }
+    command.addAll(List.of(postgresBinary.resolveSibling("pg_ctl").toString(), "-D", data.toString(),
+        "-w", "-t", String.valueOf(PG_CTL_WAIT_SECONDS), "-l", serverLog().toString(),
+        "-o", serverOptions.toString(), "start"));
+    Process pgCtl = new ProcessBuilder(command)
         .redirectErrorStream(true)
-        // The server's own log goes where the first start sent it: this process's output.
-        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(serverLog().toFile()))
         .start();
     if (!pgCtl.waitFor(PG_CTL_WAIT_SECONDS + 5, TimeUnit.SECONDS)) {
       pgCtl.destroyForcibly();
@@ -168,6 +190,11 @@ final class EmbeddedDatabase implements AutoCloseable {
     if (pgCtl.exitValue() != 0) {
       throw new IOException("pg_ctl start exited " + pgCtl.exitValue());
     }
+  }
+
+  /** Where a restarted server logs (and pg_ctl says why a start failed): beside the data folder. */
+  private Path serverLog() {
+    return data.resolveSibling("postgres-restarted.log");
   }
 
   /** The postmaster's pid: the first line of {@code postmaster.pid}; 0 if there is none. */
