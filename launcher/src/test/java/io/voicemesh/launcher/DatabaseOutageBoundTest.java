@@ -69,6 +69,23 @@ class DatabaseOutageBoundTest {
     }
   }
 
+  @Test
+  @DisplayName("a value PostgreSQL rejects (an agent name with NUL) gets a code and a generic message, not the database's text")
+  void databaseErrorTextStaysOnTheNode() throws Exception {
+    String port = String.valueOf(((Number) mesh.query("SELECT current_setting('port')::int AS p").get(0).get("p")).intValue());
+    JsonObject error;
+    try (VoiceClient client = mesh.connect("agent=a%00b")) {
+      error = client.await("error", Duration.ofSeconds(20));
+    } catch (io.vertx.core.http.UpgradeRejectedException refused) {
+      // Refused before the upgrade (a gateway that checks the name first): the body is the error.
+      error = refused.getBody().toJsonObject();
+    }
+    assertTrue(List.of("internal", "bad_request", "agent_not_found").contains(error.getString("code")), error.encode());
+    assertNoDatabaseText(error, port);
+    assertFalse(error.getString("message").contains("0x00") || error.getString("message").contains("22021")
+        || error.getString("message").contains("UTF8"), error.encode());
+  }
+
   private static void assertNoDatabaseText(JsonObject error, String port) {
     String text = error.getString("message");
     assertFalse(text.contains("127.0.0.1") || text.contains("localhost") || text.contains(port)
