@@ -46,7 +46,7 @@ import static io.voicemesh.session.StoreFailures.guarded;
 public final class SessionVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
   /** How long the status check's {@code SELECT 1} may take before the database counts as not answering. */
-  static final long STATUS_QUERY_MS = 1_000;
+  static final long STATUS_QUERY_MS = 1_500;
   private static final long MIGRATION_RETRY_FIRST_MS = 500;
   private static final long MIGRATION_RETRY_MAX_MS = 10_000;
   private Pool pool;
