@@ -1,6 +1,7 @@
 package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
@@ -15,6 +16,7 @@ import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.EventAppend;
 import io.voicemesh.api.message.EventAppended;
 import io.voicemesh.api.message.LoggedEvent;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -34,19 +36,28 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Session events from elsewhere (the log on resume, other connections' writers) are {@link #deliver}ed
  * in seq order; each seq reaches the socket at most once.
+ *
+ * <p>The log may be away (the database restarts or stalls): events made meanwhile wait in an ordered
+ * buffer and are appended in order, one append in flight at a time, each retried with growing
+ * pauses until it is stored (the store keeps a retried batch once, even when an earlier attempt
+ * lands late). Conversations go on; listeners, who see only stored events, lag. Only when the log
+ * stays away longer than {@code gateway.storage.outageBufferMs}, or the buffer outgrows its event or
+ * byte cap, does the writer give up: {@code storage_unavailable}.
  */
 final class ClientChannel {
   private static final Logger LOG = LoggerFactory.getLogger(ClientChannel.class);
   /** The wire protocol's version, announced in {@code session.ready}. */
   static final String PROTOCOL = "voicemesh.v1";
-  private static final int APPEND_ATTEMPTS = 3;
-  private static final long APPEND_RETRY_MS = 250;
+  private static final long APPEND_RETRY_FIRST_MS = 250;
+  private static final long APPEND_RETRY_MAX_MS = 2_000;
+  /** The most events one append carries (the store takes at most 1000). */
+  private static final int APPEND_MAX_EVENTS = 500;
 
   private final Vertx vertx;
   private final ServerWebSocket socket;
   private final EventBus bus;
   private final String connectionId;
-  private final long appendTimeoutMs;
+  private final GatewaySettings settings;
   private final Consumer<ErrorCode> onLost;
   private String sessionId;
   private boolean writer;
@@ -55,26 +66,37 @@ final class ClientChannel {
   private long delivered;
   private boolean muted;
   private List<LoggedEvent> batch = new ArrayList<>();
-  private Future<Void> appended = Future.succeededFuture();
+  /** Made but not yet stored, oldest first; the head of it may be on its way to the store. */
+  private final ArrayDeque<LoggedEvent> unstored = new ArrayDeque<>();
+  private long unstoredBytes;
+  private boolean appending;
+  /** When the current run of failed appends began (System.nanoTime), or -1 while the log is writable. */
+  private long failingSince = -1;
+  /** The writer gave up on the log (fenced out, or the outage outlasted the buffer): nothing more is stored. */
+  private boolean storageLost;
+  private final List<Promise<Void>> drainWaiters = new ArrayList<>();
 
   /**
    * {@code onLost} is told when this connection can no longer serve its session: {@code taken_over}
-   * (another writer holds the session), {@code internal} (events could not be stored), or
-   * {@code slow_consumer} (a listener that does not read what it is sent).
+   * (another writer holds the session), {@code storage_unavailable} (events could not be stored
+   * within the outage bound), or {@code slow_consumer} (a listener that does not read what it is sent).
    */
-  ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, long appendTimeoutMs,
+  ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, GatewaySettings settings,
       Consumer<ErrorCode> onLost) {
     this.vertx = vertx;
     this.socket = socket;
     this.bus = vertx.eventBus();
     this.connectionId = connectionId;
-    this.appendTimeoutMs = appendTimeoutMs;
+    this.settings = settings;
     this.onLost = onLost;
   }
 
-  /** The longest a writer may take to store a batch, retries included: how long a gap is worth waiting for. */
-  static long appendBudgetMs(long appendTimeoutMs) {
-    return APPEND_ATTEMPTS * appendTimeoutMs + APPEND_RETRY_MS * APPEND_ATTEMPTS * (APPEND_ATTEMPTS - 1) / 2 + 1_000;
+  /**
+   * The longest a writer may take to store an event, retries through an outage included: how long
+   * a gap is worth waiting for. (The last attempt starts within the outage bound and may take its timeout.)
+   */
+  static long appendBudgetMs(GatewaySettings settings) {
+    return settings.outageBufferMs() + 2 * settings.sessionTimeoutMs() + APPEND_RETRY_MAX_MS + 1_000;
   }
 
   /**
@@ -109,7 +131,22 @@ final class ClientChannel {
   Future<Void> stopWriting() {
     writing = false;
     flushBatch(); // events of this very task too, not only those already on their way
-    return appended;
+    return drained();
+  }
+
+  /** Completes once every event made so far is stored (or the writer gave up on the log). */
+  private Future<Void> drained() {
+    if (unstored.isEmpty() && !appending) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> waiter = Promise.promise();
+    drainWaiters.add(waiter);
+    return waiter.future();
+  }
+
+  /** True while events wait for the log to come back. */
+  boolean storageBehind() {
+    return failingSince >= 0;
   }
 
   /** Makes a session event of {@code type}; nothing once this channel no longer writes. */
@@ -173,11 +210,14 @@ final class ClientChannel {
         .mergeIn(details));
   }
 
-  /** Refuses the connection after it was accepted: the failure's error, then close (1008). */
+  /**
+   * Refuses the connection after it was accepted: the failure's error, then close: 1013 (try again
+   * later) for a transient failure such as {@code storage_unavailable}, else 1008.
+   */
   void refuse(Throwable failure) {
     MeshException error = MeshException.from(failure);
     replyError(error.code(), error.getMessage());
-    socket.close((short) 1008, error.code().wire());
+    socket.close((short) (error.code().isTransient() ? 1013 : 1008), error.code().wire());
   }
 
   /** A failed request of this connection, as an error reply with the failure's code. */
@@ -247,40 +287,112 @@ final class ClientChannel {
   private void flushBatch() {
     List<LoggedEvent> events = batch;
     batch = new ArrayList<>();
-    if (events.isEmpty()) {
+    if (events.isEmpty() || storageLost) {
       return;
     }
-    Future<Void> stored = store(new EventAppend(sessionId, connectionId, events), 1);
-    appended = Future.join(appended, stored).mapEmpty();
+    for (LoggedEvent event : events) {
+      unstored.addLast(event);
+      unstoredBytes += event.json().length();
+    }
+    if (unstored.size() > settings.outageBufferEvents() || unstoredBytes > settings.outageBufferBytes()) {
+      giveUp("more than " + settings.outageBufferEvents() + " events or " + settings.outageBufferBytes()
+          + " bytes wait for the event log");
+      return;
+    }
+    appendNext();
   }
 
-  private Future<Void> store(EventAppend append, int attempt) {
-    return Bus.request(bus, Addresses.SESSION_EVENTS_APPEND, append, EventAppended.class, appendTimeoutMs)
-        .<Void>map(reply -> {
-          if (!reply.writer()) {
-            // Another connection holds the writer role now (or the session ended): stop writing.
-            writing = false;
-            onLost.accept(ErrorCode.TAKEN_OVER);
-            return null;
+  /** Sends the oldest unstored events, unless an append is on its way already: one at a time, in order. */
+  private void appendNext() {
+    if (appending || storageLost) {
+      return;
+    }
+    if (unstored.isEmpty()) {
+      drainWaiters.forEach(Promise::tryComplete);
+      drainWaiters.clear();
+      return;
+    }
+    appending = true;
+    List<LoggedEvent> head = new ArrayList<>(Math.min(unstored.size(), APPEND_MAX_EVENTS));
+    for (LoggedEvent event : unstored) {
+      if (head.size() == APPEND_MAX_EVENTS) {
+        break;
+      }
+      head.add(event);
+    }
+    store(new EventAppend(sessionId, connectionId, head), 1);
+  }
+
+  private void store(EventAppend append, int attempt) {
+    long sentAt = System.nanoTime();
+    Bus.request(bus, Addresses.SESSION_EVENTS_APPEND, append, EventAppended.class, settings.sessionTimeoutMs())
+        .onComplete(outcome -> {
+          if (storageLost) {
+            return;
           }
-          // Stored: now listeners may see them, in order.
-          for (LoggedEvent event : append.events()) {
-            bus.publish(Addresses.sessionEvents(sessionId), event.json(), event.toDeliveryOptions());
+          if (outcome.succeeded()) {
+            stored(append, outcome.result());
+            return;
           }
-          return null;
-        })
-        .recover(e -> {
-          if (attempt >= APPEND_ATTEMPTS) {
-            // A hole in the log would stall every resume and listener: this writer stops instead.
-            LOG.error("session {}: events {}..{} were not stored: {}", sessionId, append.events().get(0).seq(),
-                append.events().get(append.events().size() - 1).seq(), e.getMessage());
-            MeshMetrics.error(ErrorCode.INTERNAL);
-            writing = false;
-            onLost.accept(ErrorCode.INTERNAL);
-            return Future.succeededFuture();
+          MeshException error = MeshException.from(outcome.cause());
+          long now = System.nanoTime();
+          if (failingSince < 0) {
+            failingSince = sentAt; // the log has not taken anything since this attempt went out
+            LOG.warn("session {}: the event log does not take events ({}: {}); keeping them, in order, for up to {} ms",
+                sessionId, error.code().wire(), error.getMessage(), settings.outageBufferMs());
           }
-          Future<Void> retry = Future.future(p -> vertx.setTimer(APPEND_RETRY_MS * attempt, t -> p.complete()));
-          return retry.compose(v -> store(append, attempt + 1));
+          if (!error.code().isTransient()) {
+            giveUp("the event log refused them: " + error.code().wire());
+          } else if ((now - failingSince) / 1_000_000 >= settings.outageBufferMs()) {
+            giveUp("the event log did not take them for " + settings.outageBufferMs() + " ms");
+          } else {
+            long pauseMs = Math.min(APPEND_RETRY_MAX_MS, APPEND_RETRY_FIRST_MS << Math.min(attempt - 1, 4));
+            vertx.setTimer(pauseMs, t -> store(append, attempt + 1));
+          }
         });
+  }
+
+  private void stored(EventAppend append, EventAppended reply) {
+    if (failingSince >= 0) {
+      LOG.info("session {}: the event log takes events again after {} ms; {} waited", sessionId,
+          (System.nanoTime() - failingSince) / 1_000_000, unstored.size());
+      failingSince = -1;
+    }
+    appending = false;
+    if (!reply.writer()) {
+      // Another connection holds the writer role now (or the session ended): stop writing.
+      writing = false;
+      storageLost = true;
+      unstored.clear();
+      releaseDrainWaiters();
+      onLost.accept(ErrorCode.TAKEN_OVER);
+      return;
+    }
+    // Stored: now listeners may see them, in order.
+    for (LoggedEvent event : append.events()) {
+      LoggedEvent head = unstored.pollFirst();
+      unstoredBytes -= head.json().length();
+      bus.publish(Addresses.sessionEvents(sessionId), event.json(), event.toDeliveryOptions());
+    }
+    appendNext();
+  }
+
+  /** The log cannot take this writer's events: a hole in it would stall every resume and listener, so the writer stops. */
+  private void giveUp(String why) {
+    LOG.error("session {}: events {}..{} were not stored: {}", sessionId, unstored.peekFirst().seq(),
+        unstored.peekLast().seq(), why);
+    MeshMetrics.error(ErrorCode.STORAGE_UNAVAILABLE);
+    writing = false;
+    storageLost = true;
+    appending = false;
+    unstored.clear();
+    unstoredBytes = 0;
+    releaseDrainWaiters();
+    onLost.accept(ErrorCode.STORAGE_UNAVAILABLE);
+  }
+
+  private void releaseDrainWaiters() {
+    drainWaiters.forEach(Promise::tryComplete);
+    drainWaiters.clear();
   }
 }

@@ -60,6 +60,7 @@ final class Conversation {
   private Participants.Lease participant;
   private Future<Void> writerReleased;
   private SessionInfo session;
+  private ConversationHistory history;
   private String userId;
   private String voice;
   private int inputRateHz;
@@ -79,7 +80,7 @@ final class Conversation {
     this.socket = socket;
     this.settings = settings;
     this.sessions = sessions;
-    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::writerLost);
+    this.client = new ClientChannel(vertx, socket, connectionId, settings, this::writerLost);
     this.commands = new TextCommands(client, Map.of(
         "session.update", this::update,
         "input.commit", m -> commit(),
@@ -113,12 +114,13 @@ final class Conversation {
             return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "the client left"));
           }
           session = info;
+          history = new ConversationHistory(vertx, settings, info.sessionId());
           stt = new SttLink(vertx, settings, info.sessionId(), Addresses.conversationStt(connectionId), this::onSttEvent,
               this::sttUnavailable);
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
-              ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()), this::sessionEnded);
+              ClientChannel.appendBudgetMs(settings), this::sessionEnded);
           inboxes = List.of(
               bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class),
                   m.headers().get(SttOpen.STREAM_HEADER))),
@@ -166,8 +168,11 @@ final class Conversation {
     if (why == ErrorCode.TAKEN_OVER) {
       handOver(why, "another connection took this session over");
     } else {
-      client.replyError(why, "the session's events could not be stored; reconnect with lastSeq to resume");
-      socket.close((short) 1011, why.wire());
+      // The event log stayed away longer than the gateway may hold events: the session ends here
+      // for this client (1013: try again later); it can resume once the store is back.
+      client.replyError(why, "the session's events could not be stored for " + settings.outageBufferMs()
+          + " ms; the session store is unavailable. Reconnect later with lastSeq to resume");
+      socket.close((short) 1013, why.wire());
     }
   }
 
@@ -360,7 +365,7 @@ final class Conversation {
   private void startTurn(String userText, TurnClock clock) {
     interruptTurn();
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
-        clock, stt.node());
+        clock, stt.node(), history);
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
       if (!closed) {

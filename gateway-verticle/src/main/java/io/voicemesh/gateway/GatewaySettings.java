@@ -29,7 +29,10 @@ record GatewaySettings(
     long takeoverMs,
     int sttOpenAttempts,
     long sttReplayMs,
-    long sessionTokenTtlSeconds) {
+    long sessionTokenTtlSeconds,
+    long outageBufferMs,
+    int outageBufferEvents,
+    long outageBufferBytes) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
@@ -40,6 +43,7 @@ record GatewaySettings(
     JsonObject limits = c.getJsonObject("limits", new JsonObject());
     JsonObject timeouts = c.getJsonObject("timeouts", new JsonObject());
     JsonObject failover = c.getJsonObject("failover", new JsonObject());
+    JsonObject storage = c.getJsonObject("storage", new JsonObject());
     List<Role> roles = c.getJsonArray("requiredRoles", new JsonArray().add("session").add("stt").add("llm").add("tts"))
         .stream().map(r -> Role.of(r.toString())).toList();
     GatewaySettings s = new GatewaySettings(
@@ -65,11 +69,15 @@ record GatewaySettings(
         timeouts.getLong("takeoverMs", 5_000L),
         failover.getInteger("sttOpenAttempts", 3),
         failover.getLong("sttReplayMs", 10_000L),
-        c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L));
+        c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L),
+        storage.getLong("outageBufferMs", 60_000L),
+        storage.getInteger("outageBufferEvents", 10_000),
+        storage.getLong("outageBufferBytes", 8L * 1024 * 1024));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
-        || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS) {
+        || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS
+        || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;

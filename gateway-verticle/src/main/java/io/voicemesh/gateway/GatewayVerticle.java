@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * /api/v1/sessions...     REST sessions API ({@link SessionApi}); GET /api/openapi.json describes it
  * GET  /health/live       200 while the node's event loop answers (Kubernetes liveness)
  * GET  /health            this node's roles, load and cluster members, and whether every role the
- *                         gateway needs answers in the cluster: 200 when all are up, else 503
+ *                         gateway needs answers in the cluster: 200 when all are up (or DEGRADED:
+ *                         a role works in part, e.g. the session store's database is away), else 503
  * GET  /metrics           Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
  * GET  /*                 the browser client (webroot/)
  * </pre>
@@ -132,7 +133,7 @@ public final class GatewayVerticle extends VerticleBase {
   /**
    * This node's status (its roles and their load, the cluster's members; answered by the launcher
    * on {@code Addresses.NODE_STATUS}) plus, under {@code mesh}, whether each role the gateway needs
-   * answers somewhere in the cluster. 200 when both are up, else 503.
+   * answers somewhere in the cluster. 200 when both are up or DEGRADED, else 503.
    */
   private void health(RoutingContext ctx) {
     Future<JsonObject> node = vertx.eventBus().<JsonObject>request(Addresses.NODE_STATUS, null,
@@ -149,18 +150,27 @@ public final class GatewayVerticle extends VerticleBase {
         .toList();
     Future.join(node, Future.join(checks)).onComplete(done -> {
       JsonObject mesh = new JsonObject();
-      boolean up = "UP".equals(node.result().getString("status"));
+      String nodeStatus = node.result().getString("status");
+      boolean up = "UP".equals(nodeStatus) || "DEGRADED".equals(nodeStatus);
+      boolean degraded = "DEGRADED".equals(nodeStatus);
       for (int i = 0; i < checks.size(); i++) {
         Future<RoleStatus> check = checks.get(i);
         if (check.succeeded() && check.result().ready()) {
-          mesh.put(needed.get(i).id(), new JsonObject().put("status", "UP").put("node", check.result().node()));
+          RoleStatus status = check.result();
+          JsonObject role = new JsonObject().put("status", status.health()).put("node", status.node());
+          if (status.degraded() != null) {
+            degraded = true;
+            role.put("reason", status.degraded());
+          }
+          mesh.put(needed.get(i).id(), role);
         } else {
           up = false;
           mesh.put(needed.get(i).id(), new JsonObject().put("status", "DOWN")
               .put("reason", check.failed() ? check.cause().getMessage() : "not ready"));
         }
       }
-      JsonObject body = node.result().copy().put("status", up ? "UP" : "DOWN").put("mesh", mesh);
+      // DEGRADED still talks (e.g. the database is away and conversations go on): 200, not 503.
+      JsonObject body = node.result().copy().put("status", !up ? "DOWN" : degraded ? "DEGRADED" : "UP").put("mesh", mesh);
       ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json").end(body.encode());
     });
   }

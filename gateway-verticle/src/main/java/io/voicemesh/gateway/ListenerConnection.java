@@ -48,7 +48,7 @@ final class ListenerConnection {
     this.settings = settings;
     this.sessions = sessions;
     this.onClosed = onClosed;
-    this.client = new ClientChannel(vertx, socket, connectionId, settings.sessionTimeoutMs(), this::tooSlow);
+    this.client = new ClientChannel(vertx, socket, connectionId, settings, this::tooSlow);
     Map<String, Handler<JsonObject>> allowed = new HashMap<>(Map.of(
         "ping", this::ping,
         "session.status", m -> status(),
@@ -70,7 +70,7 @@ final class ListenerConnection {
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
-        ClientChannel.appendBudgetMs(settings.sessionTimeoutMs()),
+        ClientChannel.appendBudgetMs(settings),
         () -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
     audio = vertx.eventBus().consumer(Addresses.sessionAudio(info.sessionId()), m -> client.listenerAudio(m.body()));
     return audio.completion()

@@ -16,8 +16,6 @@ import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.AudioChunkHeader;
 import io.voicemesh.api.message.ChatMessage;
-import io.voicemesh.api.message.ContextReply;
-import io.voicemesh.api.message.ContextRequest;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.MessageAppend;
@@ -42,7 +40,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One agent turn, from the user's final transcript to the last audio chunk:
  * <ol>
- *   <li>store the user message, read the recent context ({@code session.*});</li>
+ *   <li>store the user message, read the recent context ({@code session.*}; while the store is
+ *       away, the {@link ConversationHistory} this gateway knows);</li>
  *   <li>{@code llm.generate}: deltas become {@code agent_response.delta} events and, cut by the
  *       {@link SentenceChunker}, one {@code tts.synthesize} per sentence; tool calls become
  *       {@code tool_executing} / {@code tool_completed} pairs;</li>
@@ -73,6 +72,7 @@ final class Turn {
   private final String userText;
   private final TurnClock clock;
   private final String sttNode;
+  private final ConversationHistory conversationHistory;
   private List<ChatMessage> history;
   private String llmNode;
   private int llmAttempt;
@@ -128,7 +128,7 @@ final class Turn {
   }
 
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
-      String agent, String voice, String userText, TurnClock clock, String sttNode) {
+      String agent, String voice, String userText, TurnClock clock, String sttNode, ConversationHistory conversationHistory) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.client = client;
@@ -140,6 +140,7 @@ final class Turn {
     this.userText = userText;
     this.clock = clock;
     this.sttNode = sttNode;
+    this.conversationHistory = conversationHistory;
     this.playout = new AudioPlayout(vertx, Pcm16.DEFAULT_RATE_HZ, settings.playoutLeadMs(), this::playAudio,
         this::sentencePlayed, this::audioDrained);
   }
@@ -160,11 +161,10 @@ final class Turn {
       timings.put("sttFinalMs", (clock.finalNanos() - clock.turnEndNanos()) / 1_000_000);
     }
     client.emit("user_message", new JsonObject().put("turnId", id).put("text", userText));
-    long timeout = settings.sessionTimeoutMs();
-    Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText),
-            Void.class, timeout)
-        .compose(v -> Bus.request(bus, Addresses.SESSION_CONTEXT, new ContextRequest(sessionId, settings.contextMessages()),
-            ContextReply.class, timeout))
+    // While the store is away the turn goes on with the history this conversation knows.
+    boolean storeBehind = conversationHistory.behind() || client.storageBehind();
+    Future<Void> userStored = conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText));
+    conversationHistory.context(storeBehind ? null : userStored)
         .compose(context -> {
           if (completing) {
             llmStreamEnded.tryComplete();
@@ -172,7 +172,7 @@ final class Turn {
           }
           client.emit("agent_started", new JsonObject().put("turnId", id));
           generateSentNanos = System.nanoTime();
-          history = context.messages();
+          history = context;
           return generate();
         })
         .onFailure(e -> fail(MeshException.from(e)));
@@ -509,15 +509,36 @@ final class Turn {
     return nodes;
   }
 
+  /** {@code future}, or a success after {@code ms} if it has not completed by then. */
+  private Future<Void> within(Future<Void> future, long ms) {
+    if (ms <= 0) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> bounded = Promise.promise();
+    long timer = vertx.setTimer(ms, t -> bounded.tryComplete());
+    future.onComplete(done -> {
+      vertx.cancelTimer(timer);
+      if (done.succeeded()) {
+        bounded.tryComplete();
+      } else {
+        bounded.tryFail(done.cause());
+      }
+    });
+    return bounded.future();
+  }
+
   private void complete(boolean interrupted) {
     if (completing) {
       return;
     }
     completing = true;
     String heard = interrupted || failure != null ? heardSentences() : answer;
+    // Stored in order after the user's message; agent_completed waits for it (bounded): while the
+    // store is away it stays queued and the turn ends without it.
+    boolean storeBehind = conversationHistory.behind() || client.storageBehind();
     Future<Void> stored = heard.isBlank() ? Future.succeededFuture()
-        : Bus.request(bus, Addresses.SESSION_MESSAGE_ADD, new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard),
-            Void.class, settings.sessionTimeoutMs());
+        : within(conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.ASSISTANT, heard)),
+            storeBehind ? 0 : settings.sessionTimeoutMs());
     // Wait (bounded) for the worker to end its stream, so a tool call it started just before the
     // cancel is known; then for every open tool call to report.
     long settleTimer = vertx.setTimer(LLM_SETTLE_MS, t -> llmStreamEnded.tryComplete());

@@ -70,7 +70,8 @@ public final class Mesh implements AutoCloseable {
   /** The JWT key is this data folder's own random secret: the start-up hint says how to get a token. */
   private boolean generatedKeys;
   private JsonObject gatewayConfig;
-  private EmbeddedDatabase database;
+  /** The embedded PostgreSQL, once started (set on a worker thread, read by {@code /health}). */
+  private volatile EmbeddedDatabase database;
   private String postgresUri;
 
   private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster, String node) {
@@ -135,7 +136,7 @@ public final class Mesh implements AutoCloseable {
 
   private Future<Void> deploy(MeshConfig config) {
     Set<Role> roles = spec.roles();
-    NodeStatus.serve(vertx, node, roles, this::members, spec.clustered());
+    NodeStatus.serve(vertx, node, roles, this::members, spec.clustered(), this::databaseStatus);
     Future<String> http;
     if (roles.contains(Role.GATEWAY)) {
       AuthKeys keys = AuthKeys.resolve(config);
@@ -180,6 +181,12 @@ public final class Mesh implements AutoCloseable {
       System.out.printf("Open http://localhost:%d/#token=%s (user 'local', valid 12 h)%n", httpPort(),
           tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
     }
+  }
+
+  /** The embedded PostgreSQL's state for {@code /health}, or null with an external database. */
+  private JsonObject databaseStatus() {
+    EmbeddedDatabase embedded = database;
+    return embedded == null ? null : embedded.status();
   }
 
   private JsonArray members() {

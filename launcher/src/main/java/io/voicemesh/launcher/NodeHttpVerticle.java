@@ -13,7 +13,7 @@ import io.voicemesh.gateway.GatewayVerticle;
 
 /**
  * The HTTP face of a node without the gateway role: {@code GET /health} (200 when every role of
- * the node is up, else 503; the body is the node's status), {@code GET /health/live} and
+ * the node is up or degraded, else 503; the body is the node's status), {@code GET /health/live} and
  * {@code GET /metrics}, for Kubernetes probes and Prometheus. Config: {@code host}, {@code port}, {@code node}.
  */
 final class NodeHttpVerticle extends VerticleBase {
@@ -26,7 +26,7 @@ final class NodeHttpVerticle extends VerticleBase {
         .onComplete(reply -> {
           JsonObject status = reply.succeeded() ? reply.result().body()
               : new JsonObject().put("status", "DOWN").put("reason", reply.cause().getMessage());
-          ctx.response().setStatusCode("UP".equals(status.getString("status")) ? 200 : 503)
+          ctx.response().setStatusCode(NodeStatus.httpStatus(status.getString("status")))
               .putHeader("Content-Type", "application/json").end(status.encode());
         }));
     router.get("/health/live").handler(ctx -> GatewayVerticle.live(ctx, config().getString("node")));

@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  *  "roles":{"stt":{"status":"UP","active":1,"capacity":2}},
  *  "cluster":{"clustered":true,"members":5,"nodes":[{"node":"gw-1","roles":["gateway","session"],…},…]}}
  * </pre>
- * A role that does not answer (still starting, or failed) is DOWN, and so is the node.
+ * A role that does not answer (still starting, or failed) is DOWN, and so is the node. A role that
+ * answers but works only in part (the session role whose database does not answer) is DEGRADED,
+ * with its {@code reason}, and so is the node unless another role is DOWN.
  */
 final class NodeStatus {
   private static final long ROLE_TIMEOUT_MS = 2_000;
@@ -33,6 +35,15 @@ final class NodeStatus {
 
   static MessageConsumer<Object> serve(Vertx vertx, String node, Set<Role> roles, Supplier<JsonArray> members,
       boolean clustered) {
+    return serve(vertx, node, roles, members, clustered, () -> null);
+  }
+
+  /**
+   * {@code database} (may answer null) describes the node's embedded PostgreSQL, shown as
+   * {@code database}; one that is being restarted makes the node DEGRADED.
+   */
+  static MessageConsumer<Object> serve(Vertx vertx, String node, Set<Role> roles, Supplier<JsonArray> members,
+      boolean clustered, Supplier<JsonObject> database) {
     return vertx.eventBus().localConsumer(Addresses.NODE_STATUS, request -> {
       List<Role> ordered = roles.stream().sorted().toList();
       List<Future<RoleStatus>> checks = ordered.stream()
@@ -43,28 +54,48 @@ final class NodeStatus {
       Future.join(checks).onComplete(done -> {
         JsonObject byRole = new JsonObject();
         boolean up = true;
+        boolean degraded = false;
         for (int i = 0; i < ordered.size(); i++) {
           Future<RoleStatus> check = checks.get(i);
           if (check.succeeded() && check.result().ready()) {
-            JsonObject role = new JsonObject().put("status", "UP")
-                .put("active", check.result().active()).put("capacity", check.result().capacity());
-            if (check.result().workers() != null && !check.result().workers().isEmpty()) {
-              role.put("workers", new JsonObject(new java.util.TreeMap<String, Object>(check.result().workers())));
+            RoleStatus status = check.result();
+            JsonObject role = new JsonObject().put("status", status.health())
+                .put("active", status.active()).put("capacity", status.capacity());
+            if (status.degraded() != null) {
+              degraded = true;
+              role.put("reason", status.degraded());
+            }
+            if (status.workers() != null && !status.workers().isEmpty()) {
+              role.put("workers", new JsonObject(new java.util.TreeMap<String, Object>(status.workers())));
             }
             byRole.put(ordered.get(i).id(), role);
           } else {
             up = false;
             byRole.put(ordered.get(i).id(), new JsonObject().put("status", "DOWN")
-                .put("reason", check.failed() ? check.cause().getMessage() : "not ready"));
+                .put("reason", check.failed() ? check.cause().getMessage()
+                    : check.result().degraded() != null ? check.result().degraded() : "not ready"));
           }
         }
         JsonArray nodes = members.get();
-        request.reply(new JsonObject()
-            .put("status", up ? "UP" : "DOWN")
+        JsonObject body = new JsonObject()
+            .put("status", !up ? "DOWN" : degraded ? "DEGRADED" : "UP")
             .put("node", node)
             .put("roles", byRole)
-            .put("cluster", new JsonObject().put("clustered", clustered).put("members", nodes.size()).put("nodes", nodes)));
+            .put("cluster", new JsonObject().put("clustered", clustered).put("members", nodes.size()).put("nodes", nodes));
+        JsonObject db = database.get();
+        if (db != null) {
+          body.put("database", db);
+          if (up && !"UP".equals(db.getString("status"))) {
+            body.put("status", "DEGRADED");
+          }
+        }
+        request.reply(body);
       });
     });
+  }
+
+  /** UP and DEGRADED (the node still talks) answer 200; DOWN 503. */
+  static int httpStatus(String status) {
+    return "UP".equals(status) || "DEGRADED".equals(status) ? 200 : 503;
   }
 }

@@ -47,11 +47,25 @@ public final class Bus {
     return List.of(serve(bus, Addresses.health(role), JsonObject.class, ignored -> status.get()), local);
   }
 
-  /** Sends a request and decodes the reply; {@code replyType} {@code Void.class} ignores the body. */
+  /**
+   * Sends a request and decodes the reply; {@code replyType} {@code Void.class} ignores the body.
+   * A session-store address that does not answer (its node or its database stalled) fails with
+   * {@code storage_unavailable}, other stages with {@code engine_unavailable}.
+   */
   public static <R> Future<R> request(EventBus bus, String address, Object request, Class<R> replyType,
       long timeoutMs) {
     return bus.request(address, Json.encode(request), new DeliveryOptions().setSendTimeout(timeoutMs))
-        .recover(e -> Future.failedFuture(MeshException.from(e)))
+        .recover(e -> Future.failedFuture(classify(address, MeshException.from(e))))
         .map(reply -> replyType == Void.class ? null : Json.decode(reply.body(), replyType));
   }
+
+  private static MeshException classify(String address, MeshException failure) {
+    if (failure.code() == ErrorCode.ENGINE_UNAVAILABLE && address.startsWith(SESSION_STORE_PREFIX)) {
+      return new MeshException(ErrorCode.STORAGE_UNAVAILABLE, "the session store did not answer in time; try again shortly");
+    }
+    return failure;
+  }
+
+  /** The request addresses the session role serves ({@code session.open}, {@code session.context}, …). */
+  private static final String SESSION_STORE_PREFIX = "session.";
 }

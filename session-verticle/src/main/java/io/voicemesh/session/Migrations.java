@@ -17,7 +17,8 @@ import java.util.List;
  */
 final class Migrations {
   /** In order; the file is {@code db/migration/V<n>__<name>.sql}. */
-  private static final List<String> VERSIONS = List.of("V1__sessions_and_messages", "V2__event_log");
+  private static final List<String> VERSIONS = List.of("V1__sessions_and_messages", "V2__event_log",
+      "V3__idempotent_messages");
   private static final long LOCK_KEY = 0x766d_6d69_67L;
 
   private Migrations() {

@@ -109,11 +109,16 @@ final class SessionStore {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
           "a message needs a role and at most " + MAX_TEXT_CHARS + " characters of text"));
     }
-    return pool.preparedQuery("WITH touched AS (UPDATE sessions SET last_activity = now() WHERE id = $1 RETURNING id) "
-            + "INSERT INTO messages (session_id, turn_id, role, text) SELECT id, $2, $3, $4 FROM touched RETURNING id")
+    // A turn's message is stored once: a retried append whose first attempt landed after all changes nothing.
+    return pool.preparedQuery("WITH touched AS (UPDATE sessions SET last_activity = now() WHERE id = $1 RETURNING id), "
+            + "ins AS (INSERT INTO messages (session_id, turn_id, role, text) SELECT id, $2, $3, $4 FROM touched "
+            + "ON CONFLICT (session_id, turn_id, role) DO NOTHING RETURNING 1) "
+            + "SELECT (SELECT count(*) FROM touched) AS found, (SELECT count(*) FROM ins) AS stored")
         .execute(Tuple.of(id, String.valueOf(message.turnId()), message.role().wire(), message.text()))
         .map(rows -> {
-          single(rows, message.sessionId());
+          if (rows.iterator().next().getLong("found") == 0) {
+            throw new MeshException(ErrorCode.SESSION_NOT_FOUND, "no session " + message.sessionId());
+          }
           return null;
         });
   }
@@ -134,7 +139,8 @@ final class SessionStore {
 
   /**
    * Stores a writer's events in one statement, only while it still holds the writer role. Events
-   * already stored under the same seq are left as they are (a retried batch).
+   * already stored under the same seq are left as they are: a retried batch (the gateway retries
+   * until the database answers, and an earlier attempt may land late) is stored once.
    */
   Future<EventAppended> appendEvents(EventAppend request) {
     UUID id = parseId(request.sessionId());

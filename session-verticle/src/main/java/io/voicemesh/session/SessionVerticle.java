@@ -1,10 +1,12 @@
 package io.voicemesh.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -23,15 +25,35 @@ import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionOpen;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static io.voicemesh.session.StoreFailures.guarded;
 
 /**
  * The session role: owns PostgreSQL. Applies migrations, then serves the session addresses.
  *
  * <p>Config: {@code postgres.uri} (a {@code postgresql://} URI) or {@code postgres.host/port/database/
  * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name).
+ *
+ * <p>The database may come and go: the pool drops connections that closed and opens new ones on
+ * demand, so the role reconnects by itself. Migrations that cannot run at start (the database is
+ * not reachable yet) are tried again with growing pauses until they apply; until then the role
+ * reports DOWN and serves nothing but its status. Once serving, a database that does not answer
+ * makes it DEGRADED (its callers get {@code storage_unavailable}, never the driver's text).
  */
 public final class SessionVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
+  /** How long the status check's {@code SELECT 1} may take before the database counts as not answering. */
+  static final long STATUS_QUERY_MS = 1_500;
+  private static final long MIGRATION_RETRY_FIRST_MS = 500;
+  private static final long MIGRATION_RETRY_MAX_MS = 10_000;
   private Pool pool;
+  private String node;
+  private volatile boolean serving;
+  private volatile boolean stopped;
+  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
 
   @Override
   public Future<?> start() {
@@ -44,39 +66,103 @@ public final class SessionVerticle extends VerticleBase {
             .setDatabase(pg.getString("database", "postgres"))
             .setUser(pg.getString("user", "postgres"))
             .setPassword(pg.getString("password", "postgres"));
+    int poolSize = pg.getInteger("poolSize", 8);
     pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(pg.getInteger("poolSize", 8)))
+        // A bounded queue of requests waiting for a connection: an outage fails them instead of piling them up.
+        .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(poolSize * 128))
+        // Keep-alive: a database host that vanished without closing its connections is noticed.
+        .with(new NetClientOptions().setTcpKeepAlive(true))
         .connectingTo(connect)
         .using(vertx)
         .build();
-    SessionStore store = new SessionStore(pool);
+    node = config().getString("node", "local");
     EventBus bus = vertx.eventBus();
-    String node = config().getString("node", "local");
-    return Migrations.apply(pool).compose(applied -> {
-      List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
-          Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, store::open),
-          Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class, store::append),
-          Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, store::context),
-          Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, request -> store.end(request).map(ended -> {
-            // The session's connections (speaker and listeners) learn it here and close.
-            if (ended.event() != null) {
-              bus.publish(Addresses.sessionEvents(ended.info().sessionId()), ended.event().json(),
-                  ended.event().toDeliveryOptions());
-            }
-            return ended.info();
-          })),
-          Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, store::get),
-          Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, store::list),
-          Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class, store::appendEvents),
-          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay)));
-      consumers.addAll(Bus.serveStatus(bus, Role.SESSION, () -> pool.query("SELECT 1").execute()
-          .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
-      return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    consumers.addAll(Bus.serveStatus(bus, Role.SESSION, this::status));
+    Promise<Void> firstAttempt = Promise.promise();
+    migrate(new SessionStore(pool), MIGRATION_RETRY_FIRST_MS, firstAttempt);
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> firstAttempt.future());
+  }
+
+  /**
+   * Applies the migrations, then serves the session addresses. A failure is logged and tried again
+   * later; {@code firstAttempt} completes after the first try either way, so the node starts and
+   * says in {@code /health} why its session role is not ready yet.
+   */
+  private void migrate(SessionStore store, long retryMs, Promise<Void> firstAttempt) {
+    if (stopped) {
+      return;
+    }
+    Migrations.apply(pool)
+        .compose(applied -> serve(store))
+        .onSuccess(v -> {
+          if (retryMs > MIGRATION_RETRY_FIRST_MS) {
+            LOG.info("session store: migrations applied, serving");
+          }
+          firstAttempt.tryComplete();
+        })
+        .onFailure(e -> {
+          LOG.warn("session store: migrations not applied ({}); trying again in {} ms", e.toString(), retryMs);
+          firstAttempt.tryComplete();
+          vertx.setTimer(retryMs, t -> migrate(store, Math.min(retryMs * 2, MIGRATION_RETRY_MAX_MS), firstAttempt));
+        });
+  }
+
+  private Future<Void> serve(SessionStore store) {
+    EventBus bus = vertx.eventBus();
+    List<MessageConsumer<Object>> served = List.of(
+        Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, guarded(Addresses.SESSION_OPEN, store::open)),
+        Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class,
+            guarded(Addresses.SESSION_MESSAGE_ADD, store::append)),
+        Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, guarded(Addresses.SESSION_CONTEXT, store::context)),
+        Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, guarded(Addresses.SESSION_END,
+            request -> store.end(request).map(ended -> {
+              // The session's connections (speaker and listeners) learn it here and close.
+              if (ended.event() != null) {
+                bus.publish(Addresses.sessionEvents(ended.info().sessionId()), ended.event().json(),
+                    ended.event().toDeliveryOptions());
+              }
+              return ended.info();
+            }))),
+        Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, guarded(Addresses.SESSION_GET, store::get)),
+        Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, guarded(Addresses.SESSION_LIST, store::list)),
+        Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class,
+            guarded(Addresses.SESSION_EVENTS_APPEND, store::appendEvents)),
+        Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class,
+            guarded(Addresses.SESSION_EVENTS_REPLAY, store::replay)));
+    consumers.addAll(served);
+    return Future.all(served.stream().map(MessageConsumer::completion).toList())
+        .andThen(v -> serving = true)
+        .mapEmpty();
+  }
+
+  /**
+   * UP when the database answers {@code SELECT 1} within {@value #STATUS_QUERY_MS} ms; DEGRADED
+   * (ready, with the reason) when it does not: the role itself answers and the gateways carry their
+   * conversations on; DOWN until the migrations have applied.
+   */
+  private Future<RoleStatus> status() {
+    if (!serving) {
+      return Future.succeededFuture(new RoleStatus(Role.SESSION.id(), node, false, 0, 0, Map.of(),
+          "waiting for the database to apply migrations"));
+    }
+    Promise<RoleStatus> answer = Promise.promise();
+    long timer = vertx.setTimer(STATUS_QUERY_MS, t -> answer.tryComplete(degraded(
+        "the database does not answer within " + STATUS_QUERY_MS + " ms")));
+    pool.query("SELECT 1").execute().onComplete(checked -> {
+      vertx.cancelTimer(timer);
+      answer.tryComplete(checked.succeeded() ? new RoleStatus(Role.SESSION.id(), node, true, 0, 0)
+          : degraded("the database is unreachable"));
     });
+    return answer.future();
+  }
+
+  private RoleStatus degraded(String reason) {
+    return new RoleStatus(Role.SESSION.id(), node, true, 0, 0, Map.of(), reason);
   }
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     return pool == null ? Future.succeededFuture() : pool.close();
   }
 }

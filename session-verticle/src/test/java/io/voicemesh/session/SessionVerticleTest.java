@@ -197,4 +197,69 @@ class SessionVerticleTest {
     JsonObject status = call(Addresses.health(io.voicemesh.api.Role.SESSION), new JsonObject(), JsonObject.class);
     assertTrue(status.getBoolean("ready"));
   }
+
+  @Test
+  @DisplayName("a message appended again for the same turn and role (a retry whose first attempt landed) is stored once")
+  void retriedMessageIsStoredOnce() throws Exception {
+    SessionInfo session = call(Addresses.SESSION_OPEN, new SessionOpen(null, "retry", "default"), SessionInfo.class);
+    String turn = UUID.randomUUID().toString();
+    MessageAppend user = new MessageAppend(session.sessionId(), turn, ChatMessage.Role.USER, "hello");
+    call(Addresses.SESSION_MESSAGE_ADD, user, Void.class);
+    call(Addresses.SESSION_MESSAGE_ADD, user, Void.class);
+    call(Addresses.SESSION_MESSAGE_ADD, new MessageAppend(session.sessionId(), turn, ChatMessage.Role.ASSISTANT, "hi"),
+        Void.class);
+    List<ChatMessage> context = call(Addresses.SESSION_CONTEXT, new ContextRequest(session.sessionId(), 10),
+        ContextReply.class).messages();
+    assertEquals(List.of(ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT), context.stream().map(ChatMessage::role).toList());
+    assertEquals(ErrorCode.SESSION_NOT_FOUND, failure(Addresses.SESSION_MESSAGE_ADD,
+        new MessageAppend(UUID.randomUUID().toString(), turn, ChatMessage.Role.USER, "hello")));
+  }
+
+  @Test
+  @DisplayName("started before its database is there, the role starts DOWN, serves once it comes, and answers storage_unavailable (no database text) while it is gone")
+  void reconnectsToItsDatabase() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    // A Vert.x of its own: its session addresses must not mix with the other database's.
+    Vertx own = Vertx.vertx();
+    EmbeddedPostgres late = null;
+    try {
+      own.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(new JsonObject().put("postgres",
+          new JsonObject().put("uri", "postgresql://postgres:postgres@127.0.0.1:" + port + "/postgres")).put("node", "late")))
+          .await(30, TimeUnit.SECONDS);
+      io.voicemesh.api.message.RoleStatus waiting = status(own);
+      assertFalse(waiting.ready(), "no database yet: " + waiting);
+
+      late = EmbeddedPostgres.builder().setPort(port).start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!status(own).ready() && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertEquals("UP", status(own).health(), "migrations applied once the database came");
+      SessionInfo session = Bus.request(own.eventBus(), Addresses.SESSION_OPEN, new SessionOpen(null, "late", "default"),
+          SessionInfo.class, 5_000).await(10, TimeUnit.SECONDS);
+
+      late.close();
+      late = null;
+      MeshException gone = assertThrows(MeshException.class, () -> Bus.request(own.eventBus(), Addresses.SESSION_GET,
+          new SessionGet(session.sessionId()), SessionInfo.class, 5_000).await(10, TimeUnit.SECONDS));
+      assertEquals(ErrorCode.STORAGE_UNAVAILABLE, gone.code());
+      assertFalse(gone.getMessage().contains(String.valueOf(port)) || gone.getMessage().contains("127.0.0.1")
+          || gone.getMessage().toLowerCase().contains("postgres"), gone.getMessage());
+      io.voicemesh.api.message.RoleStatus degraded = status(own);
+      assertEquals("DEGRADED", degraded.health(), degraded.toString());
+    } finally {
+      own.close().await(10, TimeUnit.SECONDS);
+      if (late != null) {
+        late.close();
+      }
+    }
+  }
+
+  private static io.voicemesh.api.message.RoleStatus status(Vertx on) throws Exception {
+    return io.voicemesh.api.Json.decode(on.eventBus().request(Addresses.nodeHealth(io.voicemesh.api.Role.SESSION), null)
+        .await(10, TimeUnit.SECONDS).body(), io.voicemesh.api.message.RoleStatus.class);
+  }
 }
