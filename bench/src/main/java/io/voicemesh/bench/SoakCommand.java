@@ -301,9 +301,9 @@ final class SoakCommand implements Callable<Integer> {
         + after.gatewaySessions() + " / " + after.sttStreams(), base.httpConnections() + " / " + base.gatewaySessions() + " / "
         + base.sttStreams() + " before", "= before", after.httpConnections() <= base.httpConnections()
         && after.gatewaySessions() == 0 && after.sttStreams() == 0);
-    report.row("soak CPU of the idle mesh: after everyone left", String.format("%.1f %%", cpuPercent(phase("after"))),
-        String.format("%.1f %% before the load", cpuPercent(idle)), "", null);
-    report.row("soak CPU under load (mean)", String.format("%.0f %%", cpuPercent(load)), "", "", null);
+    report.row("soak CPU of the idle mesh: after everyone left", percent(cpuPercent(phase("after"))),
+        percent(cpuPercent(idle)) + " before the load", "", null);
+    report.row("soak CPU under load (mean)", percent(cpuPercent(load)), "", "", null);
 
     report.row("soak client: sessions new / resumed (of tried) / left / ended",
         stats.newSessions.sum() + " / " + stats.resumed.sum() + " (" + stats.resumesTried.sum() + ") / " + stats.left.sum()
@@ -352,6 +352,10 @@ final class SoakCommand implements Callable<Integer> {
     }
     return String.format("%.1f / %.1f MB", mean(load.subList(0, third), value),
         mean(load.subList(load.size() - third, load.size()), value));
+  }
+
+  private static String percent(double value) {
+    return Double.isNaN(value) ? "- (fewer than 2 samples)" : String.format("%.1f %%", value);
   }
 
   /** Mean CPU % of all cores over consecutive samples of the list. */
