@@ -199,7 +199,7 @@ final class SttLink {
    */
   void nodeLeft(NodeLeft left) {
     if (state == State.OPEN && node != null && node.equals(left.node()) && left.had(Role.STT)) {
-      moveStream("STT node " + node + " left the cluster", true);
+      moveStream("STT node " + node + " left the cluster or is stopping", true);
     }
   }
 

@@ -29,6 +29,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,36 +48,68 @@ class GracefulShutdownIT {
   private static final long EXIT_SLACK_MS = 3_000;
   private static final Duration TURN = Duration.ofSeconds(45);
   private static final String SECRET = "graceful-shutdown-it-secret-of-32-bytes-or-more";
+  private static final Path WORK = Path.of("target", "shutdown-it");
+  private static Vertx vertx;
+  private static EmbeddedDatabase database;
+
+  @BeforeAll
+  static void startDatabase() throws Exception {
+    if (Files.exists(WORK)) {
+      try (var old = Files.walk(WORK)) {
+        old.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      }
+    }
+    Files.createDirectories(WORK);
+    vertx = Vertx.vertx();
+    database = EmbeddedDatabase.start(WORK.resolve("test-postgres"));
+  }
+
+  @AfterAll
+  static void stopDatabase() throws Exception {
+    if (database != null) {
+      database.close();
+    }
+    if (vertx != null) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The all-in-one jar on the test's PostgreSQL, its output in {@code <name>.log}; returns once /health is 200. */
+  private static Process startMesh(String name, int port, long drainMs) throws Exception {
+    Path jar = Path.of(System.getProperty("voicemesh.jar", "target/voicemesh.jar"));
+    assertTrue(Files.isRegularFile(jar), "the fat jar exists: " + jar.toAbsolutePath());
+    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dvertx.cacheDirBase=" + WORK.resolve("vertx-cache-" + name),
+        "-jar", jar.toString(), "--port", Integer.toString(port), "--data-dir", WORK.resolve("data").toString(),
+        "--postgres-uri", database.uri(), "--drain-ms", Long.toString(drainMs))
+        .redirectErrorStream(true)
+        .redirectOutput(WORK.resolve(name + ".log").toFile());
+    builder.environment().put("VOICEMESH_JWT_SECRET", SECRET);
+    Process process = builder.start();
+    try {
+      awaitHealthy(process, port);
+    } catch (Throwable e) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw e;
+    }
+    return process;
+  }
+
+  private static VoiceClient connect(int port) throws Exception {
+    String token = JwtTokens.from(vertx, new JsonObject().put("secret", SECRET))
+        .mint("shutdown-it", null, Instant.now().plusSeconds(600)).token();
+    return VoiceClient.connect(vertx, port, "token=" + token);
+  }
 
   @Test
   @DisplayName("mid-answer: no new connection is accepted, the answer plays out and is stored with agent_completed, "
       + "the client gets going_away with where to resume and close 1001, and the process exits 0 within --drain-ms")
   void sigtermMidAnswer() throws Exception {
-    Path jar = Path.of(System.getProperty("voicemesh.jar", "target/voicemesh.jar"));
-    assertTrue(Files.isRegularFile(jar), "the fat jar exists: " + jar.toAbsolutePath());
-    Path work = Path.of("target", "shutdown-it");
-    if (Files.exists(work)) {
-      try (var old = Files.walk(work)) {
-        old.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-      }
-    }
-    Files.createDirectories(work);
-    Vertx vertx = Vertx.vertx();
-    EmbeddedDatabase database = EmbeddedDatabase.start(work.resolve("test-postgres"));
     int port = ClusterProcesses.freePort();
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dvertx.cacheDirBase=" + work.resolve("vertx-cache"),
-        "-jar", jar.toString(), "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString(),
-        "--postgres-uri", database.uri(), "--drain-ms", Long.toString(DRAIN_MS))
-        .redirectErrorStream(true)
-        .redirectOutput(work.resolve("voicemesh.log").toFile());
-    builder.environment().put("VOICEMESH_JWT_SECRET", SECRET);
-    Process process = builder.start();
+    Process process = startMesh("mid-answer", port, DRAIN_MS);
+    Path log = WORK.resolve("mid-answer.log");
     try {
-      awaitHealthy(process, port);
-      String token = JwtTokens.from(vertx, new JsonObject().put("secret", SECRET))
-          .mint("shutdown-it", null, Instant.now().plusSeconds(600)).token();
-      VoiceClient client = VoiceClient.connect(vertx, port, "token=" + token);
+      VoiceClient client = connect(port);
       String sessionId = client.sessionId();
       client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
       client.await("audio.start", TURN);
@@ -110,9 +144,9 @@ class GracefulShutdownIT {
           && client.closeReason().contains("lastSeq=" + client.lastSeq()), "resume hint: " + client.closeReason());
 
       assertTrue(process.waitFor(DRAIN_MS + EXIT_SLACK_MS, TimeUnit.MILLISECONDS),
-          "exited within the drain budget; log: " + work.resolve("voicemesh.log"));
+          "exited within the drain budget; log: " + log);
       long exitedAfterMs = (System.nanoTime() - signalled) / 1_000_000;
-      assertEquals(0, process.exitValue(), "exit code; log: " + work.resolve("voicemesh.log"));
+      assertEquals(0, process.exitValue(), "exit code; log: " + log);
       System.out.printf("SIGTERM mid-answer: port refused after %d ms, process exited 0 after %d ms%n",
           refusedAfterMs, exitedAfterMs);
 
@@ -130,12 +164,34 @@ class GracefulShutdownIT {
           "the log holds exactly the session events the client received");
       assertEquals(client.lastSeq(), seqs.get(seqs.size() - 1));
       assertTrue(stored.contains("agent_completed"), "stored: " + stored);
-      String log = Files.readString(work.resolve("voicemesh.log"));
-      assertTrue(log.contains("SIGTERM: stopping gracefully"), "the log says why it stops");
+      assertTrue(Files.readString(log).contains("SIGTERM: stopping gracefully"), "the log says why it stops");
     } finally {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      database.close();
-      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("a second SIGTERM during the drain stops the process at once (exit 1), however long the drain may be")
+  void secondSigtermStopsAtOnce() throws Exception {
+    long longDrainMs = 60_000;
+    int port = ClusterProcesses.freePort();
+    Process process = startMesh("second-signal", port, longDrainMs);
+    try (VoiceClient client = connect(port)) {
+      client.sessionId();
+      // The greeting is several seconds of speech: the drain would wait for it.
+      client.speakRealtime(Speech.say("hello there"), 1_200);
+      client.await("audio.start", TURN);
+      process.destroy(); // SIGTERM: the drain starts
+      awaitRefused(port, System.nanoTime());
+      long second = System.nanoTime();
+      process.destroy(); // and again: stop now
+      assertTrue(process.waitFor(10, TimeUnit.SECONDS), "stopped within 10 s of the second signal");
+      long stoppedMs = (System.nanoTime() - second) / 1_000_000;
+      assertEquals(1, process.exitValue(), "a drain cut short exits 1");
+      assertTrue(Files.readString(WORK.resolve("second-signal.log")).contains("stopping at once: a second SIGTERM"));
+      System.out.printf("second SIGTERM: exited 1 after %d ms%n", stoppedMs);
+    } finally {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
   }
 
