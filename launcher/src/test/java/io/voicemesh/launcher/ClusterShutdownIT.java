@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @DisplayName("SIGTERM of a node in a cluster of VoiceMesh JVMs")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 240, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ClusterShutdownIT {
   private static final String SECRET = "cluster-shutdown-it-secret-of-32-bytes!";
   private static final Duration TURN = Duration.ofSeconds(40);
@@ -42,6 +43,9 @@ class ClusterShutdownIT {
   private static ClusterProcesses cluster;
   private static Vertx vertx;
   private static JwtTokens tokens;
+  private static final List<String> WORKERS = List.of("work-1", "work-2", "work-3");
+  /** Nodes stopped by a test so far. */
+  private static final java.util.Set<String> stopped = new java.util.HashSet<>();
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -51,14 +55,13 @@ class ClusterShutdownIT {
         "VOICEMESH_JWT_SECRET", SECRET,
         "VOICEMESH_DRAIN_MS", Long.toString(DRAIN_MS),
         // Words come slowly enough that a node can be stopped while the answer is still being made.
-        "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "150"));
-    cluster.start("gw-1", List.of("gateway", "session"), Map.of(), "--embedded-postgres");
-    cluster.start("stt-1", List.of("stt"), Map.of());
-    cluster.start("stt-2", List.of("stt"), Map.of());
-    cluster.start("llm-1", List.of("llm"), Map.of());
-    cluster.start("llm-2", List.of("llm"), Map.of());
-    cluster.start("tts-1", List.of("tts"), Map.of());
-    cluster.awaitReady(6, "gw-1", "stt-1", "stt-2", "llm-1", "llm-2", "tts-1");
+        "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "300"));
+    // Four JVMs: three that each serve STT and LLM, so one of each role can be stopped and two remain.
+    cluster.start("gw-1", List.of("gateway", "session", "tts"), Map.of(), "--embedded-postgres");
+    for (String node : WORKERS) {
+      cluster.start(node, List.of("stt", "llm"), Map.of());
+    }
+    cluster.awaitReady(Duration.ofMinutes(4), 4, "gw-1", "work-1", "work-2", "work-3");
   }
 
   @AfterAll
@@ -79,13 +82,20 @@ class ClusterShutdownIT {
     try (VoiceClient client = connect("gw-1")) {
       client.await("session.ready", Duration.ofSeconds(10));
       byte[] speech = Speech.say("calculate eight times nine");
-      var speaking = client.speak(speech, 1_500, 1.0);
-      client.await("transcript.partial", Duration.ofSeconds(10));
-      String serving = busy(List.of("stt-1", "stt-2"), "stt");
+      long speechMs = speech.length / 32;
+      // Sent at half speed (the audio itself is unchanged), so the signal lands inside the utterance
+      // even when this machine is slow.
+      var speaking = client.speak(speech, 1_500, 0.5);
+      client.await("speech_started", Duration.ofSeconds(10));
+      String serving = busy("stt");
       long sentBeforeSignal = client.sentAudioMs();
       Process process = cluster.node(serving).process();
       long signalled = System.nanoTime();
+      CompletableFuture<Long> exited = process.onExit().thenApply(p -> System.nanoTime());
       process.destroy(); // SIGTERM
+      // Mid-utterance for the node: it had not ended the utterance (on a busy machine it may lag
+      // behind the audio already sent, which is then replayed to the next node too).
+      assertTrue(client.events("transcript.final").isEmpty(), "SIGTERM came before the utterance ended");
       JsonObject next = client.await(e -> e.getLong("_receivedAt") > signalled
           && e.getString("type").startsWith("transcript."), Duration.ofSeconds(20));
       long pauseMs = (next.getLong("_receivedAt") - signalled) / 1_000_000;
@@ -97,13 +107,10 @@ class ClusterShutdownIT {
       JsonObject completed = client.await("agent_completed", TURN);
       assertNotEquals(serving, completed.getJsonObject("servedBy").getString("stt"), completed.encode());
       assertTrue(client.await("agent_response", TURN).getString("text").contains("72"), "the agent answered");
-      assertTrue(process.waitFor(DRAIN_MS + EXIT_SLACK_MS, TimeUnit.MILLISECONDS), serving + " exited; see "
-          + cluster.log(serving));
-      long exitedMs = (System.nanoTime() - signalled) / 1_000_000;
-      assertEquals(0, process.exitValue(), "exit code of " + serving + "; see " + cluster.log(serving));
+      long exitedMs = exitedWithin(serving, exited, signalled);
       assertTrue(client.events("error").isEmpty(), "no error reached the client: " + client.events("error"));
       System.out.printf("STT node stopped after %d of %d ms of speech: next transcript event (%s) %d ms after SIGTERM; "
-          + "exited 0 after %d ms%n", sentBeforeSignal, speech.length / 32, next.getString("type"), pauseMs, exitedMs);
+          + "exited 0 after %d ms%n", sentBeforeSignal, speechMs, next.getString("type"), pauseMs, exitedMs);
       String gatewayLog = Files.readString(cluster.log("gw-1"));
       int moved = Math.max(gatewayLog.indexOf("STT node " + serving + " left the cluster or is stopping; moving"),
           gatewayLog.indexOf("stream closed on " + serving + ": node " + serving + " stopping; moving"));
@@ -122,9 +129,10 @@ class ClusterShutdownIT {
       client.await("session.ready", Duration.ofSeconds(10));
       client.speakRealtime(Speech.say("hello there"), 1_200);
       client.await("agent_response.delta", TURN);
-      String serving = busy(List.of("llm-1", "llm-2"), "llm");
+      String serving = busy("llm");
       Process process = cluster.node(serving).process();
       long signalled = System.nanoTime();
+      CompletableFuture<Long> exited = process.onExit().thenApply(p -> System.nanoTime());
       process.destroy(); // SIGTERM
       JsonObject completed = client.await("agent_completed", TURN);
       assertNull(completed.getValue("error"), completed.encode());
@@ -133,10 +141,7 @@ class ClusterShutdownIT {
       assertEquals(GREETING, client.await("agent_response", TURN).getString("text"));
       assertEquals(GREETING, String.join("", client.events("agent_response.delta").stream()
           .map(e -> e.getString("delta")).toList()), "each word once");
-      assertTrue(process.waitFor(DRAIN_MS + EXIT_SLACK_MS, TimeUnit.MILLISECONDS), serving + " exited; see "
-          + cluster.log(serving));
-      assertEquals(0, process.exitValue(), "exit code of " + serving + "; see " + cluster.log(serving));
-      System.out.printf("LLM node stopped mid-answer: exited 0 after %d ms%n", (System.nanoTime() - signalled) / 1_000_000);
+      System.out.printf("LLM node stopped mid-answer: exited 0 after %d ms%n", exitedWithin(serving, exited, signalled));
 
       client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
       JsonObject second = client.awaitNth("agent_completed", 2, TURN);
@@ -145,17 +150,28 @@ class ClusterShutdownIT {
     }
   }
 
+  /** Asserts the node exited 0 within its drain budget (plus exit slack) of the signal; returns after how many ms. */
+  private static long exitedWithin(String node, CompletableFuture<Long> exited, long signalledNanos) throws Exception {
+    long remainingMs = DRAIN_MS + EXIT_SLACK_MS - (System.nanoTime() - signalledNanos) / 1_000_000;
+    Long exitedAt = exited.completeOnTimeout(null, Math.max(0, remainingMs), TimeUnit.MILLISECONDS).get();
+    assertTrue(exitedAt != null, node + " still running " + (DRAIN_MS + EXIT_SLACK_MS) + " ms after SIGTERM; see "
+        + cluster.log(node));
+    assertEquals(0, cluster.node(node).process().exitValue(), "exit code of " + node + "; see " + cluster.log(node));
+    return (exitedAt - signalledNanos) / 1_000_000;
+  }
+
   private static VoiceClient connect(String node) throws Exception {
     String token = tokens.mint("cluster-shutdown-it", null, Instant.now().plusSeconds(600)).token();
     return VoiceClient.connect(vertx, cluster.node(node).port(), "token=" + token);
   }
 
-  /** The node of {@code role} with work running now (bounded wait). */
-  private static String busy(List<String> nodes, String role) throws Exception {
+  /** The running worker node with work of {@code role} now (bounded wait); counted as stopped from here. */
+  private static String busy(String role) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
-      for (String node : nodes) {
+      for (String node : WORKERS.stream().filter(n -> !stopped.contains(n)).toList()) {
         if (cluster.healthJson(node).getJsonObject("roles").getJsonObject(role).getInteger("active") > 0) {
+          stopped.add(node);
           return node;
         }
       }

@@ -149,15 +149,14 @@ public final class LlmVerticle extends VerticleBase implements Drainable {
     });
     running.put(request.turnId(), generation);
     generation.result()
-        .onComplete(done -> {
-          running.remove(request.turnId(), generation);
-          settleIfIdle();
-        })
+        .onComplete(done -> running.remove(request.turnId(), generation))
         .onSuccess(text -> send.accept(new LlmEvent.LlmDone(request.turnId(), seq[0]++, text)))
         .onFailure(e -> {
           MeshException failure = MeshException.from(e);
           send.accept(new LlmEvent.LlmFailed(request.turnId(), seq[0]++, failure.code(), failure.getMessage()));
-        });
+        })
+        // Only once its last event is on its way may a draining node count the turn as done.
+        .onComplete(sent -> settleIfIdle());
     return Future.succeededFuture(new JsonObject().put("node", config().getString("node", "local")));
   }
 

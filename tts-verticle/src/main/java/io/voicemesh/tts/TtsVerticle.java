@@ -118,7 +118,8 @@ public final class TtsVerticle extends VerticleBase implements Drainable {
     active.incrementAndGet();
     return worker.executeBlocking(() -> speak(request)).eventually(() -> {
       active.decrementAndGet();
-      settleIfIdle();
+      // After this task, so the sentence's reply is sent before a draining node counts it as done.
+      context.runOnContext(v -> settleIfIdle());
       return Future.succeededFuture();
     });
   }
