@@ -220,6 +220,29 @@ final class ClientChannel {
     socket.close((short) (error.code().isTransient() ? 1013 : 1008), error.code().wire());
   }
 
+  /**
+   * This gateway is stopping: an {@code error} reply {@code going_away} telling the client where it
+   * stands ({@code resume: {sessionId, lastSeq}}, the newest event it was sent), then close 1001 with
+   * the same hint in the reason. Another gateway (or this one, restarted) resumes the session from there.
+   */
+  void goAway(String message) {
+    MeshMetrics.error(ErrorCode.GOING_AWAY);
+    JsonObject fields = new JsonObject().put("code", ErrorCode.GOING_AWAY.wire()).put("message", message);
+    String reason = ErrorCode.GOING_AWAY.wire();
+    if (sessionId != null) {
+      fields.put("resume", new JsonObject().put("sessionId", sessionId).put("lastSeq", delivered));
+      String hint = reason + "; reconnect with ?sessionId=" + sessionId + "&lastSeq=" + delivered;
+      // A close reason holds at most 123 bytes of UTF-8.
+      if (hint.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 123) {
+        reason = hint;
+      }
+    }
+    reply("error", fields);
+    if (!socket.isClosed()) {
+      socket.close((short) 1001, reason);
+    }
+  }
+
   /** A failed request of this connection, as an error reply with the failure's code. */
   void replyError(Throwable failure) {
     MeshException error = MeshException.from(failure);

@@ -71,6 +71,10 @@ final class Conversation {
   private boolean closed;
   private Turn turn;
   private Future<Void> previousTurn = Future.succeededFuture();
+  /** Completes once the connection is gone and what it made is stored (or given up on). */
+  private final Promise<Void> released = Promise.promise();
+  /** Set once the gateway is stopping: no new turn starts, and the client is sent away. */
+  private Future<Void> departure;
 
   Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
       Runnable onClosed) {
@@ -137,6 +141,9 @@ final class Conversation {
             releaseResources();
             return;
           }
+          if (departure != null) {
+            return; // sent away while starting: the close that follows releases what was registered
+          }
           participant = Participants.join(vertx, session.sessionId(), connectionId, "speaker", settings.node());
           applyAudioFormat(request.sampleRate(), settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
           client.ready("speaker", session.resumed(), replayed, session.agent(), settings.node(), new JsonObject()
@@ -153,6 +160,51 @@ final class Conversation {
             client.refuse(e);
           }
         });
+  }
+
+  /** Completes once the connection has closed and the events it made are stored (or given up on). */
+  Future<Void> released() {
+    return released.future();
+  }
+
+  /**
+   * This gateway is stopping: no new turn starts; the turn in flight may play out until
+   * {@code turnDeadlineMillis}, then it is interrupted. Once its events are stored (by
+   * {@code deadlineMillis} at the latest) the client gets {@code going_away} with where to resume,
+   * and close 1001. Completes when that is sent, or when the connection closed by itself and stored
+   * what it made.
+   */
+  Future<Void> goAway(long turnDeadlineMillis, long deadlineMillis) {
+    if (departure != null) {
+      return departure;
+    }
+    if (closed || writerReleased != null) {
+      // Leaving anyway (the client went, or another connection takes over): that path stores the events.
+      departure = released.future();
+      return departure;
+    }
+    if (session == null) {
+      // Still opening its session: nothing of it is stored yet, nothing to resume.
+      departure = Future.succeededFuture();
+      client.goAway("this gateway is shutting down; connect again to continue");
+      return departure;
+    }
+    long now = System.currentTimeMillis();
+    long cutTimer = vertx.setTimer(Math.max(1, turnDeadlineMillis - now), t -> interruptTurn());
+    Promise<Void> stored = Promise.promise();
+    long giveUpTimer = vertx.setTimer(Math.max(1, deadlineMillis - now), t -> {
+      interruptTurn();
+      stored.tryComplete();
+    });
+    previousTurn.onComplete(turnOver -> {
+      vertx.cancelTimer(cutTimer);
+      client.stopWriting().onComplete(done -> stored.tryComplete());
+    });
+    departure = stored.future().andThen(v -> {
+      vertx.cancelTimer(giveUpTimer);
+      client.goAway("this gateway is shutting down; reconnect with sessionId and lastSeq to resume the session");
+    });
+    return departure;
   }
 
   /** Another connection takes the session over, or it is being ended: let go, then answer. */
@@ -363,6 +415,10 @@ final class Conversation {
 
   /** A new turn starts once the previous one has stored what the user heard of it. */
   private void startTurn(String userText, TurnClock clock) {
+    if (departure != null) {
+      // The gateway is stopping: the transcript is in the log; the client resumes elsewhere to go on.
+      return;
+    }
     interruptTurn();
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
         clock, stt.node(), history);
@@ -421,5 +477,6 @@ final class Conversation {
     if (participant != null) {
       participant.leave();
     }
+    released.tryComplete();
   }
 }

@@ -1,6 +1,7 @@
 package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
+import io.voicemesh.api.Drainable;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
@@ -21,8 +23,13 @@ import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionInfo;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway role: HTTP server with the WebSocket voice endpoint, the sessions API, health, and the web page.
@@ -38,10 +45,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * GET  /metrics           Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
  * GET  /*                 the browser client (webroot/)
  * </pre>
+ *
+ * <p>{@link #drain}: the node is stopping. The server stops listening, answers turns in flight
+ * (no new ones start), then tells each client to go elsewhere ({@code going_away}, close 1001).
  */
-public final class GatewayVerticle extends VerticleBase {
+public final class GatewayVerticle extends VerticleBase implements Drainable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long HEALTH_TIMEOUT_MS = 2_000;
+  /** The end of a drain kept for interrupted turns to settle and store their events before clients go. */
+  private static final long GO_AWAY_RESERVE_MS = 2_500;
   private final AtomicInteger connections = new AtomicInteger();
+  /** Live speaker connections, until each has stored what it made; and live listeners. */
+  private final Set<Conversation> speakers = new HashSet<>();
+  private final Set<ListenerConnection> listeners = new HashSet<>();
+  private boolean draining;
   private GatewaySettings settings;
   private JwtTokens tokens;
   private SessionDirectory sessions;
@@ -111,19 +128,71 @@ public final class GatewayVerticle extends VerticleBase {
             return new Accepted(request, info);
           });
         }))
-        .onSuccess(accepted -> ctx.request().toWebSocket()
-            .onSuccess(socket -> {
-              connections.incrementAndGet();
-              VoiceRequest request = accepted.request();
-              if (request.listener()) {
-                new ListenerConnection(vertx, socket, settings, sessions, connections::decrementAndGet)
-                    .start(accepted.session(), request);
-              } else {
-                new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet).start(request);
-              }
-            })
-            .onFailure(ctx::fail))
+        .onSuccess(accepted -> {
+          if (draining) {
+            fail(ctx, new MeshException(ErrorCode.GOING_AWAY, "this gateway is shutting down; connect to another one"));
+            return;
+          }
+          ctx.request().toWebSocket()
+              .onSuccess(socket -> {
+                if (draining) {
+                  socket.close((short) 1001, ErrorCode.GOING_AWAY.wire());
+                  return;
+                }
+                connections.incrementAndGet();
+                VoiceRequest request = accepted.request();
+                if (request.listener()) {
+                  ListenerConnection[] listener = new ListenerConnection[1];
+                  listener[0] = new ListenerConnection(vertx, socket, settings, sessions, () -> {
+                    connections.decrementAndGet();
+                    listeners.remove(listener[0]);
+                  });
+                  listeners.add(listener[0]);
+                  listener[0].start(accepted.session(), request);
+                } else {
+                  Conversation speaker = new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet);
+                  speakers.add(speaker);
+                  speaker.released().onComplete(v -> speakers.remove(speaker));
+                  speaker.start(request);
+                }
+              })
+              .onFailure(ctx::fail);
+        })
         .onFailure(e -> fail(ctx, e));
+  }
+
+  /**
+   * The node is stopping: the server stops listening at once (new connections are refused, an
+   * upgrade still being checked gets 503 {@code going_away}); each speaker's turn in flight may play
+   * out, with a reserve before {@code deadlineMillis} for an interrupted one to store its events;
+   * then every client gets {@code going_away} and close 1001 — listeners last, so they have the
+   * speakers' final events. Whatever is still open at the deadline is closed by the server.
+   */
+  @Override
+  public Future<Void> drain(long deadlineMillis) {
+    Promise<Void> drained = Promise.promise();
+    context.runOnContext(v -> drainHere(deadlineMillis).onComplete(drained));
+    return drained.future();
+  }
+
+  private Future<Void> drainHere(long deadlineMillis) {
+    if (draining) {
+      return Future.succeededFuture();
+    }
+    draining = true;
+    long budget = Math.max(0, deadlineMillis - System.currentTimeMillis());
+    long turnDeadline = deadlineMillis - Math.min(GO_AWAY_RESERVE_MS, budget / 3);
+    LOG.info("gateway {} draining: {} speaker and {} listener connections, {} ms", settings.node(), speakers.size(),
+        listeners.size(), budget);
+    if (server != null) {
+      server.shutdown(budget, TimeUnit.MILLISECONDS);
+    }
+    List<Future<Void>> speakersGone = List.copyOf(speakers).stream()
+        .map(speaker -> speaker.goAway(turnDeadline, deadlineMillis)).toList();
+    return Future.join(speakersGone).transform(all -> {
+      List.copyOf(listeners).forEach(ListenerConnection::goAway);
+      return Future.<Void>succeededFuture();
+    });
   }
 
   /** An upgrade that passed its checks, with the session it joins (null: a new one). */

@@ -94,6 +94,16 @@ final class ListenerConnection {
         });
   }
 
+  /**
+   * This gateway is stopping: {@code going_away} with the newest event this listener has, then
+   * close 1001; it resumes on another gateway with {@code lastSeq} and misses nothing.
+   */
+  void goAway() {
+    if (!closed) {
+      client.goAway("this gateway is shutting down; reconnect with sessionId and lastSeq to follow the session on");
+    }
+  }
+
   private void onText(String text) {
     if (textLimit.tryAcquire(1)) {
       commands.handle(text);

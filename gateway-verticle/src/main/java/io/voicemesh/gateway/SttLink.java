@@ -193,10 +193,13 @@ final class SttLink {
     }
   }
 
-  /** A cluster member left: if it served this stream, the stream moves to another STT node now. */
+  /**
+   * A cluster member left, or an STT node is stopping and says so: if it served this stream, the
+   * stream moves to another STT node now.
+   */
   void nodeLeft(NodeLeft left) {
-    if (state == State.OPEN && node != null && node.equals(left.node())) {
-      moveStream("STT node " + node + " left the cluster", true);
+    if (state == State.OPEN && node != null && node.equals(left.node()) && left.had(Role.STT)) {
+      moveStream("STT node " + node + " left the cluster or is stopping", true);
     }
   }
 

@@ -211,7 +211,7 @@ final class Turn {
     if (completing) {
       return;
     }
-    if (!llmDone && llmNode != null && llmNode.equals(left.node())) {
+    if (!llmDone && llmNode != null && llmNode.equals(left.node()) && left.had(Role.LLM)) {
       retryLlm().onFailure(e -> fail(MeshException.from(e)));
     }
     if (left.had(Role.TTS)) {

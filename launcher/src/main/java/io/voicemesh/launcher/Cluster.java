@@ -76,6 +76,10 @@ final class Cluster {
         .map(vertx -> {
           cluster.vertx = vertx;
           manager.getHazelcastInstance().getCluster().addMembershipListener(cluster.listener(vertx));
+          // A node that is stopping names the work to move now (an STT node's streams): passed on
+          // locally like a member that left, so the same failover moves it.
+          vertx.eventBus().consumer(Addresses.NODE_DRAINING, message -> vertx.eventBus().publish(Addresses.NODE_LEFT,
+              message.body(), new DeliveryOptions().setLocalOnly(true)));
           LOG.info("node {} joined cluster '{}' with roles {}: {} members", node, hazelcast.getClusterName(), roles,
               manager.getNodes().size());
           return cluster;

@@ -20,6 +20,7 @@ import io.voicemesh.stt.SttVerticle;
 import io.voicemesh.tts.TtsVerticle;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.json.JsonArray;
+import io.voicemesh.api.Drainable;
 import io.voicemesh.api.Role;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -73,6 +74,8 @@ public final class Mesh implements AutoCloseable {
   /** The embedded PostgreSQL, once started (set on a worker thread, read by {@code /health}). */
   private volatile EmbeddedDatabase database;
   private String postgresUri;
+  /** The STT, LLM and TTS roles of this node, drained after the gateway and before the session role. */
+  private final List<Drainable> stages = new ArrayList<>();
 
   private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster, String node) {
     this.vertx = vertx;
@@ -159,13 +162,19 @@ public final class Mesh implements AutoCloseable {
                 .put("postgres", config.section("postgres").put("uri", uri)).put("node", node)))));
       }
       if (roles.contains(Role.STT)) {
-        deployed.add(vertx.deployVerticle(new SttVerticle(), new DeploymentOptions().setConfig(sttConfig(config, node))));
+        SttVerticle stt = new SttVerticle();
+        stages.add(stt);
+        deployed.add(vertx.deployVerticle(stt, new DeploymentOptions().setConfig(sttConfig(config, node))));
       }
       if (roles.contains(Role.LLM)) {
-        deployed.add(vertx.deployVerticle(new LlmVerticle(), options(config, "llm", node)));
+        LlmVerticle llm = new LlmVerticle();
+        stages.add(llm);
+        deployed.add(vertx.deployVerticle(llm, options(config, "llm", node)));
       }
       if (roles.contains(Role.TTS)) {
-        deployed.add(vertx.deployVerticle(new TtsVerticle(), options(config, "tts", node)));
+        TtsVerticle tts = new TtsVerticle();
+        stages.add(tts);
+        deployed.add(vertx.deployVerticle(tts, options(config, "tts", node)));
       }
       return Future.all(deployed).mapEmpty();
     });
@@ -251,6 +260,27 @@ public final class Mesh implements AutoCloseable {
   public String postgresUri() {
     return postgresUri;
   }
+
+  /**
+   * The graceful part of stopping, within {@code drainMs} less what {@link #closeAsync} needs: first
+   * the gateway (stops listening, lets turns in flight finish, sends its clients away, stores their
+   * events), then the STT, LLM and TTS roles (take nothing new, finish or hand over what they hold)
+   * — in the all-in-one mesh the gateway's turns need them until it is done. The session role and
+   * PostgreSQL stay until {@link #closeAsync}. The future completes when all are done, or fails at
+   * the deadline.
+   */
+  public Future<Void> drain(long drainMs) {
+    long start = System.currentTimeMillis();
+    long deadline = start + drainMs - Math.min(CLOSE_RESERVE_MS, drainMs / 5);
+    Future<Void> front = gateway != null ? gateway.drain(deadline) : Future.succeededFuture();
+    return front
+        .transform(v -> Future.join(stages.stream().map(stage -> stage.drain(deadline)).toList()))
+        .<Void>mapEmpty()
+        .andThen(done -> LOG.info("node {} drained in {} ms", node, System.currentTimeMillis() - start));
+  }
+
+  /** The end of a drain kept for closing Vert.x (leaving the cluster) and PostgreSQL. */
+  private static final long CLOSE_RESERVE_MS = 1_500;
 
   public Future<Void> closeAsync() {
     return vertx.close().eventually(() -> {

@@ -102,6 +102,15 @@ public final class MeshConfig {
     return config.getInt("cluster.eventBusPort");
   }
 
+  /** How long a node may take to stop gracefully on SIGTERM (drain, then close); rejected at start if not positive. */
+  public long drainMs() {
+    long drainMs = config.getLong("drainMs");
+    if (drainMs <= 0) {
+      throw new IllegalArgumentException("voicemesh.drainMs must be a positive number of milliseconds; got " + drainMs);
+    }
+    return drainMs;
+  }
+
   public long maxEventLoopExecuteTimeMs() {
     return config.getLong("vertx.maxEventLoopExecuteTimeMs");
   }

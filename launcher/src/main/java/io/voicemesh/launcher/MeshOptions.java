@@ -19,6 +19,10 @@ final class MeshOptions {
       + "(all-in-one default: an embedded one)")
   String postgresUri;
 
+  @Option(names = "--drain-ms", paramLabel = "MS", description = "on SIGTERM or Ctrl-C, how long the node may take "
+      + "to stop gracefully: finish turns in flight, send clients away, store every event (default 10000, or voicemesh.drainMs)")
+  Long drainMs;
+
   /** The configuration with these options on top, and any further {@code overrides} above them. */
   MeshConfig load(Map<String, Object> overrides) {
     Map<String, Object> all = new HashMap<>(overrides);
@@ -27,6 +31,9 @@ final class MeshOptions {
     }
     if (postgresUri != null) {
       all.put("voicemesh.postgres.uri", postgresUri);
+    }
+    if (drainMs != null) {
+      all.put("voicemesh.drainMs", drainMs);
     }
     return config.load(all);
   }

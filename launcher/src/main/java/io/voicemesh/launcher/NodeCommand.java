@@ -59,8 +59,9 @@ final class NodeCommand implements Callable<Integer> {
     if (clusterHost != null) {
       overrides.put("voicemesh.cluster.host", clusterHost);
     }
-    Mesh mesh = Mesh.start(options.load(overrides), new Mesh.NodeSpec(chosen, true, embeddedPostgres))
-        .await(10, TimeUnit.MINUTES);
-    return VoiceMeshCommand.runUntilStopped(mesh);
+    MeshConfig config = options.load(overrides);
+    long drainMs = config.drainMs();
+    Mesh mesh = Mesh.start(config, new Mesh.NodeSpec(chosen, true, embeddedPostgres)).await(10, TimeUnit.MINUTES);
+    return GracefulStop.runUntilStopped(mesh, drainMs);
   }
 }

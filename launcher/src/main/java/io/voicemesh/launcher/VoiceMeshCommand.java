@@ -3,7 +3,6 @@ package io.voicemesh.launcher;
 import io.voicemesh.launcher.worker.WorkerCommand;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,22 +20,9 @@ public final class VoiceMeshCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return runUntilStopped(Mesh.start(options.load(Map.of())).await(10, TimeUnit.MINUTES));
-  }
-
-  /** Keeps the process up until SIGTERM / Ctrl-C, then closes the node (its verticles stop cleanly). */
-  static int runUntilStopped(Mesh mesh) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        mesh.close();
-      } catch (Exception e) {
-        System.err.println("shutdown: " + e);
-      }
-      stopped.countDown();
-    }, "voicemesh-shutdown"));
-    stopped.await();
-    return 0;
+    MeshConfig config = options.load(Map.of());
+    long drainMs = config.drainMs();
+    return GracefulStop.runUntilStopped(Mesh.start(config).await(10, TimeUnit.MINUTES), drainMs);
   }
 
   public static void main(String[] args) {

@@ -76,7 +76,12 @@ final class ClusterProcesses implements AutoCloseable {
 
   /** Waits until every named node answers /health with 200 and sees {@code members} cluster members. */
   void awaitReady(int members, String... names) throws Exception {
-    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    awaitReady(READY_WITHIN, members, names);
+  }
+
+  /** {@link #awaitReady(int, String...)} with a bound of its own. */
+  void awaitReady(Duration within, int members, String... names) throws Exception {
+    long deadline = System.nanoTime() + within.toNanos();
     for (String name : names) {
       Node node = nodes.get(name);
       String last = "no answer";
@@ -95,7 +100,7 @@ final class ClusterProcesses implements AutoCloseable {
           // still starting
         }
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(name + " not ready within " + READY_WITHIN + ": " + last + "; see " + log(name));
+          throw new IllegalStateException(name + " not ready within " + within + ": " + last + "; see " + log(name));
         }
         TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
       }

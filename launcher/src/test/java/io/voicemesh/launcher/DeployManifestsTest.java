@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryXmlConfig;
 import com.hazelcast.config.JoinConfig;
+import com.typesafe.config.ConfigFactory;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Role;
@@ -175,6 +176,41 @@ class DeployManifestsTest {
     assertTrue(env(container(deployment(Role.GATEWAY))).containsKey("VOICEMESH_JWT_SECRET"), "gateways share a JWT key");
     assertTrue(env(container(deployment(Role.SESSION))).containsKey("VOICEMESH_POSTGRES_URI"), "the session role has a database");
   }
+
+  @Test
+  @DisplayName("a stopping pod has time to drain: terminationGracePeriodSeconds covers the preStop pause, the "
+      + "configured drain (VOICEMESH_DRAIN_MS, else reference.conf) and a margin to exit, and not much more")
+  void gracePeriodMatchesTheDrain() {
+    long defaultDrainMs = ConfigFactory.parseFile(Path.of("src", "main", "resources", "reference.conf").toFile())
+        .getLong("voicemesh.drainMs");
+    for (Role role : Role.values()) {
+      JsonObject deployment = deployment(role);
+      JsonObject container = container(deployment);
+      JsonObject drainVariable = env(container).get("VOICEMESH_DRAIN_MS");
+      long drainMs = drainVariable == null ? defaultDrainMs : Long.parseLong(drainVariable.getString("value"));
+      long preStopMs = 0;
+      JsonObject preStop = container.getJsonObject("lifecycle", new JsonObject()).getJsonObject("preStop");
+      if (preStop != null) {
+        List<Object> command = preStop.getJsonObject("exec").getJsonArray("command").getList();
+        assertEquals("sleep", command.get(0), role + ": a preStop whose length is known");
+        preStopMs = Long.parseLong(command.get(1).toString()) * 1000;
+      }
+      Object grace = deployment.getJsonObject("spec").getJsonObject("template").getJsonObject("spec")
+          .getValue("terminationGracePeriodSeconds");
+      assertNotNull(grace, role + " sets terminationGracePeriodSeconds");
+      long graceMs = ((Number) grace).longValue() * 1000;
+      long needed = preStopMs + drainMs + EXIT_MARGIN_MS;
+      assertTrue(graceMs >= needed, role + ": " + graceMs + " ms of grace for a " + preStopMs + " ms preStop, a "
+          + drainMs + " ms drain and " + EXIT_MARGIN_MS + " ms to exit");
+      assertTrue(graceMs <= needed + 10_000, role + ": " + graceMs + " ms of grace keeps a stuck pod around long after "
+          + "its drain (" + needed + " ms) should have ended");
+    }
+    assertNotNull(container(deployment(Role.GATEWAY)).getJsonObject("lifecycle"),
+        "gateways pause before SIGTERM, so the Service stops sending them clients before they stop listening");
+  }
+
+  /** Time a drained node needs to close Vert.x, leave the cluster and exit. */
+  private static final long EXIT_MARGIN_MS = 3_000;
 
   @Test
   @DisplayName("every Deployment runs the image Jib builds")

@@ -35,6 +35,7 @@ final class VoiceClient implements AutoCloseable {
   private final List<long[]> framesSent = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long sentAudioMs;
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
+  private volatile String closeReason;
 
   private record Waiter(Predicate<JsonObject> match, CompletableFuture<JsonObject> result) {
   }
@@ -44,7 +45,10 @@ final class VoiceClient implements AutoCloseable {
     this.socket = socket;
     socket.textMessageHandler(text -> onEvent(new JsonObject(text)));
     socket.binaryMessageHandler(this::onAudio);
-    socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
+    socket.closeHandler(v -> {
+      closeReason = socket.closeReason();
+      closed.complete(socket.closeStatusCode());
+    });
   }
 
   static VoiceClient connect(Vertx vertx, int port, String query) throws Exception {
@@ -189,6 +193,11 @@ final class VoiceClient implements AutoCloseable {
 
   CompletableFuture<Short> closed() {
     return closed;
+  }
+
+  /** The reason in the server's close frame, once {@link #closed} has completed. */
+  String closeReason() {
+    return closeReason;
   }
 
   /**

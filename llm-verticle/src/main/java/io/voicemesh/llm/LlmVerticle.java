@@ -1,6 +1,7 @@
 package io.voicemesh.llm;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -8,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
+import io.voicemesh.api.Drainable;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
@@ -45,12 +47,18 @@ import java.util.Map;
  * tools other services serve on {@code tool.<name>}; a builtin agent defaults to the builtin tools.
  * {@code timeZone} (for {@code get_current_time}, default the system's); {@code toolTimeoutMs}
  * (default 10000); {@code capacity} (concurrent turns, default 200); {@code node}.
+ *
+ * <p>{@link #drain}: the node is stopping. It stops taking turns (gateways reach other LLM nodes)
+ * and lets the ones running finish.
  */
-public final class LlmVerticle extends VerticleBase {
+public final class LlmVerticle extends VerticleBase implements Drainable {
   private final Map<String, LlmEngine> agents = new HashMap<>();
   private final Map<String, Toolbox> toolboxes = new HashMap<>();
   private final Map<String, Generation> running = new HashMap<>();
   private int capacity;
+  private MessageConsumer<Object> generator;
+  /** Set while draining: completed once no turn runs here any more. */
+  private Promise<Void> idle;
 
   @Override
   public Future<?> start() {
@@ -75,7 +83,8 @@ public final class LlmVerticle extends VerticleBase {
       return null;
     }).compose(v -> {
       List<MessageConsumer<Object>> consumers = new ArrayList<>(new BuiltinTools(Clock.system(zone)).serve(bus));
-      consumers.add(Bus.serve(bus, Addresses.LLM_GENERATE, GenerateRequest.class, this::generate));
+      generator = Bus.serve(bus, Addresses.LLM_GENERATE, GenerateRequest.class, this::generate);
+      consumers.add(generator);
       consumers.add(Bus.serve(bus, Addresses.LLM_CANCEL, TurnCancel.class, this::cancel));
       consumers.addAll(Bus.serveStatus(bus, Role.LLM,
           () -> Future.succeededFuture(new RoleStatus(Role.LLM.id(), node, true, running.size(), capacity))));
@@ -108,6 +117,9 @@ public final class LlmVerticle extends VerticleBase {
     }
     if (request.turnId() == null || request.replyAddress() == null || request.messages() == null) {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "llm.generate needs turnId, replyAddress and messages"));
+    }
+    if (idle != null) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this LLM node is stopping"));
     }
     if (running.size() >= capacity) {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this LLM node runs " + capacity + " turns already"));
@@ -142,7 +154,9 @@ public final class LlmVerticle extends VerticleBase {
         .onFailure(e -> {
           MeshException failure = MeshException.from(e);
           send.accept(new LlmEvent.LlmFailed(request.turnId(), seq[0]++, failure.code(), failure.getMessage()));
-        });
+        })
+        // Only once its last event is on its way may a draining node count the turn as done.
+        .onComplete(sent -> settleIfIdle());
     return Future.succeededFuture(new JsonObject().put("node", config().getString("node", "local")));
   }
 
@@ -151,7 +165,34 @@ public final class LlmVerticle extends VerticleBase {
     if (generation != null) {
       generation.cancel();
     }
+    settleIfIdle();
     return Future.succeededFuture();
+  }
+
+  /** Stops taking turns; completes when the running ones have ended, or at the deadline (then they are cancelled). */
+  @Override
+  public Future<Void> drain(long deadlineMillis) {
+    Promise<Void> drained = Promise.promise();
+    context.runOnContext(v -> {
+      if (idle == null) {
+        idle = Promise.promise();
+        Future<Void> closed = generator == null ? Future.succeededFuture() : generator.unregister();
+        long timer = vertx.setTimer(Math.max(1, deadlineMillis - System.currentTimeMillis()), t -> {
+          List.copyOf(running.values()).forEach(Generation::cancel);
+          idle.tryComplete();
+        });
+        closed.onComplete(unregistered -> settleIfIdle());
+        idle.future().onComplete(done -> vertx.cancelTimer(timer));
+      }
+      idle.future().onComplete(drained);
+    });
+    return drained.future();
+  }
+
+  private void settleIfIdle() {
+    if (idle != null && running.isEmpty()) {
+      idle.tryComplete();
+    }
   }
 
   @Override

@@ -102,6 +102,13 @@ public final class Addresses {
    */
   public static final String NODE_LEFT = "mesh.node.left";
 
+  /**
+   * Cluster-wide: a {@code NodeLeft} published by a node that is stopping (SIGTERM), naming the roles
+   * whose work should move away now (an STT node's streams), before it actually leaves. Each node's
+   * launcher passes it on as {@link #NODE_LEFT}, so the same failover path moves the work.
+   */
+  public static final String NODE_DRAINING = "mesh.node.draining";
+
   /** Local to each node, served by the launcher: this node's name, roles and the cluster's members (JSON). */
   public static final String NODE_STATUS = "mesh.node.status";
 }

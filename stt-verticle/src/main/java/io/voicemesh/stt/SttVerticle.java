@@ -1,6 +1,7 @@
 package io.voicemesh.stt;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.EventBus;
@@ -8,6 +9,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
+import io.voicemesh.api.Drainable;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
@@ -36,8 +38,12 @@ import java.util.Map;
  * settings; {@code fallbackEngine} (an embedded engine that takes a session over while a remote
  * engine's workers are unavailable, with its settings under its name; empty for none); {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
  * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code node}.
+ *
+ * <p>{@link #drain}: the node is stopping. It stops taking streams, tells the cluster
+ * ({@code Addresses.NODE_DRAINING}) so gateways move its streams to other nodes with their audio
+ * replayed, as when a node is lost, and closes its streams.
  */
-public final class SttVerticle extends VerticleBase {
+public final class SttVerticle extends VerticleBase implements Drainable {
   private static final int MIN_RATE_HZ = 8_000;
   private static final int MAX_RATE_HZ = 48_000;
   private static final long UNCLAIMED_MS = 10_000;
@@ -55,6 +61,7 @@ public final class SttVerticle extends VerticleBase {
   private MessageConsumer<Object> opener;
   private String node;
   private SttSession.Meters meters;
+  private boolean draining;
 
   @Override
   public Future<?> start() {
@@ -98,6 +105,9 @@ public final class SttVerticle extends VerticleBase {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
           "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz, silenceMs >= 100 and minSpeechMs >= 20"));
     }
+    if (draining) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "STT node " + node + " is stopping"));
+    }
     SttSession previous = sessions.remove(spec.sessionId());
     Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");
     if (sessions.size() + opening >= capacity) {
@@ -127,7 +137,7 @@ public final class SttVerticle extends VerticleBase {
 
   /** Listens on {@code stt.open} while this node has room for another session, and only then. */
   private void admitWhileRoom() {
-    boolean room = sessions.size() + opening < capacity;
+    boolean room = !draining && sessions.size() + opening < capacity;
     if (room && opener == null) {
       opener = Bus.serve(vertx.eventBus(), Addresses.STT_OPEN, SttOpen.class, this::open);
     } else if (!room && opener != null) {
@@ -161,6 +171,44 @@ public final class SttVerticle extends VerticleBase {
       return false;
     });
     admitWhileRoom();
+  }
+
+  @Override
+  public Future<Void> drain(long deadlineMillis) {
+    Promise<Void> drained = Promise.promise();
+    context.runOnContext(v -> drainHere(deadlineMillis).onComplete(drained));
+    return drained.future();
+  }
+
+  /**
+   * Leaves the {@code stt.open} round-robin (an open still on its way is refused, and the gateway
+   * tries another node), then announces that this node's streams should move: gateways replay the
+   * audio since each stream's last final transcript to another node, exactly as after a crash. Then
+   * the streams here close; late events of theirs are dropped by the gateways.
+   */
+  private Future<Void> drainHere(long deadlineMillis) {
+    if (draining) {
+      return Future.succeededFuture();
+    }
+    draining = true;
+    MessageConsumer<Object> door = opener;
+    opener = null;
+    Future<Void> closed = door == null ? Future.succeededFuture() : door.unregister();
+    return closed.transform(v -> {
+      if (!sessions.isEmpty()) {
+        vertx.eventBus().publish(Addresses.NODE_DRAINING, Json.encode(new NodeLeft(node, List.of(Role.STT.id()))));
+      }
+      List<Future<Void>> closing = List.copyOf(sessions.values()).stream()
+          .map(session -> session.close("node " + node + " stopping")).toList();
+      sessions.clear();
+      Promise<Void> done = Promise.promise();
+      long timer = vertx.setTimer(Math.max(1, deadlineMillis - System.currentTimeMillis()), t -> done.tryComplete());
+      Future.join(closing).onComplete(all -> {
+        vertx.cancelTimer(timer);
+        done.tryComplete();
+      });
+      return done.future();
+    });
   }
 
   @Override

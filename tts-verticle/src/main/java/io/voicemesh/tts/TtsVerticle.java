@@ -1,6 +1,7 @@
 package io.voicemesh.tts;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -9,6 +10,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
+import io.voicemesh.api.Drainable;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
@@ -42,8 +44,11 @@ import org.slf4j.LoggerFactory;
  * unavailable, with its settings under its name; empty for none);
  * {@code chunkMs} (default 100); {@code workerThreads} (default 2); {@code capacity} (queued and
  * running sentences, default 200); {@code node}.
+ *
+ * <p>{@link #drain}: the node is stopping. It stops taking sentences (gateways reach other TTS
+ * nodes) and finishes the ones it has.
  */
-public final class TtsVerticle extends VerticleBase {
+public final class TtsVerticle extends VerticleBase implements Drainable {
   private static final Logger LOG = LoggerFactory.getLogger(TtsVerticle.class);
   static final int MAX_SENTENCE_CHARS = 2_000;
   private static final long CANCEL_MEMORY_MS = 60_000;
@@ -59,6 +64,9 @@ public final class TtsVerticle extends VerticleBase {
   private int chunkMs;
   private int capacity;
   private String node;
+  private MessageConsumer<Object> synthesizer;
+  /** Set while draining: completed once no sentence is queued or running here. */
+  private Promise<Void> idle;
 
   @Override
   public Future<?> start() {
@@ -82,8 +90,9 @@ public final class TtsVerticle extends VerticleBase {
         .compose(embedded -> {
           fallback = embedded;
           EventBus bus = vertx.eventBus();
+          synthesizer = Bus.serve(bus, Addresses.TTS_SYNTHESIZE, SynthesizeRequest.class, this::synthesize);
           List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
-              Bus.serve(bus, Addresses.TTS_SYNTHESIZE, SynthesizeRequest.class, this::synthesize),
+              synthesizer,
               Bus.serve(bus, Addresses.TTS_CANCEL, TurnCancel.class, cancel -> {
                 cancelledTurns.put(cancel.turnId(), System.currentTimeMillis());
                 return Future.succeededFuture();
@@ -100,14 +109,42 @@ public final class TtsVerticle extends VerticleBase {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
           "tts.synthesize needs turnId, replyAddress and 1 to " + MAX_SENTENCE_CHARS + " characters of text"));
     }
+    if (idle != null) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this TTS node is stopping"));
+    }
     if (active.get() >= capacity) {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "this TTS node has " + capacity + " sentences queued"));
     }
     active.incrementAndGet();
     return worker.executeBlocking(() -> speak(request)).eventually(() -> {
       active.decrementAndGet();
+      // After this task, so the sentence's reply is sent before a draining node counts it as done.
+      context.runOnContext(v -> settleIfIdle());
       return Future.succeededFuture();
     });
+  }
+
+  /** Stops taking sentences; completes when the queued and running ones are done, or at the deadline. */
+  @Override
+  public Future<Void> drain(long deadlineMillis) {
+    Promise<Void> drained = Promise.promise();
+    context.runOnContext(v -> {
+      if (idle == null) {
+        idle = Promise.promise();
+        Future<Void> closed = synthesizer == null ? Future.succeededFuture() : synthesizer.unregister();
+        long timer = vertx.setTimer(Math.max(1, deadlineMillis - System.currentTimeMillis()), t -> idle.tryComplete());
+        closed.onComplete(unregistered -> settleIfIdle());
+        idle.future().onComplete(done -> vertx.cancelTimer(timer));
+      }
+      idle.future().onComplete(drained);
+    });
+    return drained.future();
+  }
+
+  private void settleIfIdle() {
+    if (idle != null && active.get() == 0) {
+      idle.tryComplete();
+    }
   }
 
   /** Runs on a worker: synthesizes and sends fixed-size chunks as audio comes out of the engine. */
