@@ -14,11 +14,13 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionTouch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
@@ -44,6 +46,7 @@ public final class GatewayVerticle extends VerticleBase {
   private GatewaySettings settings;
   private JwtTokens tokens;
   private SessionDirectory sessions;
+  private NodeConnections held;
   private HttpServer server;
 
   @Override
@@ -51,6 +54,10 @@ public final class GatewayVerticle extends VerticleBase {
     settings = GatewaySettings.from(config());
     tokens = JwtTokens.from(vertx, config().getJsonObject("auth", new JsonObject()));
     sessions = new SessionDirectory(vertx, settings);
+    held = new NodeConnections(settings.connectionsPerUser(), settings.sessionsPerUser());
+    if (settings.sessionTouchMs() > 0) {
+      vertx.setPeriodic(settings.sessionTouchMs(), t -> touchSessions());
+    }
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/health/live").handler(ctx -> live(ctx, settings.node()));
@@ -85,8 +92,9 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * The WebSocket upgrade: authenticated, and checked against the session it names, before it is
-   * accepted, so a refusal is a plain HTTP status (401, 403, 404, 410) with a JSON error body.
+   * The WebSocket upgrade: authenticated, checked against the session it names and the user's
+   * quotas ({@link NodeConnections}) before it is accepted, so a refusal is a plain HTTP status
+   * (401, 403, 404, 410, 429) with a JSON error body.
    */
   private void voice(RoutingContext ctx) {
     String upgrade = ctx.request().getHeader("Upgrade");
@@ -110,20 +118,53 @@ public final class GatewayVerticle extends VerticleBase {
             return new Accepted(request, info);
           });
         }))
-        .onSuccess(accepted -> ctx.request().toWebSocket()
+        .map(accepted -> {
+          VoiceRequest request = accepted.request();
+          // Reserved now, on this loop, so upgrades in flight cannot all pass the same check.
+          NodeConnections.Slot slot = held.admit(request.caller().user(), request.sessionId(), request.listener());
+          return new Admitted(accepted, slot);
+        })
+        .onSuccess(admitted -> ctx.request().toWebSocket()
             .onSuccess(socket -> {
               connections.incrementAndGet();
-              VoiceRequest request = accepted.request();
+              VoiceRequest request = admitted.accepted().request();
+              NodeConnections.Slot slot = admitted.slot();
+              Runnable onClosed = () -> {
+                connections.decrementAndGet();
+                slot.release();
+              };
               if (request.listener()) {
-                new ListenerConnection(vertx, socket, settings, sessions, connections::decrementAndGet)
-                    .start(accepted.session(), request);
+                new ListenerConnection(vertx, socket, settings, sessions, onClosed)
+                    .start(admitted.accepted().session(), request);
               } else {
-                new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet).start(request);
+                new Conversation(vertx, socket, settings, sessions, onClosed, slot).start(request);
               }
             })
-            .onFailure(ctx::fail))
+            .onFailure(e -> {
+              admitted.slot().release();
+              ctx.fail(e);
+            }))
         .onFailure(e -> fail(ctx, e));
   }
+
+  /** An upgrade within the user's quotas, with its reserved place. */
+  private record Admitted(Accepted accepted, NodeConnections.Slot slot) {
+  }
+
+  /**
+   * Tells the session role, in one message per node (or a few, for many thousands), which sessions
+   * have a connection here: they must not end as idle. One message per node, not per connection,
+   * costs the same at 10 or 10,000 connections; the session role's UPDATE is one statement.
+   */
+  private void touchSessions() {
+    List<String> live = held.liveSessions();
+    for (int from = 0; from < live.size(); from += TOUCH_BATCH) {
+      vertx.eventBus().send(Addresses.SESSION_TOUCH,
+          Json.encode(new SessionTouch(live.subList(from, Math.min(live.size(), from + TOUCH_BATCH)))));
+    }
+  }
+
+  private static final int TOUCH_BATCH = 2_000;
 
   /** An upgrade that passed its checks, with the session it joins (null: a new one). */
   private record Accepted(VoiceRequest request, SessionInfo session) {

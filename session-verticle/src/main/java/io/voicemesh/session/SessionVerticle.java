@@ -21,17 +21,27 @@ import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionOpen;
+import io.voicemesh.api.message.SessionTouch;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The session role: owns PostgreSQL. Applies migrations, then serves the session addresses.
  *
  * <p>Config: {@code postgres.uri} (a {@code postgresql://} URI) or {@code postgres.host/port/database/
- * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name).
+ * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name);
+ * {@code session.idleEndMs}: a session nothing used for this long (no connection touched it, no
+ * message) is ended with {@code session.ended{reason: idle}} (default 30 min; 0: never).
  */
 public final class SessionVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
+  /** Sessions ended per statement; a full batch is followed by the next at once. */
+  private static final int IDLE_BATCH = 500;
   private Pool pool;
+  private SessionStore store;
+  private boolean sweeping;
 
   @Override
   public Future<?> start() {
@@ -49,9 +59,14 @@ public final class SessionVerticle extends VerticleBase {
         .connectingTo(connect)
         .using(vertx)
         .build();
-    SessionStore store = new SessionStore(pool);
+    store = new SessionStore(pool);
     EventBus bus = vertx.eventBus();
     String node = config().getString("node", "local");
+    long idleEndMs = config().getJsonObject("session", new JsonObject()).getLong("idleEndMs", 1_800_000L);
+    if (idleEndMs < 0 || (idleEndMs > 0 && idleEndMs < 1_000)) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "session.idleEndMs must be 0 (never) or at least 1000; got " + idleEndMs));
+    }
     return Migrations.apply(pool).compose(applied -> {
       List<MessageConsumer<Object>> consumers = new ArrayList<>(List.of(
           Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, store::open),
@@ -68,11 +83,40 @@ public final class SessionVerticle extends VerticleBase {
           Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, store::get),
           Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, store::list),
           Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class, store::appendEvents),
-          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay)));
+          Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class, store::replay),
+          Bus.serve(bus, Addresses.SESSION_TOUCH, SessionTouch.class, store::touch)));
       consumers.addAll(Bus.serveStatus(bus, Role.SESSION, () -> pool.query("SELECT 1").execute()
           .map(rows -> new RoleStatus(Role.SESSION.id(), node, true, 0, 0))));
+      if (idleEndMs > 0) {
+        // Every session node sweeps; endIdle is safe to run on several at once.
+        vertx.setPeriodic(Math.max(100, Math.min(60_000, idleEndMs / 10)), t -> endIdle(idleEndMs));
+      }
       return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     });
+  }
+
+  /** Ends the idle sessions, batch after batch, and tells each one's connections (if any were left). */
+  private void endIdle(long idleEndMs) {
+    if (sweeping) {
+      return;
+    }
+    sweeping = true;
+    store.endIdle(idleEndMs, IDLE_BATCH)
+        .onSuccess(ended -> {
+          sweeping = false;
+          ended.forEach(e -> vertx.eventBus().publish(Addresses.sessionEvents(e.sessionId()), e.event().json(),
+              e.event().toDeliveryOptions()));
+          if (!ended.isEmpty()) {
+            LOG.info("ended {} sessions idle for {} ms", ended.size(), idleEndMs);
+          }
+          if (ended.size() == IDLE_BATCH) {
+            endIdle(idleEndMs);
+          }
+        })
+        .onFailure(e -> {
+          sweeping = false;
+          LOG.warn("ending idle sessions failed (tried again at the next sweep): {}", e.getMessage());
+        });
   }
 
   @Override

@@ -238,6 +238,11 @@ final class SttSession {
     return !fed && now - openedAt > withinMs;
   }
 
+  /** What the stream was opened with: its session, user and token. */
+  SttOpen spec() {
+    return spec;
+  }
+
   /** The gateway node of the connection this stream serves. */
   String gatewayNode() {
     return spec.gatewayNode();
