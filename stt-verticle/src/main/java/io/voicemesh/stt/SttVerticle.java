@@ -53,6 +53,7 @@ public final class SttVerticle extends VerticleBase {
   /** Opens accepted and not yet serving: they count against the capacity and the shares. */
   private final List<SttOpen> opening = new ArrayList<>();
   private StreamShares shares;
+  private UserFairPool recognizers;
   /** The {@code stt.open} registration; null while the node is full. */
   private MessageConsumer<Object> opener;
   private String node;
@@ -69,7 +70,9 @@ public final class SttVerticle extends VerticleBase {
     // The gateway gives up on an open after its sttOpenMs; a stream never fed is closed soon after.
     long checkEveryMs = Math.min(UNCLAIMED_MS / 2, Math.max(1000, idleTimeoutMs / 4));
     node = config.getString("node", "local");
-    worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
+    int threads = config.getInteger("workerThreads", 4);
+    worker = vertx.createSharedWorkerExecutor("voicemesh-stt", threads);
+    recognizers = new UserFairPool(worker, threads);
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
@@ -124,7 +127,7 @@ public final class SttVerticle extends VerticleBase {
             ? engine.open(spec.sampleRateHz())
             : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
         .compose(stream -> {
-          SttSession session = new SttSession(vertx, worker, spec, stream, meters);
+          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters);
           sessions.put(spec.sessionId(), session);
           return session.listen(() -> {
             sessions.remove(spec.sessionId(), session);
