@@ -51,12 +51,16 @@ final class StreamShares {
    * {@code held}, the streams this node serves or is opening.
    */
   void admit(SttOpen spec, Collection<SttOpen> held, String node) {
-    long byUser = held.stream().filter(s -> spec.userId().equals(s.userId())).count();
+    int byUser = 0;
+    int byToken = 0;
+    for (SttOpen other : held) {
+      byUser += spec.userId().equals(other.userId()) ? 1 : 0;
+      byToken += spec.tokenId().equals(other.tokenId()) ? 1 : 0;
+    }
     if (byUser >= perUser) {
       throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this user holds " + byUser + " speech-recognition streams on "
           + node + ", its share (stt.userShare " + userShare + " of " + capacity + "); end one or try again later");
     }
-    long byToken = held.stream().filter(s -> spec.tokenId().equals(s.tokenId())).count();
     if (byToken >= perToken) {
       throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this token holds " + byToken + " speech-recognition streams on "
           + node + ", its share (stt.tokenShare " + tokenShare + " of " + capacity + "); end one or try again later");

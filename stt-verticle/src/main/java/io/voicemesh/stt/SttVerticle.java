@@ -113,7 +113,9 @@ public final class SttVerticle extends VerticleBase {
           "STT node " + node + " serves " + capacity + " sessions already"));
     }
     List<SttOpen> held = new ArrayList<>(opening);
-    sessions.values().forEach(session -> held.add(session.spec()));
+    for (SttSession session : sessions.values()) {
+      held.add(session.spec());
+    }
     try {
       shares.admit(spec, held, node);
     } catch (MeshException quota) {
@@ -135,7 +137,13 @@ public final class SttVerticle extends VerticleBase {
           }).map(address -> new SttOpened(address, node));
         })
         .andThen(done -> {
-          opening.remove(spec);
+          // By identity: a record's equals links its bootstrap on first use, an event-loop stall on a cold node.
+          for (java.util.Iterator<SttOpen> pending = opening.iterator(); pending.hasNext(); ) {
+            if (pending.next() == spec) {
+              pending.remove();
+              break;
+            }
+          }
           admitWhileRoom();
         });
   }
