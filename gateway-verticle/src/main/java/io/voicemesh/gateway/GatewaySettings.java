@@ -86,7 +86,8 @@ record GatewaySettings(
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
         || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS
-        || s.connectionsPerUser < 1 || s.sessionsPerUser < 1 || s.sessionIdleEndMs < 0) {
+        || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
+        || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;
