@@ -30,6 +30,11 @@ final class GatewayLoad {
     settings.put("voicemesh.gateway.host", "127.0.0.1");
     settings.put("voicemesh.dataDir", dataDir.toString());
     settings.put("voicemesh.node", node);
+    // The bench is one user measuring what a node can carry: per-user quotas would measure themselves.
+    settings.put("voicemesh.gateway.limits.connectionsPerUser", 1_000_000);
+    settings.put("voicemesh.gateway.limits.sessionsPerUser", 1_000_000);
+    settings.put("voicemesh.stt.userShare", 1.0);
+    settings.put("voicemesh.stt.tokenShare", 1.0);
     return settings;
   }
 

@@ -8,12 +8,31 @@ import io.voicemesh.api.message.SessionInfo;
  * Who is calling, from a verified token: the user ({@code sub}), and the one session the token is
  * limited to ({@code sid}), or null for a user token that reaches all of the user's sessions.
  */
-public record Caller(String user, String sessionScope, String token, long expiresAtSeconds) {
+public record Caller(String user, String sessionScope, String token, long expiresAtSeconds, String tokenId) {
+
+  /** A caller with its {@link #tokenId}, worked out once here, when the token is verified. */
+  static Caller of(String user, String sessionScope, String token, long expiresAtSeconds) {
+    return new Caller(user, sessionScope, token, expiresAtSeconds, idOf(token));
+  }
 
   @Override
   public String toString() {
     // Never the token itself: callers end up in logs.
     return "Caller[" + user + (sessionScope == null ? "" : ", session " + sessionScope) + "]";
+  }
+
+  /**
+   * Names the token without revealing it: the first 128 bits of its SHA-256, hex. STT nodes count
+   * streams per token with it ({@code stt.tokenShare}); it can go in messages and logs.
+   */
+  private static String idOf(String token) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   /** Refuses (403) a session that is not the caller's, or outside the token's session scope. */

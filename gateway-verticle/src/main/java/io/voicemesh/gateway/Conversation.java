@@ -44,6 +44,8 @@ final class Conversation {
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
 
   private final Runnable onClosed;
+  /** This connection's place in the node's quotas; learns the session's id once it is open. */
+  private final NodeConnections.Slot slot;
   private final Vertx vertx;
   private final EventBus bus;
   private final ServerWebSocket socket;
@@ -77,8 +79,9 @@ final class Conversation {
   private Future<Void> departure;
 
   Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
-      Runnable onClosed) {
+      Runnable onClosed, NodeConnections.Slot slot) {
     this.onClosed = onClosed;
+    this.slot = slot;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.socket = socket;
@@ -119,8 +122,9 @@ final class Conversation {
           }
           session = info;
           history = new ConversationHistory(vertx, settings, info.sessionId());
+          slot.session(info.sessionId());
           stt = new SttLink(vertx, settings, info.sessionId(), Addresses.conversationStt(connectionId), this::onSttEvent,
-              this::sttUnavailable);
+              this::sttUnavailable, request.caller());
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),

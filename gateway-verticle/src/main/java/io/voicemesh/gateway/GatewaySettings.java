@@ -32,12 +32,24 @@ record GatewaySettings(
     long sessionTokenTtlSeconds,
     long outageBufferMs,
     int outageBufferEvents,
-    long outageBufferBytes) {
+    long outageBufferBytes,
+    int connectionsPerUser,
+    int sessionsPerUser,
+    long sessionIdleEndMs) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
   /** An STT node queues at most 20 s of audio per stream; a replay must fit with live audio behind it. */
   static final long MAX_REPLAY_MS = 15_000;
+
+  /**
+   * How often the node tells the session role which sessions it has connections to: a quarter of
+   * {@code session.idleEndMs}, at most a minute, so a connected session is touched several times
+   * before it could count as idle. 0: sessions never end as idle, nothing to touch.
+   */
+  long sessionTouchMs() {
+    return sessionIdleEndMs == 0 ? 0 : Math.max(100, Math.min(60_000, sessionIdleEndMs / 4));
+  }
 
   static GatewaySettings from(JsonObject c) {
     JsonObject limits = c.getJsonObject("limits", new JsonObject());
@@ -72,12 +84,18 @@ record GatewaySettings(
         c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L),
         storage.getLong("outageBufferMs", 60_000L),
         storage.getInteger("outageBufferEvents", 10_000),
-        storage.getLong("outageBufferBytes", 8L * 1024 * 1024));
+        storage.getLong("outageBufferBytes", 8L * 1024 * 1024),
+        limits.getInteger("connectionsPerUser", 10),
+        limits.getInteger("sessionsPerUser", 5),
+        // The session role's setting (session.idleEndMs): the gateway touches its sessions well within it.
+        c.getJsonObject("session", new JsonObject()).getLong("idleEndMs", 1_800_000L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
         || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS
-        || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1) {
+        || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1
+        || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
+        || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     return s;

@@ -16,11 +16,13 @@ import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.Drainable;
 import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionTouch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.HashSet;
@@ -62,6 +64,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   private GatewaySettings settings;
   private JwtTokens tokens;
   private SessionDirectory sessions;
+  private NodeConnections held;
   private HttpServer server;
 
   @Override
@@ -69,6 +72,10 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
     settings = GatewaySettings.from(config());
     tokens = JwtTokens.from(vertx, config().getJsonObject("auth", new JsonObject()));
     sessions = new SessionDirectory(vertx, settings);
+    held = new NodeConnections(settings.connectionsPerUser(), settings.sessionsPerUser());
+    if (settings.sessionTouchMs() > 0) {
+      vertx.setPeriodic(settings.sessionTouchMs(), t -> touchSessions());
+    }
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/health/live").handler(ctx -> live(ctx, settings.node()));
@@ -103,8 +110,9 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   }
 
   /**
-   * The WebSocket upgrade: authenticated, and checked against the session it names, before it is
-   * accepted, so a refusal is a plain HTTP status (401, 403, 404, 410) with a JSON error body.
+   * The WebSocket upgrade: authenticated, checked against the session it names and the user's
+   * quotas ({@link NodeConnections}) before it is accepted, so a refusal is a plain HTTP status
+   * (401, 403, 404, 410, 429) with a JSON error body.
    */
   private void voice(RoutingContext ctx) {
     String upgrade = ctx.request().getHeader("Upgrade");
@@ -128,38 +136,73 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
             return new Accepted(request, info);
           });
         }))
-        .onSuccess(accepted -> {
+        .map(accepted -> {
+          VoiceRequest request = accepted.request();
+          // Reserved now, on this loop, so upgrades in flight cannot all pass the same check.
+          NodeConnections.Slot slot = held.admit(request.caller().user(), request.sessionId(), request.listener());
+          return new Admitted(accepted, slot);
+        })
+        .onSuccess(admitted -> {
           if (draining) {
+            admitted.slot().release();
             fail(ctx, new MeshException(ErrorCode.GOING_AWAY, "this gateway is shutting down; connect to another one"));
             return;
           }
           ctx.request().toWebSocket()
               .onSuccess(socket -> {
+                NodeConnections.Slot slot = admitted.slot();
                 if (draining) {
+                  slot.release();
                   socket.close((short) 1001, ErrorCode.GOING_AWAY.wire());
                   return;
                 }
                 connections.incrementAndGet();
-                VoiceRequest request = accepted.request();
+                VoiceRequest request = admitted.accepted().request();
                 if (request.listener()) {
                   ListenerConnection[] listener = new ListenerConnection[1];
                   listener[0] = new ListenerConnection(vertx, socket, settings, sessions, () -> {
                     connections.decrementAndGet();
+                    slot.release();
                     listeners.remove(listener[0]);
                   });
                   listeners.add(listener[0]);
-                  listener[0].start(accepted.session(), request);
+                  listener[0].start(admitted.accepted().session(), request);
                 } else {
-                  Conversation speaker = new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet);
+                  Conversation speaker = new Conversation(vertx, socket, settings, sessions, () -> {
+                    connections.decrementAndGet();
+                    slot.release();
+                  }, slot);
                   speakers.add(speaker);
                   speaker.released().onComplete(v -> speakers.remove(speaker));
                   speaker.start(request);
                 }
               })
-              .onFailure(ctx::fail);
+              .onFailure(e -> {
+                admitted.slot().release();
+                ctx.fail(e);
+              });
         })
         .onFailure(e -> fail(ctx, e));
   }
+
+  /** An upgrade within the user's quotas, with its reserved place. */
+  private record Admitted(Accepted accepted, NodeConnections.Slot slot) {
+  }
+
+  /**
+   * Tells the session role, in one message per node (or a few, for many thousands), which sessions
+   * have a connection here: they must not end as idle. One message per node, not per connection,
+   * costs the same at 10 or 10,000 connections; the session role's UPDATE is one statement.
+   */
+  private void touchSessions() {
+    List<String> live = held.liveSessions();
+    for (int from = 0; from < live.size(); from += TOUCH_BATCH) {
+      vertx.eventBus().send(Addresses.SESSION_TOUCH,
+          Json.encode(new SessionTouch(live.subList(from, Math.min(live.size(), from + TOUCH_BATCH)))));
+    }
+  }
+
+  private static final int TOUCH_BATCH = 2_000;
 
   /**
    * The node is stopping: the server stops listening at once (new connections are refused, an

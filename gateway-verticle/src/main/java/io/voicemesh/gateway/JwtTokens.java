@@ -81,7 +81,7 @@ public final class JwtTokens {
           if (!(claims.getValue("exp") instanceof Number)) {
             throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: it must expire (exp)");
           }
-          return new Caller(subject, claims.getString("sid"), token, ((Number) claims.getValue("exp")).longValue());
+          return Caller.of(subject, claims.getString("sid"), token, ((Number) claims.getValue("exp")).longValue());
         });
   }
 

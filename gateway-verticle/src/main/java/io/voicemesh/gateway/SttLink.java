@@ -59,6 +59,8 @@ final class SttLink {
   private final String eventsAddress;
   private final Consumer<SttEvent> onEvent;
   private final Consumer<MeshException> onUnavailable;
+  /** Whose stream it is: STT nodes give one user, and one token, a share of their capacity. */
+  private final Caller caller;
   /** Frames in order and their bytes; beyond {@code sttReplayMs} of audio the oldest go. */
   private final class FrameQueue {
     final ArrayDeque<Frame> frames = new ArrayDeque<>();
@@ -101,8 +103,9 @@ final class SttLink {
   private boolean closed;
 
   SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
-      Consumer<MeshException> onUnavailable) {
+      Consumer<MeshException> onUnavailable, Caller caller) {
     this.vertx = vertx;
+    this.caller = caller;
     this.bus = vertx.eventBus();
     this.settings = settings;
     this.sessionId = sessionId;
@@ -268,7 +271,8 @@ final class SttLink {
     state = State.OPENING;
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
-    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node());
+    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
+        caller.user(), caller.tokenId());
     openOnSomeNode(spec, 1)
         .onSuccess(opened -> {
           if (closed || state != State.OPENING || attempt != opens) {
@@ -302,6 +306,10 @@ final class SttLink {
    * Asks for a stream; a node that is full, vanished or slow is skipped, up to the configured number
    * of attempts. When no node listens at all, the STT role is asked whether it exists: then every
    * node is full ({@code capacity}), else speech recognition is down ({@code engine_unavailable}).
+   * A {@code quota_exceeded} (this user or token holds its share of the node) is not tried on other
+   * nodes: it goes to the client like {@code capacity}, and the audio after the retry pause asks
+   * again, which round-robin sends to the next node. Hunting through every node at once would only
+   * turn one user's excess into load on all of them.
    */
   private Future<SttOpened> openOnSomeNode(SttOpen spec, int attempt) {
     return Bus.request(bus, Addresses.STT_OPEN, spec, SttOpened.class, settings.sttOpenTimeoutMs())

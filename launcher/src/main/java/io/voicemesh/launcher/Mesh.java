@@ -145,7 +145,8 @@ public final class Mesh implements AutoCloseable {
       AuthKeys keys = AuthKeys.resolve(config);
       generatedKeys = keys.generatedLocally();
       tokens = JwtTokens.from(vertx, keys.gatewayAuth());
-      gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth());
+      gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())
+          .put("session", config.section("session"));
       gateway = new GatewayVerticle();
       http = vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(gatewayConfig.copy()));
     } else {
@@ -159,7 +160,8 @@ public final class Mesh implements AutoCloseable {
       if (roles.contains(Role.SESSION)) {
         deployed.add(postgresUri(vertx, config, this).compose(uri -> vertx.deployVerticle(new SessionVerticle(),
             new DeploymentOptions().setConfig(new JsonObject()
-                .put("postgres", config.section("postgres").put("uri", uri)).put("node", node)))));
+                .put("postgres", config.section("postgres").put("uri", uri)).put("node", node)
+                .put("session", config.section("session"))))));
       }
       if (roles.contains(Role.STT)) {
         SttVerticle stt = new SttVerticle();

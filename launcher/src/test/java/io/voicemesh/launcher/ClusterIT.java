@@ -54,6 +54,11 @@ class ClusterIT {
     cluster = new ClusterProcesses(Path.of("target", "cluster-it"), Map.of(
         "VOICEMESH_JWT_SECRET", SECRET,
         "CONFIG_FORCE_voicemesh_stt_capacity", "2",
+        // One test user stands in for many clients: per-user quotas out of the way.
+        "CONFIG_FORCE_voicemesh_stt_userShare", "1.0",
+        "CONFIG_FORCE_voicemesh_stt_tokenShare", "1.0",
+        "CONFIG_FORCE_voicemesh_gateway_limits_connectionsPerUser", "1000",
+        "CONFIG_FORCE_voicemesh_gateway_limits_sessionsPerUser", "1000",
         // Words come slowly enough that a node can be killed while the answer is still being made.
         "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "150"));
     cluster.start("gw-1", List.of("gateway", "session"), Map.of(), "--embedded-postgres");

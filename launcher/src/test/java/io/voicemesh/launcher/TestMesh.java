@@ -46,6 +46,25 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
     this.overrides = overrides;
   }
 
+  /** Per-user quotas out of the way: for tests where one user stands in for many. */
+  static final Map<String, Object> LIFTED_QUOTAS = Map.of(
+      "voicemesh.gateway.limits.connectionsPerUser", 100_000,
+      "voicemesh.gateway.limits.sessionsPerUser", 100_000,
+      "voicemesh.stt.userShare", 1.0,
+      "voicemesh.stt.tokenShare", 1.0);
+
+  /** The per-user quotas as shipped (reference.conf), to put back on top of {@link #LIFTED_QUOTAS}. */
+  static Map<String, Object> shippedQuotas() {
+    MeshConfig shipped = MeshConfig.load(null, Map.of());
+    Map<String, Object> quotas = new HashMap<>();
+    LIFTED_QUOTAS.keySet().forEach(key -> {
+      String path = key.substring("voicemesh.".length());
+      int dot = path.lastIndexOf('.');
+      quotas.put(key, shipped.section(path.substring(0, dot)).getValue(path.substring(dot + 1)));
+    });
+    return quotas;
+  }
+
   static TestMesh withDefaults() {
     return new TestMesh(Map::of);
   }
@@ -70,6 +89,9 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
     settings.put("voicemesh.gateway.host", "127.0.0.1");
     settings.put("voicemesh.dataDir", Path.of("target", "test-data").toString());
     settings.put("voicemesh.vertx.maxEventLoopExecuteTimeMs", MAX_EVENT_LOOP_MS);
+    // Most tests speak as one user (USER) standing in for many clients: per-user quotas are lifted
+    // unless a test sets them (QuotaAttackTest, SttShareTest test them with the shipped defaults).
+    settings.putAll(LIFTED_QUOTAS);
     settings.putAll(overrides.get());
     mesh = Mesh.start(MeshConfig.load(null, settings)).await(3, TimeUnit.MINUTES);
     clientVertx = Vertx.vertx();

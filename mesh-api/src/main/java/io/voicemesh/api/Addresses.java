@@ -26,6 +26,12 @@ public final class Addresses {
   /** {@code EventReplay} → {@code EventPage}: logged events after a seq, for resume. */
   public static final String SESSION_EVENTS_REPLAY = "session.events.replay";
 
+  /**
+   * {@code SessionTouch}, sent (no reply) by each gateway node every few minutes: these sessions have a
+   * connection, so the session role does not end them as idle.
+   */
+  public static final String SESSION_TOUCH = "session.touch";
+
   /** {@code SttOpen} → {@code SttOpened}: an STT worker takes the session's audio stream. */
   public static final String STT_OPEN = "stt.open";
 

@@ -11,8 +11,16 @@ import java.util.function.Consumer;
  * time, on a shared pool: at most one drain per stream is on the pool at once, so under load a busy
  * stream's tasks share one hand-off instead of taking a thread each, and streams never wait on
  * each other's order.
+ *
+ * <p>A drain holds its thread for at most {@value #SLICE_MS} ms while other work may be waiting:
+ * then it goes to the back of the pool's queue and carries on when its turn comes again. Without
+ * that, streams that have fallen behind (more audio than the CPU recognizes in real time) keep
+ * every thread for as long as they stay behind, and a new stream's open, or another user's audio,
+ * waits for ever behind them: the pool is shared round-robin instead.
  */
 public final class SerialTasks {
+  static final long SLICE_MS = 20;
+  private static final long SLICE_NANOS = SLICE_MS * 1_000_000;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final Executor pool;
@@ -32,6 +40,7 @@ public final class SerialTasks {
   }
 
   private void drain() {
+    long yieldAt = System.nanoTime() + SLICE_NANOS;
     do {
       Runnable task;
       while ((task = tasks.poll()) != null) {
@@ -39,6 +48,11 @@ public final class SerialTasks {
           task.run();
         } catch (RuntimeException e) {
           onFailure.accept(e);
+        }
+        if (System.nanoTime() - yieldAt >= 0 && !tasks.isEmpty()) {
+          // Still this stream's drain (draining stays set): the rest runs after what queued meanwhile.
+          pool.execute(this::drain);
+          return;
         }
       }
       draining.set(false);

@@ -23,11 +23,14 @@ import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionList;
 import io.voicemesh.api.message.SessionOpen;
 import io.voicemesh.api.message.SessionPage;
+import io.voicemesh.api.message.SessionTouch;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /** Sessions, their messages and their event log in PostgreSQL; every method is one or two round trips. */
@@ -46,6 +49,10 @@ final class SessionStore {
 
   /** What {@link #end} did: the session, and the {@code session.ended} event it logged (null if it had ended before). */
   record Ended(SessionInfo info, LoggedEvent event) {
+  }
+
+  /** A session {@link #endIdle} ended, and the {@code session.ended} event it logged. */
+  record IdleEnded(String sessionId, LoggedEvent event) {
   }
 
   private final Pool pool;
@@ -210,6 +217,78 @@ final class SessionStore {
             })
             .compose(event -> conn.preparedQuery(INFO + "FROM sessions s WHERE s.id = $1").execute(Tuple.of(id))
                 .map(rows -> new Ended(toInfo(rows.iterator().next(), false), event))));
+  }
+
+  /** Marks sessions as in use now (a gateway has connections to them), so they do not end as idle. */
+  Future<Void> touch(SessionTouch request) {
+    List<UUID> ids = new ArrayList<>();
+    for (String id : request.sessionIds() == null ? List.<String>of() : request.sessionIds()) {
+      try {
+        ids.add(UUID.fromString(id));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        // not a session: nothing to touch
+      }
+    }
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery("UPDATE sessions SET last_activity = now() WHERE id = ANY($1::uuid[]) AND status = 'active'")
+        .execute(Tuple.of(ids.toArray(UUID[]::new))).mapEmpty();
+  }
+
+  /**
+   * Ends up to {@code limit} sessions idle for {@code idleMs} (nothing touched them: no connection,
+   * no message) and logs {@code session.ended} with reason {@code idle} after each one's last event.
+   *
+   * <p>Safe with several session nodes sweeping at once: one UPDATE … RETURNING claims the sessions
+   * (SKIP LOCKED: rows another sweep, a DELETE or an append holds are left for the next sweep; the
+   * {@code status = 'active'} condition is checked again on the locked row, so nothing ends twice),
+   * and clears the writer, fencing out any writer left over. The events are inserted by a second
+   * statement of the same transaction, whose fresh snapshot sees every event stored before the rows
+   * were locked; no append can store one after.
+   */
+  Future<List<IdleEnded>> endIdle(long idleMs, int limit) {
+    return pool.withTransaction(conn -> conn.preparedQuery("WITH idle AS (SELECT id FROM sessions "
+                + "WHERE status = 'active' AND last_activity < now() - make_interval(secs => $1) "
+                + "ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                + "UPDATE sessions s SET status = 'ended', writer_id = NULL, ended_at = now(), last_activity = now() "
+                + "FROM idle WHERE s.id = idle.id AND s.status = 'active' RETURNING s.id, s.ended_at")
+            .execute(Tuple.of(idleMs / 1000.0, limit))
+            .compose(ended -> {
+              if (ended.rowCount() == 0) {
+                return Future.succeededFuture(List.<IdleEnded>of());
+              }
+              Map<UUID, OffsetDateTime> endedAt = new LinkedHashMap<>();
+              ended.forEach(row -> endedAt.put(row.getUUID("id"), row.getOffsetDateTime("ended_at")));
+              UUID[] ids = endedAt.keySet().toArray(UUID[]::new);
+              return conn.preparedQuery("SELECT s.id, (SELECT coalesce(max(e.seq), 0) FROM session_events e "
+                      + "WHERE e.session_id = s.id) AS last_seq FROM unnest($1::uuid[]) AS s(id)")
+                  .execute(Tuple.of(ids))
+                  .compose(lastSeqs -> {
+                    List<LoggedEvent> events = new ArrayList<>();
+                    List<UUID> sessionOf = new ArrayList<>();
+                    lastSeqs.forEach(row -> {
+                      UUID id = row.getUUID("id");
+                      sessionOf.add(id);
+                      long seq = row.getLong("last_seq") + 1;
+                      events.add(new LoggedEvent(seq, "session.ended", new JsonObject().put("type", "session.ended")
+                          .put("seq", seq).put("sessionId", id.toString()).put("ts", millis(endedAt.get(id)))
+                          .put("reason", "idle").encode()));
+                    });
+                    return conn.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
+                            + "SELECT id, seq, 'session.ended', event::json FROM unnest($1::uuid[], $2::bigint[], $3::text[]) "
+                            + "AS e(id, seq, event)")
+                        .execute(Tuple.of(sessionOf.toArray(UUID[]::new), events.stream().map(LoggedEvent::seq).toArray(Long[]::new),
+                            events.stream().map(LoggedEvent::json).toArray(String[]::new)))
+                        .map(inserted -> {
+                          List<IdleEnded> result = new ArrayList<>();
+                          for (int i = 0; i < events.size(); i++) {
+                            result.add(new IdleEnded(sessionOf.get(i).toString(), events.get(i)));
+                          }
+                          return result;
+                        });
+                  });
+            }));
   }
 
   private static JsonObject metadata(JsonObject metadata) {

@@ -23,6 +23,7 @@ import io.voicemesh.api.message.MessageAppend;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionOpen;
+import io.voicemesh.api.message.SessionTouch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,9 @@ import static io.voicemesh.session.StoreFailures.guarded;
  * The session role: owns PostgreSQL. Applies migrations, then serves the session addresses.
  *
  * <p>Config: {@code postgres.uri} (a {@code postgresql://} URI) or {@code postgres.host/port/database/
- * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name).
+ * user/password}; {@code postgres.poolSize} (default 8); {@code node} (this node's name);
+ * {@code session.idleEndMs}: a session nothing used for this long (no connection touched it, no
+ * message) is ended with {@code session.ended{reason: idle}} (default 30 min; 0: never).
  *
  * <p>The database may come and go: the pool drops connections that closed and opens new ones on
  * demand, so the role reconnects by itself. Migrations that cannot run at start (the database is
@@ -49,7 +52,12 @@ public final class SessionVerticle extends VerticleBase {
   static final long STATUS_QUERY_MS = 1_500;
   private static final long MIGRATION_RETRY_FIRST_MS = 500;
   private static final long MIGRATION_RETRY_MAX_MS = 10_000;
+  /** Sessions ended per statement; a full batch is followed by the next at once. */
+  private static final int IDLE_BATCH = 500;
   private Pool pool;
+  private SessionStore store;
+  private boolean sweeping;
+  private long idleEndMs;
   private String node;
   private volatile boolean serving;
   private volatile boolean stopped;
@@ -76,10 +84,16 @@ public final class SessionVerticle extends VerticleBase {
         .using(vertx)
         .build();
     node = config().getString("node", "local");
+    idleEndMs = config().getJsonObject("session", new JsonObject()).getLong("idleEndMs", 1_800_000L);
+    if (idleEndMs < 0 || (idleEndMs > 0 && idleEndMs < 1_000)) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "session.idleEndMs must be 0 (never) or at least 1000; got " + idleEndMs));
+    }
+    store = new SessionStore(pool);
     EventBus bus = vertx.eventBus();
     consumers.addAll(Bus.serveStatus(bus, Role.SESSION, this::status));
     Promise<Void> firstAttempt = Promise.promise();
-    migrate(new SessionStore(pool), MIGRATION_RETRY_FIRST_MS, firstAttempt);
+    migrate(store, MIGRATION_RETRY_FIRST_MS, firstAttempt);
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> firstAttempt.future());
   }
 
@@ -128,10 +142,17 @@ public final class SessionVerticle extends VerticleBase {
         Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class,
             guarded(Addresses.SESSION_EVENTS_APPEND, store::appendEvents)),
         Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class,
-            guarded(Addresses.SESSION_EVENTS_REPLAY, store::replay)));
+            guarded(Addresses.SESSION_EVENTS_REPLAY, store::replay)),
+        Bus.serve(bus, Addresses.SESSION_TOUCH, SessionTouch.class, guarded(Addresses.SESSION_TOUCH, store::touch)));
     consumers.addAll(served);
     return Future.all(served.stream().map(MessageConsumer::completion).toList())
-        .andThen(v -> serving = true)
+        .andThen(v -> {
+          serving = true;
+          if (idleEndMs > 0) {
+            // Every session node sweeps; endIdle is safe to run on several at once.
+            vertx.setPeriodic(Math.max(100, Math.min(60_000, idleEndMs / 10)), t -> endIdle(idleEndMs));
+          }
+        })
         .mapEmpty();
   }
 
@@ -158,6 +179,30 @@ public final class SessionVerticle extends VerticleBase {
 
   private RoleStatus degraded(String reason) {
     return new RoleStatus(Role.SESSION.id(), node, true, 0, 0, Map.of(), reason);
+  }
+
+  /** Ends the idle sessions, batch after batch, and tells each one's connections (if any were left). */
+  private void endIdle(long idleEndMs) {
+    if (sweeping) {
+      return;
+    }
+    sweeping = true;
+    store.endIdle(idleEndMs, IDLE_BATCH)
+        .onSuccess(ended -> {
+          sweeping = false;
+          ended.forEach(e -> vertx.eventBus().publish(Addresses.sessionEvents(e.sessionId()), e.event().json(),
+              e.event().toDeliveryOptions()));
+          if (!ended.isEmpty()) {
+            LOG.info("ended {} sessions idle for {} ms", ended.size(), idleEndMs);
+          }
+          if (ended.size() == IDLE_BATCH) {
+            endIdle(idleEndMs);
+          }
+        })
+        .onFailure(e -> {
+          sweeping = false;
+          LOG.warn("ending idle sessions failed (tried again at the next sweep): {}", e.getMessage());
+        });
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.voicemesh.stt;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -56,12 +55,11 @@ final class SttSession {
   private long arrivedNanos;
   private final String address;
   private final EventBus bus;
-  private final WorkerExecutor worker;
   private final SttStream stream;
   private final SpeechSegmenter segmenter;
   private final Reframer windows;
   private final int maxBacklogBytes;
-  /** This session's recognizer work, in order, on the node's worker pool. */
+  /** This session's recognizer work, in order, on the node's recognizer threads. */
   private final SerialTasks tasks;
   private final AtomicInteger backlogBytes = new AtomicInteger();
   private long lastFrameAt;
@@ -71,23 +69,20 @@ final class SttSession {
   private MessageConsumer<Object> consumer;
   private boolean closed;
 
-  SttSession(Vertx vertx, WorkerExecutor worker, SttOpen spec, SttStream stream, Meters meters) {
+  SttSession(Vertx vertx, UserFairPool recognizers, SttOpen spec, SttStream stream, Meters meters) {
     this.spec = spec;
     this.meters = meters;
     this.context = vertx.getOrCreateContext();
     this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
-    this.worker = worker;
     this.stream = stream;
     this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs(), true,
         new Events());
     this.windows = new Reframer(segmenter.windowBytes(), segmenter::accept);
     this.maxBacklogBytes = Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
     this.lastFrameAt = System.currentTimeMillis();
-    this.tasks = new SerialTasks(task -> worker.executeBlocking(() -> {
-      task.run();
-      return null;
-    }, false), this::recognizerFailed);
+    // The recognizer threads are shared between users, then between each user's streams.
+    this.tasks = new SerialTasks(recognizers.forUser(spec.userId()), this::recognizerFailed);
   }
 
   /** Registers the stream address; completes with it once frames sent to it will arrive. */
@@ -236,6 +231,11 @@ final class SttSession {
   /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
   boolean unclaimed(long now, long withinMs) {
     return !fed && now - openedAt > withinMs;
+  }
+
+  /** What the stream was opened with: its session, user and token. */
+  SttOpen spec() {
+    return spec;
   }
 
   /** The gateway node of the connection this stream serves. */

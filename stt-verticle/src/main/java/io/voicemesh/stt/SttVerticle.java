@@ -37,7 +37,8 @@ import java.util.Map;
  * <p>Config: {@code engine} (default {@code vosk}) and an object of that name with the engine's
  * settings; {@code fallbackEngine} (an embedded engine that takes a session over while a remote
  * engine's workers are unavailable, with its settings under its name; empty for none); {@code capacity} (concurrent sessions, default 50); {@code workerThreads} (default 4);
- * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code node}.
+ * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code userShare} and
+ * {@code tokenShare} (the fraction of the capacity one user, one token may hold, {@link StreamShares}); {@code node}.
  *
  * <p>{@link #drain}: the node is stopping. It stops taking streams, tells the cluster
  * ({@code Addresses.NODE_DRAINING}) so gateways move its streams to other nodes with their audio
@@ -55,8 +56,10 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private SttEngine fallback;
   private String fallbackName;
   private int capacity;
-  /** Opens accepted and not yet serving: they count against the capacity. */
-  private int opening;
+  /** Opens accepted and not yet serving: they count against the capacity and the shares. */
+  private final List<SttOpen> opening = new ArrayList<>();
+  private StreamShares shares;
+  private UserFairPool recognizers;
   /** The {@code stt.open} registration; null while the node is full. */
   private MessageConsumer<Object> opener;
   private String node;
@@ -69,11 +72,14 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     String engineName = config.getString("engine", "vosk");
     JsonObject engineConfig = config.getJsonObject(engineName, new JsonObject());
     capacity = config.getInteger("capacity", 50);
+    shares = StreamShares.from(config, capacity);
     long idleTimeoutMs = config.getLong("idleTimeoutMs", 120_000L);
     // The gateway gives up on an open after its sttOpenMs; a stream never fed is closed soon after.
     long checkEveryMs = Math.min(UNCLAIMED_MS / 2, Math.max(1000, idleTimeoutMs / 4));
     node = config.getString("node", "local");
-    worker = vertx.createSharedWorkerExecutor("voicemesh-stt", config.getInteger("workerThreads", 4));
+    int threads = config.getInteger("workerThreads", 4);
+    worker = vertx.createSharedWorkerExecutor("voicemesh-stt", threads);
+    recognizers = new UserFairPool(worker, threads);
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
@@ -101,28 +107,39 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private Future<SttOpened> open(SttOpen spec) {
     if (spec.sessionId() == null || spec.eventsAddress() == null
         || spec.sampleRateHz() < MIN_RATE_HZ || spec.sampleRateHz() > MAX_RATE_HZ || spec.silenceMs() < 100
-        || spec.minSpeechMs() < SpeechDetector.FRAME_MS) {
+        || spec.minSpeechMs() < SpeechDetector.FRAME_MS || spec.userId() == null || spec.tokenId() == null) {
       return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST,
-          "stt.open needs sessionId, eventsAddress, a rate of 8000 to 48000 Hz, silenceMs >= 100 and minSpeechMs >= 20"));
+          "stt.open needs sessionId, eventsAddress, userId, tokenId, a rate of 8000 to 48000 Hz, silenceMs >= 100 "
+              + "and minSpeechMs >= 20"));
     }
     if (draining) {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "STT node " + node + " is stopping"));
     }
     SttSession previous = sessions.remove(spec.sessionId());
     Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");
-    if (sessions.size() + opening >= capacity) {
+    if (sessions.size() + opening.size() >= capacity) {
       admitWhileRoom();
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
           "STT node " + node + " serves " + capacity + " sessions already"));
     }
-    opening++;
+    List<SttOpen> held = new ArrayList<>(opening);
+    for (SttSession session : sessions.values()) {
+      held.add(session.spec());
+    }
+    try {
+      shares.admit(spec, held, node);
+    } catch (MeshException quota) {
+      admitWhileRoom();
+      return Future.failedFuture(quota);
+    }
+    opening.add(spec);
     admitWhileRoom();
     return released
         .compose(v -> worker.executeBlocking(() -> fallback == null
             ? engine.open(spec.sampleRateHz())
             : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
         .compose(stream -> {
-          SttSession session = new SttSession(vertx, worker, spec, stream, meters);
+          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters);
           sessions.put(spec.sessionId(), session);
           return session.listen(() -> {
             sessions.remove(spec.sessionId(), session);
@@ -130,14 +147,20 @@ public final class SttVerticle extends VerticleBase implements Drainable {
           }).map(address -> new SttOpened(address, node));
         })
         .andThen(done -> {
-          opening--;
+          // By identity: a record's equals links its bootstrap on first use, an event-loop stall on a cold node.
+          for (java.util.Iterator<SttOpen> pending = opening.iterator(); pending.hasNext(); ) {
+            if (pending.next() == spec) {
+              pending.remove();
+              break;
+            }
+          }
           admitWhileRoom();
         });
   }
 
   /** Listens on {@code stt.open} while this node has room for another session, and only then. */
   private void admitWhileRoom() {
-    boolean room = !draining && sessions.size() + opening < capacity;
+    boolean room = !draining && sessions.size() + opening.size() < capacity;
     if (room && opener == null) {
       opener = Bus.serve(vertx.eventBus(), Addresses.STT_OPEN, SttOpen.class, this::open);
     } else if (!room && opener != null) {

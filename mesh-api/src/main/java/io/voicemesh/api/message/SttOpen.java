@@ -11,8 +11,11 @@ package io.voicemesh.api.message;
  * @param silenceMs trailing silence that ends the user's turn
  * @param minSpeechMs voiced audio needed before it counts as speech (a cough does not)
  * @param gatewayNode the node of the connection; if it leaves the cluster, the stream is closed
+ * @param userId the user the stream serves: a user may hold at most its share of a node's streams
+ * @param tokenId identifies the token the connection came with (its {@code jti}, or a hash of it; never the
+ *     token itself): a token may hold at most its share of a node's streams
  */
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
-    String gatewayNode) {
+    String gatewayNode, String userId, String tokenId) {
   public static final String STREAM_HEADER = "stream";
 }
