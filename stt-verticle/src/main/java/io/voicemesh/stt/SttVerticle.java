@@ -140,7 +140,12 @@ public final class SttVerticle extends VerticleBase implements Drainable {
             : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
         .compose(stream -> {
           SttSession session = new SttSession(vertx, recognizers, spec, stream, meters);
-          sessions.put(spec.sessionId(), session);
+          SttSession replaced = sessions.put(spec.sessionId(), session);
+          if (replaced != null) {
+            // Two opens of one session overlapped (the gateway retried one that was slow): the newest
+            // wins, and the one it displaces is closed here — out of the map, nothing else would.
+            replaced.close("reopened");
+          }
           return session.listen(() -> {
             sessions.remove(spec.sessionId(), session);
             admitWhileRoom();
