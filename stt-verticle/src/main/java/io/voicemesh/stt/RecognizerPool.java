@@ -62,6 +62,25 @@ final class RecognizerPool {
     giveBack(new Pooled(new Recognizer(model, rateHz), rateHz));
   }
 
+  /**
+   * Decodes {@code pcm} (20 ms at a time, as streams do) with an idle recognizer, twice, and gives
+   * it back warm. Streams opened meanwhile get another recognizer.
+   */
+  void warm(byte[] pcm, int rateHz) throws IOException {
+    Pooled pooled = take(rateHz);
+    int window = rateHz / 50 * 2;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int offset = 0; offset + window <= pcm.length; offset += window) {
+        if (!pooled.recognizer.acceptWaveForm(java.util.Arrays.copyOfRange(pcm, offset, offset + window), window)) {
+          pooled.recognizer.getPartialResult();
+        }
+      }
+      pooled.recognizer.getFinalResult();
+      pooled.decoded(pcm.length);
+    }
+    giveBack(pooled);
+  }
+
   /** The stream is done with it: reset (its decoding state goes, its expanded graph stays) and kept. */
   void giveBack(Pooled pooled) {
     pooled.recognizer.reset();
