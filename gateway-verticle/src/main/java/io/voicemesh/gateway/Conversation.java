@@ -133,6 +133,7 @@ final class Conversation {
               bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class),
                   m.headers().get(SttOpen.STREAM_HEADER))),
               bus.localConsumer(Addresses.NODE_LEFT, m -> nodeLeft(Json.decode(m.body(), NodeLeft.class))),
+              bus.localConsumer(Addresses.NODE_UNREACHABLE, m -> nodeUnreachable(Json.decode(m.body(), NodeLeft.class))),
               bus.consumer(Addresses.conversationLlm(connectionId), m -> onLlmEvent(Json.decode(m.body(), LlmEvent.class),
                   m.headers().get(GenerateRequest.ATTEMPT_HEADER))),
               bus.consumer(Addresses.conversationTts(connectionId), m -> onAudioChunk(
@@ -412,6 +413,17 @@ final class Conversation {
     stt.nodeLeft(left);
     if (turn != null) {
       turn.nodeLeft(left);
+    }
+  }
+
+  /**
+   * A member died and the membership view does not know yet: the STT stream moves now (its replay
+   * makes that safe); LLM and TTS retries wait for {@link #nodeLeft}, since until then the event
+   * bus may still route a retry to the dead node.
+   */
+  private void nodeUnreachable(NodeLeft dead) {
+    if (!closed) {
+      stt.nodeLeft(dead);
     }
   }
 

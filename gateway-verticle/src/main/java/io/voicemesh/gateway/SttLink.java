@@ -4,7 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
@@ -21,6 +23,7 @@ import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -33,8 +36,12 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * client audio ─▶ unsent ──(stream open)──▶ STT node ─▶ retained (since the last final / silence)
  *                   ▲                                        │
- *                   └────── node left / stream closed ───────┘  replayed to the next node
+ *                   └─ node unreachable or left / stream closed ─┘  replayed to the next node
  * </pre>
+ * A node that dies is noticed by the first frame the event bus cannot deliver to it (its
+ * connection is gone and a new one is refused), tens of ms after the process is gone, and else
+ * when the cluster's membership view drops it ({@link #nodeLeft}). A node that is merely slow or
+ * hung still takes frames (the kernel buffers them), so it is never left for being behind.
  * {@code stt.open} goes to any STT node with room (a full node is not listening, and refuses if it
  * is reached meanwhile); up to {@code sttOpenAttempts} nodes are tried before the client hears
  * {@code capacity}. Every position this class reports is in the session's audio (ms since the
@@ -45,6 +52,13 @@ final class SttLink {
   private static final long RETRY_AFTER_FAILURE_MS = 1_000;
   private static final long OPEN_BACKOFF_MS = 50;
   private static final int HOP_SAMPLE_EVERY = 10;
+  private static final DeliveryOptions UNSTAMPED = new DeliveryOptions();
+  /**
+   * Opens raced when a stream moves off a node the cluster may still list: the event bus's
+   * round-robin sends consecutive requests to different nodes, so one of two reaches a live one
+   * even when the other goes to the dead node (which never answers; Vert.x only times it out).
+   */
+  private static final int OPENS_WHILE_NODE_LISTED = 2;
 
   private enum State { CLOSED, OPENING, OPEN }
 
@@ -91,7 +105,11 @@ final class SttLink {
   private int minSpeechMs;
   private State state = State.CLOSED;
   private String streamAddress;
+  /** Sends to {@link #streamAddress}; its writes fail when the event bus cannot reach the node. */
+  private MessageProducer<Buffer> frames;
   private String node;
+  /** When the stream being opened was lost (nanoTime), for the log; 0 when not moving. */
+  private long lostAt;
   /** Where the current stream's position 0 is in the session's audio. */
   private long streamBaseMs;
   /** A speech_started was reported and its utterance has not ended: a replay does not report it again. */
@@ -171,7 +189,7 @@ final class SttLink {
     }
     if (event instanceof SttEvent.StreamClosed gone) {
       // The node let the stream go (idle, or stopping): move to another, now if speech may be in flight.
-      moveStream("stream closed on " + node + ": " + gone.reason(), speaking);
+      moveStream("stream closed on " + node + ": " + gone.reason(), speaking, false);
       return;
     }
     long at = streamBaseMs + event.audioMs();
@@ -197,12 +215,13 @@ final class SttLink {
   }
 
   /**
-   * A cluster member left, or an STT node is stopping and says so: if it served this stream, the
-   * stream moves to another STT node now.
+   * A cluster member died or left: if it served this stream, the stream moves to another STT node
+   * now; so does one of an STT node that is stopping and says so. The event bus may still list the
+   * node for {@code stt.open} for a while (until every node's view has dropped it), so opens are raced.
    */
   void nodeLeft(NodeLeft left) {
     if (state == State.OPEN && node != null && node.equals(left.node()) && left.had(Role.STT)) {
-      moveStream("STT node " + node + " left the cluster or is stopping", true);
+      moveStream("STT node " + node + " is gone or stopping", true, true);
     }
   }
 
@@ -217,12 +236,22 @@ final class SttLink {
 
   private void send(Frame frame) {
     // A sample of the frames carries a send time, enough for the hop histogram at a tenth of the cost.
-    if (framesSent++ % HOP_SAMPLE_EVERY == 0) {
-      bus.send(streamAddress, frame.pcm(), FrameStamp.now());
-    } else {
-      bus.send(streamAddress, frame.pcm());
-    }
+    frames.deliveryOptions(framesSent++ % HOP_SAMPLE_EVERY == 0 ? FrameStamp.now() : UNSTAMPED);
+    String to = streamAddress;
+    frames.write(frame.pcm()).onFailure(e -> undelivered(to, e));
     retained.add(frame);
+  }
+
+  /**
+   * The event bus could not deliver a frame to the stream: its node's connection closed and a new
+   * one was refused (the process is gone), or the stream is no longer registered. Either way the
+   * stream is lost now, whatever the membership view says yet.
+   */
+  private void undelivered(String to, Throwable why) {
+    if (closed || state != State.OPEN || !to.equals(streamAddress)) {
+      return; // a frame of a stream already left behind
+    }
+    moveStream("audio to STT node " + node + " could not be delivered (" + why.getMessage() + ")", true, true);
   }
 
   /** The current stream no longer needs the audio before {@code sessionMs}. */
@@ -251,10 +280,12 @@ final class SttLink {
    * The stream is lost: what it had since the last final goes back in front of unsent, for the next
    * node; at most {@code sttReplayMs} of it in all.
    */
-  private void moveStream(String why, boolean reopenNow) {
+  private void moveStream(String why, boolean reopenNow, boolean nodeMayBeListed) {
     state = State.CLOSED;
     streamAddress = null;
+    frames = null;
     node = null;
+    lostAt = System.nanoTime();
     List<Frame> later = List.copyOf(unsent.frames);
     unsent.clear();
     retained.frames.forEach(unsent::add);
@@ -263,17 +294,22 @@ final class SttLink {
     LOG.info("session {}: {}; moving its STT stream ({} ms of audio to replay)", sessionId, why,
         Pcm16.msFor(rateHz, unsent.bytes));
     if (reopenNow && !unsent.frames.isEmpty()) {
-      open();
+      open(nodeMayBeListed ? OPENS_WHILE_NODE_LISTED : 1);
     }
   }
 
   private void open() {
+    open(1);
+  }
+
+  /** Opens a stream; with {@code racing} > 1, that many opens race and the first stream wins. */
+  private void open(int racing) {
     state = State.OPENING;
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
         caller.user(), caller.tokenId());
-    openOnSomeNode(spec, 1)
+    firstOpened(spec, racing)
         .onSuccess(opened -> {
           if (closed || state != State.OPENING || attempt != opens) {
             bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
@@ -281,8 +317,14 @@ final class SttLink {
           }
           state = State.OPEN;
           streamAddress = opened.streamAddress();
+          frames = bus.sender(streamAddress);
           node = opened.node();
           streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
+          if (lostAt != 0) {
+            LOG.info("session {}: STT stream moved to {} {} ms after the loss; replaying {} ms of audio", sessionId, node,
+                (System.nanoTime() - lostAt) / 1_000_000, Pcm16.msFor(rateHz, unsent.bytes));
+            lostAt = 0;
+          }
           unsent.frames.forEach(this::send);
           unsent.clear();
           if (commitPending) {
@@ -303,20 +345,46 @@ final class SttLink {
   }
 
   /**
-   * Asks for a stream; a node that is full, vanished or slow is skipped, up to the configured number
-   * of attempts. When no node listens at all, the STT role is asked whether it exists: then every
-   * node is full ({@code capacity}), else speech recognition is down ({@code engine_unavailable}).
-   * A {@code quota_exceeded} (this user or token holds its share of the node) is not tried on other
-   * nodes: it goes to the client like {@code capacity}, and the audio after the retry pause asks
-   * again, which round-robin sends to the next node. Hunting through every node at once would only
-   * turn one user's excess into load on all of them.
+   * The first of {@code racing} opens sent at once to succeed; the streams of the others, should
+   * they open too, are closed, and they stop trying other nodes once one has won.
    */
-  private Future<SttOpened> openOnSomeNode(SttOpen spec, int attempt) {
+  private Future<SttOpened> firstOpened(SttOpen spec, int racing) {
+    Promise<SttOpened> won = Promise.promise();
+    List<Future<SttOpened>> opens = new ArrayList<>();
+    for (int i = 0; i < racing; i++) {
+      opens.add(openOnSomeNode(spec, 1, won.future()));
+    }
+    Future.any(opens).onComplete(first -> {
+      if (first.failed()) {
+        won.fail(opens.get(0).cause());
+        return;
+      }
+      SttOpened winner = opens.stream().filter(Future::succeeded).findFirst().orElseThrow().result();
+      won.complete(winner);
+      opens.forEach(open -> open.onSuccess(opened -> {
+        if (opened != winner) {
+          bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+        }
+      }));
+    });
+    return won.future();
+  }
+
+  /**
+   * Asks for a stream; a node that is full, vanished or slow is skipped, up to the configured number
+   * of attempts, unless another open has already won ({@code raceOver}). When no node listens at all,
+   * the STT role is asked whether it exists: then every node is full ({@code capacity}), else speech
+   * recognition is down ({@code engine_unavailable}). A {@code quota_exceeded} (this user or token
+   * holds its share of the node) is not tried on other nodes: it goes to the client like
+   * {@code capacity}, and the audio after the retry pause asks again, which round-robin sends to the
+   * next node. Hunting through every node at once would only turn one user's excess into load on all of them.
+   */
+  private Future<SttOpened> openOnSomeNode(SttOpen spec, int attempt, Future<?> raceOver) {
     return Bus.request(bus, Addresses.STT_OPEN, spec, SttOpened.class, settings.sttOpenTimeoutMs())
         .recover(e -> {
           MeshException error = MeshException.from(e);
           boolean retryable = error.code() == ErrorCode.CAPACITY || error.code() == ErrorCode.ENGINE_UNAVAILABLE;
-          if (!retryable || closed) {
+          if (!retryable || closed || raceOver.isComplete()) {
             return Future.failedFuture(error);
           }
           if (attempt >= settings.sttOpenAttempts()) {
@@ -324,7 +392,7 @@ final class SttLink {
           }
           Promise<Void> backoff = Promise.promise();
           vertx.setTimer(OPEN_BACKOFF_MS * attempt, t -> backoff.complete());
-          return backoff.future().compose(v -> openOnSomeNode(spec, attempt + 1));
+          return backoff.future().compose(v -> openOnSomeNode(spec, attempt + 1, raceOver));
         });
   }
 
@@ -342,7 +410,9 @@ final class SttLink {
     opens++;
     state = State.CLOSED;
     streamAddress = null;
+    frames = null;
     node = null;
+    lostAt = 0;
     commitPending = false;
     speaking = false;
   }

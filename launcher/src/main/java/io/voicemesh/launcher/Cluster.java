@@ -24,6 +24,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's membership of a Hazelcast cluster: the clustered event bus, and who else is there.
  * Each member carries its node name and roles as Hazelcast member attributes, so when one goes
- * away every other node learns which work of theirs it held ({@code Addresses.NODE_LEFT}).
+ * away every other node learns which work of theirs it held ({@code Addresses.NODE_LEFT}); one
+ * that died is reported sooner, from its closed connection ({@code Addresses.NODE_UNREACHABLE},
+ * {@link LostMemberWatch}).
  */
 final class Cluster {
   private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
@@ -41,6 +45,8 @@ final class Cluster {
   static final String BUNDLED_CONFIG = "cluster.xml";
 
   private final HazelcastClusterManager manager;
+  /** Members reported unreachable and not yet dropped by the view: each is reported once. */
+  private final Set<UUID> unreachable = ConcurrentHashMap.newKeySet();
   private Vertx vertx;
 
   private Cluster(HazelcastClusterManager manager) {
@@ -80,6 +86,7 @@ final class Cluster {
           // locally like a member that left, so the same failover moves it.
           vertx.eventBus().consumer(Addresses.NODE_DRAINING, message -> vertx.eventBus().publish(Addresses.NODE_LEFT,
               message.body(), new DeliveryOptions().setLocalOnly(true)));
+          LostMemberWatch.install(vertx, manager.getHazelcastInstance(), cluster::unreachable);
           LOG.info("node {} joined cluster '{}' with roles {}: {} members", node, hazelcast.getClusterName(), roles,
               manager.getNodes().size());
           return cluster;
@@ -113,6 +120,17 @@ final class Cluster {
     return roles == null || roles.isBlank() ? List.of() : Arrays.asList(roles.split(","));
   }
 
+  /** A member's connection closed and its address refuses connections: its work moves now. */
+  private void unreachable(Member gone) {
+    if (gone.getAttribute(NODE_ATTRIBUTE) == null || !unreachable.add(gone.getUuid())) {
+      return;
+    }
+    NodeLeft left = new NodeLeft(gone.getAttribute(NODE_ATTRIBUTE), roles(gone));
+    LOG.warn("node {} is unreachable (its connection closed, its address refuses connections); roles {}", left.node(),
+        left.roles());
+    vertx.eventBus().publish(Addresses.NODE_UNREACHABLE, Json.encode(left), new DeliveryOptions().setLocalOnly(true));
+  }
+
   private MembershipListener listener(Vertx vertx) {
     return new MembershipListener() {
       @Override
@@ -124,6 +142,7 @@ final class Cluster {
       @Override
       public void memberRemoved(MembershipEvent event) {
         Member gone = event.getMember();
+        unreachable.remove(gone.getUuid());
         if (gone.getAttribute(NODE_ATTRIBUTE) == null) {
           return; // not a VoiceMesh node (a tool joined the cluster): nothing of ours ran there
         }

@@ -115,6 +115,15 @@ public final class Addresses {
    */
   public static final String NODE_DRAINING = "mesh.node.draining";
 
+  /**
+   * Local to each node, published by the launcher when a member's connection closed and its
+   * address now refuses connections (a {@code NodeLeft}): the process is gone, tens of ms after its
+   * death, while the membership view, and with it the event bus's routing, may list it for a few
+   * hundred ms more. {@link #NODE_LEFT} follows. Work that can be redone safely on another node
+   * moves now, asking more than one node if it must, since a request may still be routed to the dead one.
+   */
+  public static final String NODE_UNREACHABLE = "mesh.node.unreachable";
+
   /** Local to each node, served by the launcher: this node's name, roles and the cluster's members (JSON). */
   public static final String NODE_STATUS = "mesh.node.status";
 }

@@ -7,21 +7,24 @@ import java.io.IOException;
 import org.vosk.Model;
 import org.vosk.Recognizer;
 
-/** One shared Vosk model; a {@link Recognizer} per stream. */
+/** One shared Vosk model; a {@link Recognizer} per stream at a time, kept between streams in a {@link RecognizerPool}. */
 final class VoskEngine implements SttEngine {
   private final Model model;
+  private final RecognizerPool recognizers;
 
-  VoskEngine(Model model) {
+  VoskEngine(Model model, RecognizerPool recognizers) {
     this.model = model;
+    this.recognizers = recognizers;
   }
 
   @Override
   public SttStream open(int sampleRateHz) throws IOException {
-    return new VoskStream(new Recognizer(model, sampleRateHz));
+    return new VoskStream(recognizers.take(sampleRateHz), recognizers);
   }
 
   @Override
   public void close() {
+    recognizers.close();
     model.close();
   }
 
@@ -30,15 +33,21 @@ final class VoskEngine implements SttEngine {
    * collected until {@link #finish()} and every hypothesis covers the whole turn.
    */
   private static final class VoskStream implements SttStream {
+    private final RecognizerPool.Pooled pooled;
     private final Recognizer recognizer;
+    private final RecognizerPool pool;
     private final StringBuilder segments = new StringBuilder();
+    private boolean closed;
 
-    VoskStream(Recognizer recognizer) {
-      this.recognizer = recognizer;
+    VoskStream(RecognizerPool.Pooled pooled, RecognizerPool pool) {
+      this.pooled = pooled;
+      this.recognizer = pooled.recognizer;
+      this.pool = pool;
     }
 
     @Override
     public String accept(byte[] pcm, int length) {
+      pooled.decoded(length);
       if (recognizer.acceptWaveForm(pcm, length)) {
         append(text(recognizer.getResult(), "text"));
         return segments.toString();
@@ -56,7 +65,10 @@ final class VoskEngine implements SttEngine {
 
     @Override
     public void close() {
-      recognizer.close();
+      if (!closed) {
+        closed = true;
+        pool.giveBack(pooled);
+      }
     }
 
     private void append(String text) {

@@ -2,6 +2,7 @@ package io.voicemesh.stt;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
 import java.io.IOException;
@@ -24,11 +25,14 @@ import org.vosk.Model;
 
 /**
  * {@code vosk}: the embedded Kaldi recognizer. Config: {@code modelPath} (a Vosk model folder), or
- * else the bundled small English model, extracted once into {@code modelCacheDir}.
+ * else the bundled small English model, extracted once into {@code modelCacheDir};
+ * {@code idleRecognizers} (default 4): recognizers kept between streams ({@link RecognizerPool});
+ * {@code warmup} (default true): one of them decodes a few spoken sentences at start.
  */
 public final class VoskEngineProvider implements SttEngineProvider {
   static final String BUNDLED_MODEL = "voicemesh/vosk-model-en-us";
   private static final String BUNDLED_VERSION = "vosk-model-en-us-0.3.45";
+  static final int DEFAULT_IDLE_RECOGNIZERS = 4;
   private static final Logger LOG = LoggerFactory.getLogger(VoskEngineProvider.class);
 
   @Override
@@ -38,6 +42,10 @@ public final class VoskEngineProvider implements SttEngineProvider {
 
   @Override
   public SttEngine create(Vertx vertx, JsonObject config) throws IOException {
+    int idleRecognizers = config.getInteger("idleRecognizers", DEFAULT_IDLE_RECOGNIZERS);
+    if (idleRecognizers < 0) {
+      throw new IllegalArgumentException("stt.vosk.idleRecognizers must be 0 or more, not " + idleRecognizers);
+    }
     Path model = config.containsKey("modelPath")
         ? Path.of(config.getString("modelPath"))
         : extractBundledModel(Path.of(config.getString("modelCacheDir",
@@ -46,7 +54,34 @@ public final class VoskEngineProvider implements SttEngineProvider {
     long started = System.nanoTime();
     Model loaded = new Model(model.toString());
     LOG.info("Vosk model {} loaded in {} ms", model, (System.nanoTime() - started) / 1_000_000);
-    return new VoskEngine(loaded);
+    RecognizerPool recognizers = new RecognizerPool(loaded, idleRecognizers);
+    if (idleRecognizers > 0) {
+      recognizers.prepare(Pcm16.DEFAULT_RATE_HZ);
+      if (config.getBoolean("warmup", true)) {
+        warmInBackground(recognizers);
+      }
+    }
+    return new VoskEngine(loaded, recognizers);
+  }
+
+  /**
+   * Warms the prepared recognizer with a few spoken sentences, off the start-up path: a recognizer
+   * that has decoded speech decodes the next seconds several times faster ({@link RecognizerPool}).
+   */
+  private static void warmInBackground(RecognizerPool recognizers) {
+    Thread warming = new Thread(() -> WarmupSpeech.make().ifPresent(speech -> {
+      long started = System.nanoTime();
+      try {
+        recognizers.warm(speech.pcm(), speech.rateHz());
+        LOG.info("a recognizer warmed with {} ms of speech in {} ms", speech.pcm().length / 2 * 1000L / speech.rateHz(),
+            (System.nanoTime() - started) / 1_000_000);
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("recognizer warm-up failed; streams start cold: {}", e.toString());
+      }
+    }), "vosk-warmup");
+    warming.setDaemon(true);
+    warming.setPriority(Thread.MIN_PRIORITY);
+    warming.start();
   }
 
   /** Copies the model out of the classpath once; a marker file says the copy is complete. */
