@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class GatewayVerticle extends VerticleBase {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long HEALTH_TIMEOUT_MS = 2_000;
   private final AtomicInteger connections = new AtomicInteger();
   private GatewaySettings settings;
@@ -50,6 +51,9 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     settings = GatewaySettings.from(config());
     tokens = JwtTokens.from(vertx, config().getJsonObject("auth", new JsonObject()));
+    if (settings.sessionTokenTtlSeconds() > tokens.maxLifetimeSeconds()) {
+      throw new IllegalArgumentException("auth.sessionTokenTtlSeconds is longer than auth.maxTokenLifetimeSeconds");
+    }
     sessions = new SessionDirectory(vertx, settings);
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
@@ -73,7 +77,14 @@ public final class GatewayVerticle extends VerticleBase {
           // against h2c-by-upgrade in production (quarkusio/quarkus#35180). The WebSocket needs 1.1 anyway.
           .setHttp2ClearTextEnabled(false)
           .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
-          .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
+          .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
+          // No WebSocket compression: the frame limit would bound the compressed size only, and one
+          // 65 KB frame inflating to 64 MiB held the event loop for 17 s. PCM speech barely compresses
+          // (docs/BENCHMARKS.md), so nothing is lost. permessage-deflate is not negotiated, and a
+          // frame with RSV1 set is then a protocol violation (1002).
+          .setPerMessageWebSocketCompressionSupported(false)
+          .setPerFrameWebSocketCompressionSupported(false));
+      server.connectionHandler(connection -> HeaderDeadline.watch(connection, settings.headerTimeoutMs()));
       return server.requestHandler(request -> (request.path().startsWith(SessionApi.PREFIX) ? api : router)
           .handle(request)).listen();
     });
@@ -172,10 +183,22 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private static void fail(RoutingContext ctx, Throwable failure) {
-    MeshException error = MeshException.from(failure);
+    MeshException error = clientSafe(failure);
     MeshMetrics.error(error.code());
     ctx.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
+  }
+
+  /**
+   * A failure as a client may see it: a {@code MeshException} or an event-bus failure keeps its
+   * code and message; anything else is a bug whose text (Java's) stays in the log.
+   */
+  static MeshException clientSafe(Throwable failure) {
+    if (failure instanceof MeshException || failure instanceof ReplyException) {
+      return MeshException.from(failure);
+    }
+    LOG.error("request failed", failure);
+    return new MeshException(ErrorCode.INTERNAL, "internal error; this is a bug, please report it");
   }
 
   @Override

@@ -141,7 +141,10 @@ public final class Mesh implements AutoCloseable {
       AuthKeys keys = AuthKeys.resolve(config);
       generatedKeys = keys.generatedLocally();
       tokens = JwtTokens.from(vertx, keys.gatewayAuth());
-      gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth());
+      gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())
+          // The agents the LLM role serves, by name: the gateway refuses others at the upgrade (404 agent_not_found).
+          .put("agents", new JsonArray(config.section("llm").getJsonObject("agents",
+              new JsonObject()).fieldNames().stream().sorted().map(name -> (Object) name).toList()));
       gateway = new GatewayVerticle();
       http = vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(gatewayConfig.copy()));
     } else {
