@@ -103,10 +103,7 @@ final class Conversation {
     socket.pause();
     socket.closeHandler(v -> close());
     socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText, this::onAudio)));
-    socket.exceptionHandler(e -> {
-      guard.failed(e);
-      close();
-    });
+    socket.exceptionHandler(e -> close());
     Future<Void> previousWriterGone = resumeSessionId == null ? Future.succeededFuture()
         : sessions.releaseWriter(resumeSessionId, "taken_over");
     return previousWriterGone

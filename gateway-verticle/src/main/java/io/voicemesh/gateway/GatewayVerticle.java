@@ -7,6 +7,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -41,6 +44,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GatewayVerticle extends VerticleBase {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long HEALTH_TIMEOUT_MS = 2_000;
+  private static final String VOICE_PATH = "/v1/voice";
   private final AtomicInteger connections = new AtomicInteger();
   private GatewaySettings settings;
   private JwtTokens tokens;
@@ -58,7 +62,6 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/health/live").handler(ctx -> live(ctx, settings.node()));
-    router.get("/v1/voice").handler(this::voice);
     router.get("/api/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .sendFile(SessionApi.CONTRACT));
     if (MeshMetrics.registry() instanceof PrometheusMeterRegistry prometheus) {
@@ -85,8 +88,15 @@ public final class GatewayVerticle extends VerticleBase {
           .setPerMessageWebSocketCompressionSupported(false)
           .setPerFrameWebSocketCompressionSupported(false));
       server.connectionHandler(connection -> HeaderDeadline.watch(connection, settings.headerTimeoutMs()));
-      return server.requestHandler(request -> (request.path().startsWith(SessionApi.PREFIX) ? api : router)
-          .handle(request)).listen();
+      return server.requestHandler(request -> {
+        if (VOICE_PATH.equals(request.path()) && request.method() == HttpMethod.GET) {
+          // Not through the router: Vert.x Web would hand over its wrapper of the WebSocket, and the
+          // connection's guards need Vert.x's own (SocketGuard, ProtocolViolations).
+          voice(request);
+        } else {
+          (request.path().startsWith(SessionApi.PREFIX) ? api : router).handle(request);
+        }
+      }).listen();
     });
   }
 
@@ -99,17 +109,24 @@ public final class GatewayVerticle extends VerticleBase {
    * The WebSocket upgrade: authenticated, and checked against the session it names, before it is
    * accepted, so a refusal is a plain HTTP status (401, 403, 404, 410) with a JSON error body.
    */
-  private void voice(RoutingContext ctx) {
-    String upgrade = ctx.request().getHeader("Upgrade");
+  private void voice(HttpServerRequest http) {
+    String upgrade = http.getHeader("Upgrade");
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-      fail(ctx, new MeshException(ErrorCode.BAD_REQUEST, "/v1/voice is a WebSocket endpoint"));
+      fail(http, new MeshException(ErrorCode.BAD_REQUEST, VOICE_PATH + " is a WebSocket endpoint"));
+      return;
+    }
+    MultiMap query;
+    try {
+      query = http.params();
+    } catch (RuntimeException e) {
+      fail(http, new MeshException(ErrorCode.BAD_REQUEST, "the query string is not well-formed"));
       return;
     }
     // Checks below are asynchronous: hold the request so it can still be upgraded after them.
-    ctx.request().pause();
-    String header = SessionApi.bearer(ctx.request().getHeader("Authorization"));
-    tokens.verify(header != null ? header : ctx.queryParams().get("token"))
-        .compose(caller -> VoiceRequest.parse(ctx.queryParams(), caller, settings).compose(request -> {
+    http.pause();
+    String header = SessionApi.bearer(http.getHeader("Authorization"));
+    tokens.verify(header != null ? header : query.get("token"))
+        .compose(caller -> VoiceRequest.parse(query, caller, settings).compose(request -> {
           if (request.sessionId() == null) {
             return Future.succeededFuture(new Accepted(request, null));
           }
@@ -121,7 +138,7 @@ public final class GatewayVerticle extends VerticleBase {
             return new Accepted(request, info);
           });
         }))
-        .onSuccess(accepted -> ctx.request().toWebSocket()
+        .onSuccess(accepted -> http.toWebSocket()
             .onSuccess(socket -> {
               connections.incrementAndGet();
               VoiceRequest request = accepted.request();
@@ -132,8 +149,8 @@ public final class GatewayVerticle extends VerticleBase {
                 new Conversation(vertx, socket, settings, sessions, connections::decrementAndGet).start(request);
               }
             })
-            .onFailure(ctx::fail))
-        .onFailure(e -> fail(ctx, e));
+            .onFailure(e -> fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade"))))
+        .onFailure(e -> fail(http, e));
   }
 
   /** An upgrade that passed its checks, with the session it joins (null: a new one). */
@@ -182,11 +199,13 @@ public final class GatewayVerticle extends VerticleBase {
         .end(new JsonObject().put("status", "UP").put("node", node).encode());
   }
 
-  private static void fail(RoutingContext ctx, Throwable failure) {
+  private static void fail(HttpServerRequest request, Throwable failure) {
     MeshException error = clientSafe(failure);
     MeshMetrics.error(error.code());
-    ctx.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
+    if (!request.response().ended() && !request.response().closed()) {
+      request.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
+    }
   }
 
   /**

@@ -66,10 +66,7 @@ final class ListenerConnection {
     this.session = info;
     socket.pause();
     socket.closeHandler(v -> close());
-    socket.exceptionHandler(e -> {
-      guard.failed(e);
-      close();
-    });
+    socket.exceptionHandler(e -> close());
     socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText,
         pcm -> client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio"))));
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());

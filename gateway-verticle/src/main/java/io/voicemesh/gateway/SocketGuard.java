@@ -1,9 +1,5 @@
 package io.voicemesh.gateway;
 
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -24,11 +20,9 @@ import org.slf4j.LoggerFactory;
  *       every write.</li>
  *   <li><b>Silence.</b> A client that sends no frame at all (not even a ping) for
  *       {@code limits.idleTimeoutMs} gets {@code error{idle_timeout}} and is closed (1001).</li>
- *   <li><b>Protocol violations</b> get their close frame before the TCP close: Vert.x 5.0 builds
- *       Netty's frame decoder with {@code closeOnProtocolViolation(false)}, so the decoder throws
- *       and Vert.x's handler closes the channel right after telling us, without a close frame (the
- *       client saw 1006). We write the decoder's own status (1002, 1009) on the channel first, as
- *       Netty would have. Invalid UTF-8 in a text message, which neither checks, is 1007.</li>
+ *   <li><b>Protocol violations</b> get their close frame before the TCP close: those the frame
+ *       decoder finds (1002, 1009) through {@link ProtocolViolations}, invalid UTF-8 in a text
+ *       message (which neither Netty nor Vert.x checks here) as 1007.</li>
  * </ul>
  * A client being closed for what it did stops being read, so it cannot make the gateway queue
  * more (pongs) while its close frame waits behind what it has not read; if its connection has not
@@ -55,6 +49,9 @@ final class SocketGuard {
     this.client = client;
     this.idleTimeoutMs = settings.idleTimeoutMs();
     socket.setWriteQueueMaxSize(settings.writeQueueBytes());
+    if (socket instanceof WebSocketInternal internal && internal.channelHandlerContext().pipeline().get("handler") != null) {
+      internal.channelHandlerContext().pipeline().addBefore("handler", ProtocolViolations.NAME, new ProtocolViolations());
+    }
     armIdleTimer(idleTimeoutMs);
   }
 
@@ -93,38 +90,31 @@ final class SocketGuard {
     forceCloseLater();
   }
 
-  /**
-   * The socket failed. A frame the decoder refused (over the frame limit, bad opcode, unmasked,
-   * reserved bits, orphan continuation) is answered with its close status before Vert.x closes the
-   * channel, which it does as soon as this returns.
-   */
-  void failed(Throwable failure) {
-    if (!(failure instanceof CorruptedWebSocketFrameException corrupt) || !(socket instanceof WebSocketInternal internal)) {
-      return;
-    }
-    closing = true;
-    WebSocketCloseStatus status = corrupt.closeStatus() == null ? WebSocketCloseStatus.PROTOCOL_ERROR
-        : corrupt.closeStatus();
-    // Our own reason, not the decoder's text.
-    String reason = status.code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code() ? "frame_too_large"
-        : status.code() == WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code() ? "invalid_payload" : "protocol_error";
-    LOG.debug("closing a connection that broke the WebSocket protocol ({}): {}", status.code(), corrupt.getMessage());
-    ChannelHandlerContext channel = internal.channelHandlerContext();
-    channel.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
-  }
-
   /** Closes this client for something it did: the error, then the close frame; no more is read from it. */
   void hangUp(ErrorCode why, short closeCode, String message) {
     if (closing || socket.isClosed()) {
       return;
     }
     closing = true;
+    LOG.debug("closing a connection ({}): {}", closeCode, why.wire());
     client.replyError(why, message);
     if (why == ErrorCode.SLOW_CONSUMER) {
-      socket.pause();
+      stopReading();
     }
     socket.close(closeCode, why.wire());
     forceCloseLater();
+  }
+
+  /**
+   * No more is read from this client. Pausing the WebSocket is not enough against pings: Vert.x
+   * answers each ping before it asks for demand, and gives one more unit of demand back for every
+   * ping it delivers, so a paused socket kept answering a ping flood. Reading stops at the channel.
+   */
+  private void stopReading() {
+    socket.pause();
+    if (socket instanceof WebSocketInternal internal) {
+      internal.channelHandlerContext().channel().config().setAutoRead(false);
+    }
   }
 
   /** The connection is closed: no more timers. */
