@@ -47,7 +47,9 @@ final class ProtocolViolations extends ChannelDuplexHandler {
     String reason = status.code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code() ? "frame_too_large" : "protocol_error";
     LOG.debug("closing a connection that broke the WebSocket protocol ({}): {}", status.code(), corrupt.getMessage());
     ctx.writeAndFlush(new CloseWebSocketFrame(status.code(), reason));
-    ctx.executor().schedule(() -> ctx.channel().close(), LINGER_MS, TimeUnit.MILLISECONDS);
+    // From this handler's context, not the channel's: Vert.x's handler (after this one) would turn
+    // a close into its own close handshake and wait another 10 s for the client's answer.
+    ctx.executor().schedule(() -> ctx.close(), LINGER_MS, TimeUnit.MILLISECONDS);
   }
 
   @Override

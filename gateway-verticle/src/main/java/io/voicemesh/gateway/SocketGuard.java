@@ -127,7 +127,8 @@ final class SocketGuard {
   private void forceCloseLater() {
     forceTimer = vertx.setTimer(FORCE_CLOSE_MS, t -> {
       if (!stopped && socket instanceof WebSocketInternal internal) {
-        internal.channelHandlerContext().channel().close();
+        // Vert.x's own context: the close goes to the socket without Vert.x's close handshake.
+        internal.channelHandlerContext().close();
       }
     });
   }
