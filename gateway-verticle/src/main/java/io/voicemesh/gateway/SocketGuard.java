@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  *       decoder finds (1002, 1009) through {@link ProtocolViolations}, invalid UTF-8 in a text
  *       message (which neither Netty nor Vert.x checks here) as 1007.</li>
  * </ul>
- * A client being closed for what it did stops being read, so it cannot make the gateway queue
- * more (pongs) while its close frame waits behind what it has not read; if its connection has not
- * closed after {@link #FORCE_CLOSE_MS}, the TCP connection is cut.
+ * A slow consumer stops being read, so it cannot make the gateway queue more (pongs) while its
+ * close frame waits behind what it has not read. Any connection this guard closes that has not
+ * closed {@link #FORCE_CLOSE_MS} later has its TCP connection cut.
  */
 final class SocketGuard {
   private static final Logger LOG = LoggerFactory.getLogger(SocketGuard.class);
