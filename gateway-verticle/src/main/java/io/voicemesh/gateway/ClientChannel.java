@@ -65,6 +65,7 @@ final class ClientChannel {
   private long lastSeq;
   private long delivered;
   private boolean muted;
+  private boolean slow;
   private List<LoggedEvent> batch = new ArrayList<>();
   /** Made but not yet stored, oldest first; the head of it may be on its way to the store. */
   private final ArrayDeque<LoggedEvent> unstored = new ArrayDeque<>();
@@ -79,7 +80,8 @@ final class ClientChannel {
   /**
    * {@code onLost} is told when this connection can no longer serve its session: {@code taken_over}
    * (another writer holds the session), {@code storage_unavailable} (events could not be stored
-   * within the outage bound), or {@code slow_consumer} (a listener that does not read what it is sent).
+   * within the outage bound), or {@code slow_consumer} (a client that does not read what it is sent:
+   * its write queue is full).
    */
   ClientChannel(Vertx vertx, ServerWebSocket socket, String connectionId, GatewaySettings settings,
       Consumer<ErrorCode> onLost) {
@@ -251,9 +253,26 @@ final class ClientChannel {
 
   /** A reply to this connection only. */
   void reply(String type, JsonObject fields) {
-    if (!socket.isClosed()) {
+    if (sending()) {
       socket.writeTextMessage(new JsonObject().put("type", type).put("sessionId", sessionId)
           .put("ts", System.currentTimeMillis()).mergeIn(fields).encode());
+      checkWriteQueue();
+    }
+  }
+
+  /** Whether frames still go to the socket: not once it closed, nor once its client was found not to read. */
+  private boolean sending() {
+    return !slow && !socket.isClosed();
+  }
+
+  /**
+   * A client that does not read — speaker or listener, whatever fills its queue — is let go rather
+   * than buffered for without bound (it can resume); nothing more is queued for it meanwhile.
+   */
+  private void checkWriteQueue() {
+    if (!slow && !socket.isClosed() && socket.writeQueueFull()) {
+      onLost.accept(ErrorCode.SLOW_CONSUMER);
+      slow = true;
     }
   }
 
@@ -263,10 +282,6 @@ final class ClientChannel {
       return false;
     }
     write(seq, text);
-    if (!writer && socket.writeQueueFull()) {
-      // A listener that does not read: let it go rather than buffer without bound. It can resume.
-      onLost.accept(ErrorCode.SLOW_CONSUMER);
-    }
     return true;
   }
 
@@ -277,15 +292,17 @@ final class ClientChannel {
 
   private void write(long seq, String text) {
     delivered = Math.max(delivered, seq);
-    if (!socket.isClosed()) {
+    if (sending()) {
       socket.writeTextMessage(text);
+      checkWriteQueue();
     }
   }
 
   /** Agent audio: PCM16LE to this client unless it muted the agent; published for the session's listeners. */
   void audio(Buffer pcm) {
-    if (!muted && !socket.isClosed()) {
+    if (!muted && sending()) {
       socket.writeBinaryMessage(pcm);
+      checkWriteQueue();
     }
     if (writer) {
       bus.publish(Addresses.sessionAudio(sessionId), pcm);
@@ -294,7 +311,8 @@ final class ClientChannel {
 
   /** Agent audio published by the session's writer, for a listener. */
   void listenerAudio(Buffer pcm) {
-    if (!muted && !socket.isClosed() && !socket.writeQueueFull()) {
+    // Audio is dropped for a listener that falls behind; its events (checked in write) decide whether it stays.
+    if (!muted && sending() && !socket.writeQueueFull()) {
       socket.writeBinaryMessage(pcm);
     }
   }

@@ -54,6 +54,7 @@ final class Conversation {
   private final SessionDirectory sessions;
   private final String connectionId = UUID.randomUUID().toString();
   private final TextCommands commands;
+  private final SocketGuard guard;
   private final RateLimiter textLimit;
   private RateLimiter audioLimit;
   private List<MessageConsumer<Object>> inboxes = List.of();
@@ -88,6 +89,7 @@ final class Conversation {
     this.settings = settings;
     this.sessions = sessions;
     this.client = new ClientChannel(vertx, socket, connectionId, settings, this::writerLost);
+    this.guard = new SocketGuard(vertx, socket, client, settings);
     this.commands = new TextCommands(client, Map.of(
         "session.update", this::update,
         "input.commit", m -> commit(),
@@ -108,7 +110,7 @@ final class Conversation {
     String resumeSessionId = request.sessionId();
     socket.pause();
     socket.closeHandler(v -> close());
-    socket.frameHandler(MessageAssembler.forClient(settings, client, this::onText, this::onAudio));
+    socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText, this::onAudio)));
     socket.exceptionHandler(e -> close());
     Future<Void> previousWriterGone = resumeSessionId == null ? Future.succeededFuture()
         : sessions.releaseWriter(resumeSessionId, "taken_over");
@@ -224,6 +226,8 @@ final class Conversation {
   private void writerLost(ErrorCode why) {
     if (why == ErrorCode.TAKEN_OVER) {
       handOver(why, "another connection took this session over");
+    } else if (why == ErrorCode.SLOW_CONSUMER) {
+      guard.slowConsumer();
     } else {
       // The event log stayed away longer than the gateway may hold events: the session ends here
       // for this client (1013: try again later); it can resume once the store is back.
@@ -319,14 +323,11 @@ final class Conversation {
   }
 
   private void update(JsonObject m) {
-    int rate = m.getInteger("inputSampleRate", inputRateHz);
-    int silence = m.getInteger("silenceMs", silenceMs);
-    int minSpeech = m.getInteger("minSpeechMs", minSpeechMs);
-    if (rate < 8_000 || rate > 48_000 || silence < 200 || silence > 5_000 || minSpeech < 60 || minSpeech > 2_000) {
-      throw new MeshException(ErrorCode.BAD_REQUEST,
-          "inputSampleRate must be 8000 to 48000, silenceMs 200 to 5000 and minSpeechMs 60 to 2000");
-    }
-    voice = m.getString("voice", voice);
+    // Every field is checked before any is applied: a refused update changes nothing.
+    int rate = Fields.integer(m, "inputSampleRate", inputRateHz, 8_000, 48_000);
+    int silence = Fields.integer(m, "silenceMs", silenceMs, 200, 5_000);
+    int minSpeech = Fields.integer(m, "minSpeechMs", minSpeechMs, 60, 2_000);
+    voice = Fields.text(m, "voice", voice, 64);
     applyAudioFormat(rate, silence, minSpeech);
     client.reply("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
         .put("minSpeechMs", minSpeechMs).put("voice", voice));
@@ -337,7 +338,11 @@ final class Conversation {
     if (!(ms instanceof Number played) || played.longValue() < 0) {
       throw new MeshException(ErrorCode.BAD_REQUEST, "playback.mark needs ms: the audio played so far this turn");
     }
-    String turnId = m.getString("turnId");
+    Object turnField = m.getValue("turnId");
+    if (turnField != null && !(turnField instanceof String)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "playback.mark's turnId must be the turn's id");
+    }
+    String turnId = (String) turnField;
     if (turn != null && (turnId == null || turnId.equals(turn.id))) {
       turn.playbackMark(played.longValue());
     }
@@ -471,6 +476,7 @@ final class Conversation {
       return;
     }
     closed = true;
+    guard.stop();
     onClosed.run();
     interruptTurn();
     if (stt != null) {

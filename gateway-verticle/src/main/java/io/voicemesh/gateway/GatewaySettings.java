@@ -2,8 +2,12 @@ package io.voicemesh.gateway;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
 import io.voicemesh.api.Role;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /** The gateway's configuration, read and checked once at start. */
 record GatewaySettings(
@@ -35,12 +39,18 @@ record GatewaySettings(
     long outageBufferBytes,
     int connectionsPerUser,
     int sessionsPerUser,
-    long sessionIdleEndMs) {
+    long sessionIdleEndMs,
+    long idleTimeoutMs,
+    long headerTimeoutMs,
+    int writeQueueBytes,
+    Set<String> agents) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
   /** An STT node queues at most 20 s of audio per stream; a replay must fit with live audio behind it. */
   static final long MAX_REPLAY_MS = 15_000;
+  /** What an agent may be called: it travels in URLs, logs and the sessions table. */
+  static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   /**
    * How often the node tells the session role which sessions it has connections to: a quarter of
@@ -88,16 +98,51 @@ record GatewaySettings(
         limits.getInteger("connectionsPerUser", 10),
         limits.getInteger("sessionsPerUser", 5),
         // The session role's setting (session.idleEndMs): the gateway touches its sessions well within it.
-        c.getJsonObject("session", new JsonObject()).getLong("idleEndMs", 1_800_000L));
+        c.getJsonObject("session", new JsonObject()).getLong("idleEndMs", 1_800_000L),
+        limits.getLong("idleTimeoutMs", 120_000L),
+        limits.getLong("headerTimeoutMs", 10_000L),
+        limits.getInteger("writeQueueBytes", 128 * 1024),
+        // The agents the LLM role is configured with (the launcher passes their names); empty: not
+        // known here (a gateway embedded without the launcher), and any well-formed name is accepted.
+        Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
         || s.sttOpenAttempts < 1 || s.sttReplayMs < 1_000 || s.sttReplayMs > MAX_REPLAY_MS
         || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1
         || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
-        || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)) {
+        || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)
+        || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
+    for (String agent : s.agents) {
+      if (!AGENT_NAME.matcher(agent).matches()) {
+        throw new IllegalArgumentException("agent names are 1 to 64 of A-Z a-z 0-9 _ . - : '" + agent + "'");
+      }
+    }
+    if (!AGENT_NAME.matcher(s.defaultAgent).matches() || !s.agents.isEmpty() && !s.agents.contains(s.defaultAgent)) {
+      throw new IllegalArgumentException("gateway.defaultAgent '" + s.defaultAgent + "' is not one of the agents "
+          + s.agents.stream().sorted().toList());
+    }
     return s;
+  }
+
+  /**
+   * The agent a client asked for (null: the default): refused with {@code bad_request} unless it is
+   * a well-formed name, with {@code agent_not_found} unless the LLM role is configured with it.
+   */
+  String agent(String requested) {
+    if (requested == null) {
+      return defaultAgent;
+    }
+    if (!AGENT_NAME.matcher(requested).matches()) {
+      throw new MeshException(ErrorCode.BAD_REQUEST,
+          "agent must be 1 to 64 of A-Z a-z 0-9 _ . -");
+    }
+    if (!agents.isEmpty() && !agents.contains(requested)) {
+      throw new MeshException(ErrorCode.AGENT_NOT_FOUND,
+          "no agent named '" + requested + "'; this mesh has " + agents.stream().sorted().toList());
+    }
+    return requested;
   }
 }

@@ -8,6 +8,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -56,6 +59,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   private static final long HEALTH_TIMEOUT_MS = 2_000;
   /** The end of a drain kept for interrupted turns to settle and store their events before clients go. */
   private static final long GO_AWAY_RESERVE_MS = 2_500;
+  private static final String VOICE_PATH = "/v1/voice";
   private final AtomicInteger connections = new AtomicInteger();
   /** Live speaker connections, until each has stored what it made; and live listeners. */
   private final Set<Conversation> speakers = new HashSet<>();
@@ -71,6 +75,9 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   public Future<?> start() {
     settings = GatewaySettings.from(config());
     tokens = JwtTokens.from(vertx, config().getJsonObject("auth", new JsonObject()));
+    if (settings.sessionTokenTtlSeconds() > tokens.maxLifetimeSeconds()) {
+      throw new IllegalArgumentException("auth.sessionTokenTtlSeconds is longer than auth.maxTokenLifetimeSeconds");
+    }
     sessions = new SessionDirectory(vertx, settings);
     held = new NodeConnections(settings.connectionsPerUser(), settings.sessionsPerUser());
     if (settings.sessionTouchMs() > 0) {
@@ -79,7 +86,6 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/health/live").handler(ctx -> live(ctx, settings.node()));
-    router.get("/v1/voice").handler(this::voice);
     router.get("/api/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .sendFile(SessionApi.CONTRACT));
     if (MeshMetrics.registry() instanceof PrometheusMeterRegistry prometheus) {
@@ -98,9 +104,23 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
           // against h2c-by-upgrade in production (quarkusio/quarkus#35180). The WebSocket needs 1.1 anyway.
           .setHttp2ClearTextEnabled(false)
           .setMaxWebSocketFrameSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
-          .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES));
-      return server.requestHandler(request -> (request.path().startsWith(SessionApi.PREFIX) ? api : router)
-          .handle(request)).listen();
+          .setMaxWebSocketMessageSize(GatewaySettings.HARD_FRAME_LIMIT_BYTES)
+          // No WebSocket compression: the frame limit would bound the compressed size only, and one
+          // 65 KB frame inflating to 64 MiB held the event loop for 17 s. PCM speech barely compresses
+          // (docs/BENCHMARKS.md), so nothing is lost. permessage-deflate is not negotiated, and a
+          // frame with RSV1 set is then a protocol violation (1002).
+          .setPerMessageWebSocketCompressionSupported(false)
+          .setPerFrameWebSocketCompressionSupported(false));
+      server.connectionHandler(connection -> HeaderDeadline.watch(connection, settings.headerTimeoutMs()));
+      return server.requestHandler(request -> {
+        if (VOICE_PATH.equals(request.path()) && request.method() == HttpMethod.GET) {
+          // Not through the router: Vert.x Web would hand over its wrapper of the WebSocket, and the
+          // connection's guards need Vert.x's own (SocketGuard, ProtocolViolations).
+          voice(request);
+        } else {
+          (request.path().startsWith(SessionApi.PREFIX) ? api : router).handle(request);
+        }
+      }).listen();
     });
   }
 
@@ -114,17 +134,24 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
    * quotas ({@link NodeConnections}) before it is accepted, so a refusal is a plain HTTP status
    * (401, 403, 404, 410, 429) with a JSON error body.
    */
-  private void voice(RoutingContext ctx) {
-    String upgrade = ctx.request().getHeader("Upgrade");
+  private void voice(HttpServerRequest http) {
+    String upgrade = http.getHeader("Upgrade");
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-      fail(ctx, new MeshException(ErrorCode.BAD_REQUEST, "/v1/voice is a WebSocket endpoint"));
+      fail(http, new MeshException(ErrorCode.BAD_REQUEST, VOICE_PATH + " is a WebSocket endpoint"));
+      return;
+    }
+    MultiMap query;
+    try {
+      query = http.params();
+    } catch (RuntimeException e) {
+      fail(http, new MeshException(ErrorCode.BAD_REQUEST, "the query string is not well-formed"));
       return;
     }
     // Checks below are asynchronous: hold the request so it can still be upgraded after them.
-    ctx.request().pause();
-    String header = SessionApi.bearer(ctx.request().getHeader("Authorization"));
-    tokens.verify(header != null ? header : ctx.queryParams().get("token"))
-        .compose(caller -> VoiceRequest.parse(ctx.queryParams(), caller, settings).compose(request -> {
+    http.pause();
+    String header = SessionApi.bearer(http.getHeader("Authorization"));
+    tokens.verify(header != null ? header : query.get("token"))
+        .compose(caller -> VoiceRequest.parse(query, caller, settings).compose(request -> {
           if (request.sessionId() == null) {
             return Future.succeededFuture(new Accepted(request, null));
           }
@@ -145,10 +172,10 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
         .onSuccess(admitted -> {
           if (draining) {
             admitted.slot().release();
-            fail(ctx, new MeshException(ErrorCode.GOING_AWAY, "this gateway is shutting down; connect to another one"));
+            fail(http, new MeshException(ErrorCode.GOING_AWAY, "this gateway is shutting down; connect to another one"));
             return;
           }
-          ctx.request().toWebSocket()
+          http.toWebSocket()
               .onSuccess(socket -> {
                 NodeConnections.Slot slot = admitted.slot();
                 if (draining) {
@@ -179,10 +206,10 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
               })
               .onFailure(e -> {
                 admitted.slot().release();
-                ctx.fail(e);
+                fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade"));
               });
         })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> fail(http, e));
   }
 
   /** An upgrade within the user's quotas, with its reserved place. */
@@ -293,11 +320,25 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
         .end(new JsonObject().put("status", "UP").put("node", node).encode());
   }
 
-  private static void fail(RoutingContext ctx, Throwable failure) {
-    MeshException error = MeshException.from(failure);
+  private static void fail(HttpServerRequest request, Throwable failure) {
+    MeshException error = clientSafe(failure);
     MeshMetrics.error(error.code());
-    ctx.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
+    if (!request.response().ended() && !request.response().closed()) {
+      request.response().setStatusCode(error.code().httpStatus()).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("code", error.code().wire()).put("message", error.getMessage()).encode());
+    }
+  }
+
+  /**
+   * A failure as a client may see it: a {@code MeshException} or an event-bus failure keeps its
+   * code and message; anything else is a bug whose text (Java's) stays in the log.
+   */
+  static MeshException clientSafe(Throwable failure) {
+    if (failure instanceof MeshException || failure instanceof ReplyException) {
+      return MeshException.from(failure);
+    }
+    LOG.error("request failed", failure);
+    return new MeshException(ErrorCode.INTERNAL, "internal error; this is a bug, please report it");
   }
 
   @Override

@@ -12,6 +12,8 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Verifies and mints the mesh's JWTs (vertx-auth-jwt). One of two key setups, from the {@code auth}
@@ -32,57 +34,109 @@ public final class JwtTokens {
   public record Minted(String token, Instant expiresAt) {
   }
 
+  /** Tokens may live at most this long by default (auth.maxTokenLifetimeSeconds): 31 days. */
+  public static final long DEFAULT_MAX_LIFETIME_SECONDS = 31L * 24 * 3600;
+  private static final Logger LOG = LoggerFactory.getLogger(JwtTokens.class);
+
   private final JWTAuth jwt;
   private final String algorithm;
   private final boolean canSign;
+  private final long maxLifetimeSeconds;
+  private final long leewaySeconds;
 
-  private JwtTokens(JWTAuth jwt, String algorithm, boolean canSign) {
+  private JwtTokens(JWTAuth jwt, String algorithm, boolean canSign, long maxLifetimeSeconds, long leewaySeconds) {
     this.jwt = jwt;
     this.algorithm = algorithm;
     this.canSign = canSign;
+    this.maxLifetimeSeconds = maxLifetimeSeconds;
+    this.leewaySeconds = leewaySeconds;
   }
 
   public static JwtTokens from(Vertx vertx, JsonObject auth) {
     String secret = auth.getString("secret", "");
     String publicKey = auth.getString("publicKey", "");
     String privateKey = auth.getString("privateKey", "");
+    int leeway = auth.getInteger("leewaySeconds", 5);
+    long maxLifetime = auth.getLong("maxTokenLifetimeSeconds", DEFAULT_MAX_LIFETIME_SECONDS);
+    if (maxLifetime < 60 || leeway < 0) {
+      throw new IllegalArgumentException("auth.maxTokenLifetimeSeconds must be at least 60 and auth.leewaySeconds not negative");
+    }
     JWTAuthOptions options = new JWTAuthOptions()
-        .setJWTOptions(new JWTOptions().setLeeway(auth.getInteger("leewaySeconds", 5)));
+        .setJWTOptions(new JWTOptions().setLeeway(leeway));
     if (!publicKey.isBlank()) {
       options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(publicKey));
       if (!privateKey.isBlank()) {
         options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(privateKey));
       }
-      return new JwtTokens(JWTAuth.create(vertx, options), "RS256", !privateKey.isBlank());
+      return new JwtTokens(JWTAuth.create(vertx, options), "RS256", !privateKey.isBlank(), maxLifetime, leeway);
     }
     if (secret.getBytes(StandardCharsets.UTF_8).length < MIN_SECRET_BYTES) {
       throw new IllegalArgumentException("auth.secret must be at least " + MIN_SECRET_BYTES
           + " bytes (or set auth.publicKey for RS256)");
     }
     options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret));
-    return new JwtTokens(JWTAuth.create(vertx, options), "HS256", true);
+    return new JwtTokens(JWTAuth.create(vertx, options), "HS256", true, maxLifetime, leeway);
   }
 
-  /** The caller a token names; fails with {@code unauthorized} for a missing, malformed, forged or expired one. */
+  /**
+   * The caller a token names; fails with {@code unauthorized} for a missing, malformed, forged or
+   * expired one, one whose time claims are not numbers, or one that lives longer than
+   * {@code auth.maxTokenLifetimeSeconds} from now. The library's own failure text never reaches the
+   * caller (it can name Java classes); the refusal says which rule the token broke, where we know it.
+   */
   public Future<Caller> verify(String token) {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(new MeshException(ErrorCode.UNAUTHORIZED,
           "a bearer token is required (Authorization: Bearer <jwt>, or ?token= on the WebSocket)"));
     }
-    return jwt.authenticate(new TokenCredentials(token))
-        .recover(e -> Future.failedFuture(new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: " + e.getMessage())))
+    Future<io.vertx.ext.auth.User> verified;
+    try {
+      // vertx-auth-jwt throws synchronously on some well-signed but ill-typed claims (exp: "soon").
+      verified = jwt.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      verified = Future.failedFuture(e);
+    }
+    return verified
+        .recover(e -> {
+          LOG.debug("token refused: {}", e.toString());
+          return Future.failedFuture(new MeshException(ErrorCode.UNAUTHORIZED,
+              "invalid token: malformed, not signed by this mesh's key, or expired"));
+        })
         .map(user -> {
           // vertx-auth-jwt keeps the verified claims in the user's attributes.
           JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
-          String subject = claims.getString("sub");
-          if (subject == null || subject.isBlank() || subject.length() > 200) {
+          Object subject = claims.getValue("sub");
+          if (!(subject instanceof String sub) || sub.isBlank() || sub.length() > 200 || hasControlCharacters(sub)) {
             throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: no subject (sub)");
           }
-          if (!(claims.getValue("exp") instanceof Number)) {
-            throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: it must expire (exp)");
+          for (String claim : new String[] {"nbf", "iat"}) {
+            if (claims.containsKey(claim) && !(claims.getValue(claim) instanceof Number)) {
+              throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: " + claim + " must be a number of seconds");
+            }
           }
-          return Caller.of(subject, claims.getString("sid"), token, ((Number) claims.getValue("exp")).longValue());
+          if (!(claims.getValue("exp") instanceof Number exp)) {
+            throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: it must expire (exp, a number of seconds)");
+          }
+          long latest = Instant.now().getEpochSecond() + maxLifetimeSeconds + leewaySeconds;
+          if (!(exp.doubleValue() <= latest)) {
+            throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: it must expire within "
+                + maxLifetimeSeconds + " seconds (auth.maxTokenLifetimeSeconds)");
+          }
+          Object sid = claims.getValue("sid");
+          if (sid != null && !(sid instanceof String)) {
+            throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: sid must be a session id");
+          }
+          return Caller.of(sub, (String) sid, token, exp.longValue());
         });
+  }
+
+  private static boolean hasControlCharacters(String text) {
+    return text.chars().anyMatch(Character::isISOControl);
+  }
+
+  /** The longest a token may live (auth.maxTokenLifetimeSeconds). */
+  public long maxLifetimeSeconds() {
+    return maxLifetimeSeconds;
   }
 
   /** Whether this node holds a signing key. */
@@ -94,6 +148,11 @@ public final class JwtTokens {
   public Minted mint(String user, String sessionId, Instant expiresAt) {
     if (!canSign) {
       throw new MeshException(ErrorCode.INTERNAL, "this node verifies tokens but has no private key to mint them");
+    }
+    if (expiresAt.getEpochSecond() > Instant.now().getEpochSecond() + maxLifetimeSeconds) {
+      // The mesh would refuse it: say so now rather than hand out a token that never works.
+      throw new IllegalArgumentException("a token may live at most " + maxLifetimeSeconds
+          + " seconds (auth.maxTokenLifetimeSeconds)");
     }
     JsonObject claims = new JsonObject().put("sub", user).put("iss", ISSUER)
         .put("iat", Instant.now().getEpochSecond()).put("exp", expiresAt.getEpochSecond());

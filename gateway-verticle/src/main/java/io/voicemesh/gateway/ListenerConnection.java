@@ -35,6 +35,7 @@ final class ListenerConnection {
   private final ClientChannel client;
   private final RateLimiter textLimit;
   private final TextCommands commands;
+  private final SocketGuard guard;
   private SessionInfo session;
   private SessionFeed feed;
   private MessageConsumer<Buffer> audio;
@@ -49,6 +50,7 @@ final class ListenerConnection {
     this.sessions = sessions;
     this.onClosed = onClosed;
     this.client = new ClientChannel(vertx, socket, connectionId, settings, this::tooSlow);
+    this.guard = new SocketGuard(vertx, socket, client, settings);
     Map<String, Handler<JsonObject>> allowed = new HashMap<>(Map.of(
         "ping", this::ping,
         "session.status", m -> status(),
@@ -65,8 +67,8 @@ final class ListenerConnection {
     socket.pause();
     socket.closeHandler(v -> close());
     socket.exceptionHandler(e -> close());
-    socket.frameHandler(MessageAssembler.forClient(settings, client, this::onText,
-        pcm -> client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio")));
+    socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText,
+        pcm -> client.replyError(ErrorCode.FORBIDDEN, "listeners may not send audio"))));
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
@@ -110,9 +112,9 @@ final class ListenerConnection {
     }
   }
 
+  /** The channel's only loss for a listener: it does not read what it is sent. */
   private void tooSlow(ErrorCode why) {
-    client.replyError(why, "this listener does not read its events fast enough; reconnect with lastSeq to resume");
-    socket.close((short) 1013, why.wire());
+    guard.slowConsumer();
   }
 
   private void ping(JsonObject m) {
@@ -140,6 +142,7 @@ final class ListenerConnection {
       return;
     }
     closed = true;
+    guard.stop();
     onClosed.run();
     releaseResources();
   }

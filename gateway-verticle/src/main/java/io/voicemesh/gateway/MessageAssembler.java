@@ -4,6 +4,9 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
 import io.voicemesh.api.ErrorCode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
@@ -22,6 +25,9 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
     void binary(Buffer message);
 
     void oversized(boolean text, long bytes, int limit);
+
+    /** A text message that is not valid UTF-8 (RFC 6455 §8.1: the connection fails, 1007). */
+    void invalidText();
   }
 
   private final int maxTextBytes;
@@ -43,8 +49,8 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
    * The assembler of a client connection: limits from {@code settings}, complete messages to
    * {@code text} and {@code binary}, an oversized one answered with {@code frame_too_large}.
    */
-  static MessageAssembler forClient(GatewaySettings settings, ClientChannel client, Consumer<String> text,
-      Consumer<Buffer> binary) {
+  static MessageAssembler forClient(GatewaySettings settings, ClientChannel client, SocketGuard guard,
+      Consumer<String> text, Consumer<Buffer> binary) {
     return new MessageAssembler(settings.maxTextFrameBytes(), settings.maxBinaryFrameBytes(), new Sink() {
       @Override
       public void text(String message) {
@@ -60,6 +66,11 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
       public void oversized(boolean isText, long bytes, int limit) {
         client.replyError(ErrorCode.FRAME_TOO_LARGE, (isText ? "text" : "audio") + " messages are limited to " + limit
             + " bytes; got " + bytes);
+      }
+
+      @Override
+      public void invalidText() {
+        guard.invalidText();
       }
     });
   }
@@ -89,10 +100,28 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
       if (oversized) {
         sink.oversized(text, bytes, limit());
       } else if (text) {
-        sink.text(message.toString(StandardCharsets.UTF_8));
+        String decoded = utf8(message);
+        if (decoded == null) {
+          sink.invalidText();
+        } else {
+          sink.text(decoded);
+        }
       } else {
         sink.binary(message);
       }
+    }
+  }
+
+  /** The text of a UTF-8 message, or null when it is not UTF-8 (Java's lenient decoding would hide that). */
+  private static String utf8(Buffer message) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(message.getBytes()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return null;
     }
   }
 

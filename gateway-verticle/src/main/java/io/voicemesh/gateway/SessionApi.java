@@ -94,7 +94,10 @@ final class SessionApi {
     Caller caller = ctx.get(CALLER);
     caller.mayUseAllSessions();
     JsonObject body = ctx.body().isEmpty() ? new JsonObject() : ctx.body().asJsonObject();
-    String agent = body.getString("agent", settings.defaultAgent());
+    if (body.containsKey("agent") && !(body.getValue("agent") instanceof String)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "agent must be a name");
+    }
+    String agent = settings.agent(body.getString("agent"));
     Bus.request(vertx.eventBus(), Addresses.SESSION_OPEN,
             new SessionOpen(null, caller.user(), agent, body.getJsonObject("metadata"), null), SessionInfo.class,
             settings.sessionTimeoutMs())
@@ -168,12 +171,15 @@ final class SessionApi {
       fail(ctx, 413, ErrorCode.FRAME_TOO_LARGE.wire(), "request bodies are limited to " + MAX_BODY_BYTES + " bytes");
     } else if (status == 400 || failure instanceof io.vertx.openapi.validation.ValidatorException
         || failure instanceof io.vertx.core.json.DecodeException || failure instanceof NumberFormatException) {
-      String why = failure == null ? "bad request" : failure.getMessage();
+      // The validator's message says which rule the request broke; a parser's would quote Java.
+      String why = failure instanceof io.vertx.openapi.validation.ValidatorException ? failure.getMessage()
+          : failure instanceof io.vertx.core.json.DecodeException ? "the body is not valid JSON" : "bad request";
       fail(ctx, 400, ErrorCode.BAD_REQUEST.wire(), why);
     } else if (status == 401) {
       fail(ctx, 401, ErrorCode.UNAUTHORIZED.wire(), "a valid bearer token is required");
     } else {
-      MeshException mesh = MeshException.from(failure == null ? new IllegalStateException("status " + status) : failure);
+      MeshException mesh = GatewayVerticle.clientSafe(failure == null ? new IllegalStateException("status " + status)
+          : failure);
       fail(ctx, mesh.code().httpStatus(), mesh.code().wire(), mesh.getMessage());
     }
   }

@@ -33,7 +33,7 @@ record VoiceRequest(Caller caller, String sessionId, Long lastSeq, boolean liste
       }
       int rate = (int) number(query.get("sampleRate") == null ? "16000" : query.get("sampleRate"), "sampleRate",
           8_000, 48_000);
-      String agent = query.get("agent") == null ? settings.defaultAgent() : query.get("agent");
+      String agent = settings.agent(query.get("agent"));
       return Future.succeededFuture(new VoiceRequest(caller, sessionId, lastSeq, listener, agent, rate));
     } catch (MeshException e) {
       return Future.failedFuture(e);

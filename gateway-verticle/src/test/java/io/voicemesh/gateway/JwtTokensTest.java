@@ -83,6 +83,37 @@ class JwtTokensTest {
     assertEquals(ErrorCode.UNAUTHORIZED, refusal(tokens, "a.b.c"));
   }
 
+  @Test
+  @DisplayName("well-signed tokens with string time claims or beyond auth.maxTokenLifetimeSeconds are 401 with our own words")
+  void claimTypesAndLifetime() throws Exception {
+    String secret = "s".repeat(32);
+    JwtTokens tokens = JwtTokens.from(vertx, new JsonObject().put("secret", secret).put("maxTokenLifetimeSeconds", 3600));
+    io.vertx.ext.auth.jwt.JWTAuth raw = io.vertx.ext.auth.jwt.JWTAuth.create(vertx, new io.vertx.ext.auth.jwt.JWTAuthOptions()
+        .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
+    io.vertx.ext.auth.JWTOptions plain = new io.vertx.ext.auth.JWTOptions().setNoTimestamp(true);
+    long soon = Instant.now().plusSeconds(600).getEpochSecond();
+    for (JsonObject claims : new JsonObject[] {
+        new JsonObject().put("sub", "ada").put("exp", String.valueOf(soon)),
+        new JsonObject().put("sub", "ada").put("exp", soon).put("nbf", "0"),
+        new JsonObject().put("sub", "ada").put("exp", soon).put("iat", "now"),
+        new JsonObject().put("sub", "ada").put("exp", java.math.BigInteger.TEN.pow(30)),
+        new JsonObject().put("sub", "ada").put("exp", Instant.now().plusSeconds(7200).getEpochSecond()),
+        new JsonObject().put("sub", "ada\u0000").put("exp", soon),
+        new JsonObject().put("sub", "ada").put("exp", soon).put("sid", 5)}) {
+      MeshException refused = assertThrows(MeshException.class,
+          () -> tokens.verify(raw.generateToken(claims, plain)).await(10, TimeUnit.SECONDS), claims.encode());
+      assertEquals(ErrorCode.UNAUTHORIZED, refused.code(), claims.encode());
+      assertTrue(refused.getMessage().startsWith("invalid token") && !refused.getMessage().contains("Exception")
+          && !refused.getMessage().contains("java."), refused.getMessage());
+    }
+    assertEquals("ada", tokens.verify(raw.generateToken(new JsonObject().put("sub", "ada").put("exp", soon), plain))
+        .await(10, TimeUnit.SECONDS).user());
+    // Minting what would be refused fails at once.
+    assertThrows(IllegalArgumentException.class, () -> tokens.mint("ada", null, Instant.now().plusSeconds(7200)));
+    assertThrows(IllegalArgumentException.class, () -> JwtTokens.from(vertx, new JsonObject().put("secret", secret)
+        .put("maxTokenLifetimeSeconds", 0)));
+  }
+
   private static ErrorCode refusal(JwtTokens tokens, String token) {
     return assertThrows(MeshException.class, () -> tokens.verify(token).await(10, TimeUnit.SECONDS)).code();
   }

@@ -27,6 +27,11 @@ class MessageAssemblerTest {
     public void oversized(boolean text, long bytes, int limit) {
       out.add("oversized:" + (text ? "text" : "binary") + ":" + bytes + "/" + limit);
     }
+
+    @Override
+    public void invalidText() {
+      out.add("invalid");
+    }
   });
 
   @Test
@@ -54,5 +59,20 @@ class MessageAssemblerTest {
   void stray() {
     assembler.handle(WebSocketFrame.continuationFrame(Buffer.buffer("x"), true));
     assertEquals(List.of(), out);
+  }
+
+  @Test
+  @DisplayName("reports a text message that is not UTF-8 (a surrogate too); a character split across frames is fine")
+  void utf8() {
+    assembler.handle(rawText(new byte[] {'a', (byte) 0xC3, (byte) 0x28}, true));
+    assembler.handle(rawText(new byte[] {'a', (byte) 0xC3}, false));
+    assembler.handle(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[] {(byte) 0xA9}), true));
+    assembler.handle(rawText(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, true));
+    assertEquals(List.of("invalid", "text:a\u00e9", "invalid"), out);
+  }
+
+  /** A text frame with these bytes as they came off the wire, valid UTF-8 or not. */
+  private static WebSocketFrame rawText(byte[] bytes, boolean isFinal) {
+    return new io.vertx.core.http.impl.ws.WebSocketFrameImpl(io.vertx.core.http.WebSocketFrameType.TEXT, bytes, isFinal);
   }
 }

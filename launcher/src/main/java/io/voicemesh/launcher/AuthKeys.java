@@ -23,7 +23,8 @@ record AuthKeys(JsonObject gatewayAuth, boolean generatedLocally) {
     JsonObject auth = config.section("auth");
     JsonObject gateway = new JsonObject()
         .put("leewaySeconds", auth.getInteger("leewaySeconds"))
-        .put("sessionTokenTtlSeconds", auth.getLong("sessionTokenTtlSeconds"));
+        .put("sessionTokenTtlSeconds", auth.getLong("sessionTokenTtlSeconds"))
+        .put("maxTokenLifetimeSeconds", auth.getLong("maxTokenLifetimeSeconds"));
     String publicKeyFile = auth.getString("publicKeyFile", "");
     if (!publicKeyFile.isBlank()) {
       gateway.put("publicKey", read(Path.of(publicKeyFile)));

@@ -146,7 +146,10 @@ public final class Mesh implements AutoCloseable {
       generatedKeys = keys.generatedLocally();
       tokens = JwtTokens.from(vertx, keys.gatewayAuth());
       gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())
-          .put("session", config.section("session"));
+          .put("session", config.section("session"))
+          // The agents the LLM role serves, by name: the gateway refuses others at the upgrade (404 agent_not_found).
+          .put("agents", new JsonArray(config.section("llm").getJsonObject("agents",
+              new JsonObject()).fieldNames().stream().sorted().map(name -> (Object) name).toList()));
       gateway = new GatewayVerticle();
       http = vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(gatewayConfig.copy()));
     } else {

@@ -51,6 +51,10 @@ final class TokenCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       JwtTokens tokens = JwtTokens.from(vertx, keys.gatewayAuth());
+      if (validFor.toSeconds() > tokens.maxLifetimeSeconds()) {
+        throw new IllegalArgumentException("--ttl " + ttl + " is longer than the mesh accepts: auth.maxTokenLifetimeSeconds is "
+            + tokens.maxLifetimeSeconds() + " s (" + Duration.ofSeconds(tokens.maxLifetimeSeconds()).toDays() + " days)");
+      }
       System.out.println(tokens.mint(user, session, Instant.now().plus(validFor)).token());
       return 0;
     } finally {

@@ -1,6 +1,8 @@
 package io.voicemesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import io.vertx.core.json.JsonObject;
@@ -94,6 +96,7 @@ class AuthMatrixTest {
         .put("exp", Instant.now().plusSeconds(600).getEpochSecond())));
     bad.put("no exp", "Bearer " + sameKey.generateToken(new JsonObject().put("sub", ADA), new JWTOptions()));
     bad.put("no sub", "Bearer " + sameKey.generateToken(new JsonObject(), new JWTOptions().setExpiresInSeconds(600)));
+    badlyTypedClaims(sameKey, ADA).forEach((why, token) -> bad.put(why, "Bearer " + token));
     List<DynamicTest> tests = new ArrayList<>();
     routes().forEach((name, route) -> bad.forEach((why, header) -> tests.add(dynamicTest(name + ", " + why,
         () -> assertEquals(401, route.call(header, adaSession))))));
@@ -127,6 +130,55 @@ class AuthMatrixTest {
     tests.add(dynamicTest("Ada's session is still active", () -> assertEquals("active",
         rest.get("/api/v1/sessions/" + adaSession, mesh.token(ADA)).json().getString("state"))));
     return tests.stream();
+  }
+
+  /** Correctly signed tokens whose claims are of the wrong type, or that live absurdly long. */
+  static Map<String, String> badlyTypedClaims(JWTAuth key, String user) {
+    long in10Minutes = Instant.now().plusSeconds(600).getEpochSecond();
+    JWTOptions plain = new JWTOptions().setNoTimestamp(true);
+    Map<String, String> tokens = new LinkedHashMap<>();
+    tokens.put("exp as a string", key.generateToken(new JsonObject().put("sub", user).put("exp", "" + in10Minutes), plain));
+    tokens.put("nbf as a string", key.generateToken(new JsonObject().put("sub", user).put("exp", in10Minutes)
+        .put("nbf", "yesterday"), plain));
+    tokens.put("iat as a string", key.generateToken(new JsonObject().put("sub", user).put("exp", in10Minutes)
+        .put("iat", "now"), plain));
+    tokens.put("exp = 10^30", key.generateToken(new JsonObject().put("sub", user)
+        .put("exp", java.math.BigInteger.TEN.pow(30)), plain));
+    tokens.put("exp in 10 years", key.generateToken(new JsonObject().put("sub", user)
+        .put("exp", Instant.now().plusSeconds(10L * 365 * 86_400).getEpochSecond()), plain));
+    tokens.put("sub as a number", key.generateToken(new JsonObject().put("sub", 42).put("exp", in10Minutes), plain));
+    return tokens;
+  }
+
+  @TestFactory
+  @DisplayName("a well-signed token with string claims or an absurd exp: 401 unauthorized with our own message, never Java's")
+  Stream<DynamicTest> badlyTypedClaimsAreCleanRefusals() throws Exception {
+    String secret = Files.readString(Path.of("target", "test-data", "jwt-secret"), StandardCharsets.UTF_8).trim();
+    JWTAuth sameKey = JWTAuth.create(mesh.clientVertx(), new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
+    List<DynamicTest> tests = new ArrayList<>();
+    badlyTypedClaims(sameKey, ADA).forEach((why, token) -> {
+      tests.add(dynamicTest("REST, " + why, () -> {
+        Rest.Response response = rest.get("/api/v1/sessions", token);
+        assertEquals(401, response.status(), response.text());
+        assertClean(response.json());
+      }));
+      tests.add(dynamicTest("upgrade, " + why, () -> {
+        VoiceClient.Refusal refusal = VoiceClient.refusal(mesh.clientVertx(), mesh.port(), "token=" + token, null);
+        assertEquals(401, refusal.status());
+        assertClean(refusal.body());
+      }));
+    });
+    return tests.stream();
+  }
+
+  private static void assertClean(JsonObject refusal) {
+    assertEquals("unauthorized", refusal.getString("code"), refusal.encode());
+    String message = refusal.getString("message");
+    assertTrue(message.startsWith("invalid token"), message);
+    for (String leak : List.of("Exception", "java.", "class ", "cannot be cast", "io.vertx")) {
+      assertFalse(message.contains(leak), message);
+    }
   }
 
   private static String unsigned(JsonObject claims) {

@@ -1,0 +1,40 @@
+package io.voicemesh.gateway;
+
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.ErrorCode;
+import io.voicemesh.api.MeshException;
+
+/**
+ * Reads the fields of a client's message, refusing ({@code bad_request}) a field that is present
+ * but null, of the wrong type, or out of range; an absent field keeps its current value.
+ */
+final class Fields {
+  private Fields() {
+  }
+
+  /** A whole number from {@code min} to {@code max}; {@code current} when absent. */
+  static int integer(JsonObject message, String name, int current, int min, int max) {
+    if (!message.containsKey(name)) {
+      return current;
+    }
+    if (message.getValue(name) instanceof Number number) {
+      double value = number.doubleValue();
+      if (value == Math.rint(value) && value >= min && value <= max) {
+        return (int) value;
+      }
+    }
+    throw new MeshException(ErrorCode.BAD_REQUEST, name + " must be a whole number from " + min + " to " + max);
+  }
+
+  /** A text of 1 to {@code maxLength} characters without control characters; {@code current} when absent. */
+  static String text(JsonObject message, String name, String current, int maxLength) {
+    if (!message.containsKey(name)) {
+      return current;
+    }
+    if (message.getValue(name) instanceof String text && !text.isEmpty() && text.length() <= maxLength
+        && text.chars().noneMatch(Character::isISOControl)) {
+      return text;
+    }
+    throw new MeshException(ErrorCode.BAD_REQUEST, name + " must be a text of 1 to " + maxLength + " characters");
+  }
+}
