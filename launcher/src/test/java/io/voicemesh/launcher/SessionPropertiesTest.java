@@ -54,7 +54,7 @@ class SessionPropertiesTest {
 
   @Property(tries = 300)
   @Label("a minted token is accepted until it expires and refused after, and names its user")
-  void tokensValidateAndExpire(@ForAll("users") String user, @ForAll @IntRange(min = 10, max = 10_000_000) int ttl,
+  void tokensValidateAndExpire(@ForAll("users") String user, @ForAll @IntRange(min = 10, max = 2_678_400) int ttl, // up to auth.maxTokenLifetimeSeconds (31 days)
       @ForAll @IntRange(min = 10, max = 100_000_000) int expiredFor) throws Exception {
     Instant now = Instant.now();
     String valid = mesh.mesh().tokens().mint(user, null, now.plusSeconds(ttl)).token();
@@ -117,7 +117,18 @@ class SessionPropertiesTest {
 
   @Provide
   Arbitrary<String> users() {
-    return text(1, 60).filter(s -> !s.isBlank());
+    return text(1, 60).filter(s -> !s.isBlank() && s.chars().noneMatch(Character::isISOControl));
+  }
+
+  @Property(tries = 100)
+  @Label("a subject with a control character is refused: user names end up in logs")
+  void controlCharactersInSubjectsAreRefused(@ForAll("users") String user, @ForAll @IntRange(min = 0, max = 60) int at,
+      @ForAll @IntRange(min = 1, max = 31) int control) throws Exception {
+    String named = user.substring(0, Math.min(at, user.length())) + (char) control + user.substring(Math.min(at, user.length()));
+    Rest.Response refused = rest.get("/api/v1/sessions?limit=1",
+        mesh.mesh().tokens().mint(named, null, Instant.now().plusSeconds(600)).token());
+    assertEquals(401, refused.status());
+    assertEquals("unauthorized", refused.json().getString("code"));
   }
 
   @Provide
