@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  * connection's audio began), whichever node produced it.
  */
 final class SttLink {
+  /** Audio replayed from before an utterance's voiced start when its stream moves: what Vosk needs as lead-in. */
+  private static final long REPLAY_PRE_ROLL_MS = 300;
   private static final Logger LOG = LoggerFactory.getLogger(SttLink.class);
   private static final long RETRY_AFTER_FAILURE_MS = 1_000;
   private static final long OPEN_BACKOFF_MS = 50;
@@ -114,6 +116,10 @@ final class SttLink {
   private long streamBaseMs;
   /** A speech_started was reported and its utterance has not ended: a replay does not report it again. */
   private boolean speaking;
+  /** Where the utterance under way began to be voiced (session ms): a moved stream's replay starts just before it. */
+  private long speechFromMs;
+  /** The stream being opened continues an utterance under way ({@code SttOpen.inSpeech}). */
+  private boolean openInSpeech;
   private boolean commitPending;
   private long retryAt;
   private long framesSent;
@@ -198,6 +204,8 @@ final class SttLink {
     } else if (event instanceof SttEvent.SpeechStarted) {
       if (!speaking) {
         speaking = true;
+        // The detector reports speech once minSpeechMs of it was voiced: it began about that much earlier.
+        speechFromMs = Math.max(0, at - minSpeechMs);
         onEvent.accept(new SttEvent.SpeechStarted(at));
       }
     } else if (event instanceof SttEvent.SpeechStopped) {
@@ -286,6 +294,13 @@ final class SttLink {
     frames = null;
     node = null;
     lostAt = System.nanoTime();
+    // Mid-utterance, the replay starts just before the speech and the next node takes it as speech
+    // from its first frame: the words come back as partials at once, not after minSpeechMs more of
+    // voiced audio, and the silence before the utterance is not decoded again.
+    openInSpeech = speaking;
+    if (speaking) {
+      forgetBefore(speechFromMs - REPLAY_PRE_ROLL_MS);
+    }
     List<Frame> later = List.copyOf(unsent.frames);
     unsent.clear();
     retained.frames.forEach(unsent::add);
@@ -308,7 +323,8 @@ final class SttLink {
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
-        caller.user(), caller.tokenId());
+        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty());
+    openInSpeech = false;
     firstOpened(spec, racing)
         .onSuccess(opened -> {
           if (closed || state != State.OPENING || attempt != opens) {

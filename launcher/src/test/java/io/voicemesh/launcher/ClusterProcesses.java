@@ -146,6 +146,21 @@ final class ClusterProcesses implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     });
+    // A node's embedded PostgreSQL is a process of its own: a JVM killed with -9 leaves it running.
+    nodes.keySet().forEach(name -> stopEmbeddedPostgres(workDir.resolve("data-" + name)));
+  }
+
+  /** Kills the PostgreSQL server a node started in {@code dataDir}, if one still runs (its postmaster.pid). */
+  static void stopEmbeddedPostgres(Path dataDir) {
+    Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
+    try {
+      if (Files.exists(pidFile)) {
+        long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    } catch (IOException | RuntimeException e) {
+      // Best effort: nothing else to do in a test's cleanup.
+    }
   }
 
   @Override

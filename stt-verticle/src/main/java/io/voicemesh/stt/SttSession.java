@@ -78,6 +78,9 @@ final class SttSession {
     this.stream = stream;
     this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs(), true,
         new Events());
+    if (spec.inSpeech()) {
+      segmenter.continueSpeech();
+    }
     this.windows = new Reframer(segmenter.windowBytes(), segmenter::accept);
     this.maxBacklogBytes = Pcm16.bytesFor(spec.sampleRateHz(), MAX_BACKLOG_MS);
     this.lastFrameAt = System.currentTimeMillis();

@@ -101,6 +101,15 @@ public final class SpeechDetector {
     return quietest.peekFirst()[1];
   }
 
+  /**
+   * Starts in speech, as if {@code minSpeechMs} had already been heard: for a stream that continues
+   * an utterance begun elsewhere. Silence then ends it as usual.
+   */
+  public void continueSpeech() {
+    speaking = true;
+    voicedFrames = minSpeechFrames;
+  }
+
   /** Forgets the current utterance (after a commit), keeping the background estimate. */
   public void reset() {
     speaking = false;

@@ -76,6 +76,16 @@ public final class SpeechSegmenter {
     return utteranceHasAudio;
   }
 
+  /**
+   * The audio to come continues an utterance already under way (see {@code SttOpen.inSpeech}): it is
+   * speech from its first window, so partials are reported at once. No {@code speechStarted} is
+   * reported for it: whoever asked already told its client.
+   */
+  public void continueSpeech() {
+    detector.continueSpeech();
+    speechStartMs = 0;
+  }
+
   /** One window of exactly {@link #windowBytes()} bytes. */
   public void accept(byte[] window) {
     SpeechDetector.Transition transition = detector.accept(window, 0);

@@ -14,8 +14,18 @@ package io.voicemesh.api.message;
  * @param userId the user the stream serves: a user may hold at most its share of a node's streams
  * @param tokenId identifies the token the connection came with (its {@code jti}, or a hash of it; never the
  *     token itself): a token may hold at most its share of a node's streams
+ * @param inSpeech the stream continues an utterance already under way (a stream moved from a lost
+ *     node mid-speech, its audio replayed from just before the speech began): the worker treats the
+ *     audio as speech from its first frame, so the replay's first words come back as partials at
+ *     once instead of after another {@code minSpeechMs} of voiced audio
  */
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
-    String gatewayNode, String userId, String tokenId) {
+    String gatewayNode, String userId, String tokenId, boolean inSpeech) {
   public static final String STREAM_HEADER = "stream";
+
+  /** A stream that starts in silence, as every new one does. */
+  public SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
+      String gatewayNode, String userId, String tokenId) {
+    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false);
+  }
 }
