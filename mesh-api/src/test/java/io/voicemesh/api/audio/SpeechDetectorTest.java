@@ -67,6 +67,16 @@ class SpeechDetectorTest {
   }
 
   @Test
+  @DisplayName("a stream that continues an utterance is speech from its first frame and ends after the silence")
+  void continuedSpeech() {
+    SpeechDetector detector = new SpeechDetector(RATE, 300, 600);
+    detector.continueSpeech();
+    assertEquals(true, detector.speaking());
+    List<String> t = run(detector, List.of(Segment.silence(200), Segment.tone(500, -20), Segment.silence(700)));
+    assertEquals(List.of("SPEECH_STOPPED@1300"), t);
+  }
+
+  @Test
   @DisplayName("a pause shorter than the silence setting does not end the turn")
   void shortPause() {
     List<String> t = run(new SpeechDetector(RATE, 100, 600), List.of(Segment.silence(200),
