@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -62,18 +63,7 @@ final class LoadClient implements AutoCloseable {
     client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(1_000_000)
         .setConnectTimeout((int) CONNECT_TIMEOUT_MS));
-    for (int i = 0; i < sliceCount; i++) {
-      Promise<Context> sliceContext = Promise.promise();
-      // Each deployment gets the next event loop: the slices are spread over all of them.
-      vertx.deployVerticle(new VerticleBase() {
-        @Override
-        public Future<?> start() {
-          sliceContext.complete(context);
-          return Future.succeededFuture();
-        }
-      }).await(10, TimeUnit.SECONDS);
-      slices.add(sliceContext.future().await(10, TimeUnit.SECONDS));
-    }
+    slices.addAll(eventLoopContexts(vertx, sliceCount));
   }
 
   long framesSent() {
@@ -259,5 +249,23 @@ final class LoadClient implements AutoCloseable {
   @Override
   public void close() {
     EventBusHop.close(vertx);
+  }
+
+  /** {@code count} contexts, one per deployment, so they are spread over all of the Vert.x's event loops. */
+  static List<Context> eventLoopContexts(Vertx vertx, int count) throws TimeoutException {
+    List<Context> contexts = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Promise<Context> sliceContext = Promise.promise();
+      // Each deployment gets the next event loop.
+      vertx.deployVerticle(new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          sliceContext.complete(context);
+          return Future.succeededFuture();
+        }
+      }).await(10, TimeUnit.SECONDS);
+      contexts.add(sliceContext.future().await(10, TimeUnit.SECONDS));
+    }
+    return contexts;
   }
 }

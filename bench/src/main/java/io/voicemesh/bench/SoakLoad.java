@@ -106,17 +106,8 @@ final class SoakLoad implements AutoCloseable {
     webSockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
         .setConnectTimeout((int) CONNECT_TIMEOUT_MS));
     http = vertx.createHttpClient();
+    contexts.addAll(LoadClient.eventLoopContexts(vertx, SLICES));
     for (int i = 0; i < SLICES; i++) {
-      Promise<Context> sliceContext = Promise.promise();
-      // Each deployment gets the next event loop: the slices are spread over all of them.
-      vertx.deployVerticle(new VerticleBase() {
-        @Override
-        public Future<?> start() {
-          sliceContext.complete(context);
-          return Future.succeededFuture();
-        }
-      }).await(10, TimeUnit.SECONDS);
-      contexts.add(sliceContext.future().await(10, TimeUnit.SECONDS));
       slices.add(new ArrayList<>());
     }
   }
