@@ -173,16 +173,19 @@ class ClusterIT {
       client.await("transcript.partial", Duration.ofSeconds(10));
       String serving = awaitSttLoad(total -> total == 1);
       long sentBeforeKill = client.sentAudioMs();
+      long residentMb = cluster.residentMb(serving);
       long killedAt = System.nanoTime();
       cluster.kill(serving);
+      long goneAt = System.nanoTime();
       nodeCount--; // gone whatever the assertions below say, so later tests count the members right
       JsonObject next = client.await(e -> e.getLong("_receivedAt") > killedAt
           && e.getString("type").startsWith("transcript."), Duration.ofSeconds(20));
       long pauseMs = (next.getLong("_receivedAt") - killedAt) / 1_000_000;
       speaking.await(20, TimeUnit.SECONDS);
       JsonObject fin = client.await("transcript.final", TURN);
-      System.out.printf("STT failover: killed %s after %d of %d ms of speech; next transcript event (%s) %d ms later%n",
-          serving, sentBeforeKill, speech.length / 32, next.getString("type"), pauseMs);
+      System.out.printf("STT failover: killed %s (%d MB resident) after %d of %d ms of speech; process gone %d ms after SIGKILL; next transcript event (%s) %d ms after SIGKILL, %d ms after the process was gone%n",
+          serving, residentMb, sentBeforeKill, speech.length / 32, (goneAt - killedAt) / 1_000_000, next.getString("type"), pauseMs,
+          (next.getLong("_receivedAt") - goneAt) / 1_000_000);
       String text = fin.getString("text");
       assertTrue(text.contains("calculate") || text.contains("eight"), "words before the kill: " + text);
       assertTrue(text.contains("nine"), "words after the kill: " + text);

@@ -133,6 +133,20 @@ final class ClusterProcesses implements AutoCloseable {
     }
   }
 
+  /** The node's resident memory in MB (Linux), or -1 when it cannot be read. */
+  long residentMb(String name) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(nodes.get(name).process().pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (IOException | RuntimeException unreadable) {
+      // not Linux, or the process is gone
+    }
+    return -1;
+  }
+
   Path log(String name) {
     return workDir.resolve(name + ".log");
   }

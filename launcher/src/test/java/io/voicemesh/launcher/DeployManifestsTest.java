@@ -139,7 +139,7 @@ class DeployManifestsTest {
     assertEquals(local.getMultiMapConfig("__vertx.subs").getBackupCount(), hazelcast.getMultiMapConfig("__vertx.subs").getBackupCount());
     assertEquals(local.getMapConfig("__vertx.haInfo").getBackupCount(), hazelcast.getMapConfig("__vertx.haInfo").getBackupCount());
     for (String property : List.of("hazelcast.heartbeat.interval.seconds", "hazelcast.max.no.heartbeat.seconds",
-        "hazelcast.merge.first.run.delay.seconds")) {
+        "hazelcast.merge.first.run.delay.seconds", "hazelcast.invocation.retry.pause.millis")) {
       assertEquals(local.getProperty(property), hazelcast.getProperty(property), property);
     }
   }

@@ -81,9 +81,17 @@ final class RecognizerPool {
     giveBack(pooled);
   }
 
-  /** The stream is done with it: reset (its decoding state goes, its expanded graph stays) and kept. */
+  /**
+   * The stream is done with it: finalized (its audio, features and speaker adaptation go; its
+   * expanded graph stays) and kept. {@code Recognizer.reset()} is not enough: after it Vosk goes on
+   * with the same feature pipeline, so the next stream would hear the end of this one's words.
+   * Only a final result drops the pipeline, and Vosk gives one only while audio is being decoded,
+   * hence the moment of silence first.
+   */
   void giveBack(Pooled pooled) {
-    pooled.recognizer.reset();
+    byte[] silence = new byte[pooled.rateHz / 100 * 2];
+    pooled.recognizer.acceptWaveForm(silence, silence.length);
+    pooled.recognizer.getFinalResult();
     Pooled coldest = pooled;
     synchronized (this) {
       if (!closed && maxIdle > 0) {

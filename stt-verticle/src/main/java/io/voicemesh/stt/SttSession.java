@@ -65,6 +65,8 @@ final class SttSession {
   private long lastFrameAt;
   private final long openedAt = System.currentTimeMillis();
   private boolean fed;
+  /** Worker-thread only: the first words of a stream that continues an utterance were logged. */
+  private boolean continuedReported;
   private Runnable onClosed = () -> { };
   private MessageConsumer<Object> consumer;
   private boolean closed;
@@ -187,6 +189,13 @@ final class SttSession {
 
     @Override
     public void partial(String text, long audioMs) {
+      if (spec.inSpeech() && !continuedReported) {
+        // A stream moved here mid-utterance: how long its replay took to give words again is the
+        // node-loss pause the client hears, so say where it went.
+        continuedReported = true;
+        LOG.info("session {}: moved stream's first words after {} ms of its audio, {} ms after the open", spec.sessionId(),
+            audioMs, System.currentTimeMillis() - openedAt);
+      }
       emit(new SttEvent.TranscriptPartial(text, audioMs));
     }
 

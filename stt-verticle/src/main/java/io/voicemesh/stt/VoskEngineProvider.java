@@ -26,13 +26,13 @@ import org.vosk.Model;
 /**
  * {@code vosk}: the embedded Kaldi recognizer. Config: {@code modelPath} (a Vosk model folder), or
  * else the bundled small English model, extracted once into {@code modelCacheDir};
- * {@code idleRecognizers} (default 0: off; a reused recognizer can transcribe the same audio differently): recognizers kept between streams ({@link RecognizerPool});
+ * {@code idleRecognizers} (default 4): recognizers kept between streams ({@link RecognizerPool});
  * {@code warmup} (default true): one of them decodes a few spoken sentences at start.
  */
 public final class VoskEngineProvider implements SttEngineProvider {
   static final String BUNDLED_MODEL = "voicemesh/vosk-model-en-us";
   private static final String BUNDLED_VERSION = "vosk-model-en-us-0.3.45";
-  static final int DEFAULT_IDLE_RECOGNIZERS = 0;
+  static final int DEFAULT_IDLE_RECOGNIZERS = 4;
   private static final Logger LOG = LoggerFactory.getLogger(VoskEngineProvider.class);
 
   @Override
