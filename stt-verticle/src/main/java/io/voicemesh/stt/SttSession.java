@@ -65,6 +65,7 @@ final class SttSession {
   private long lastFrameAt;
   private final long openedAt = System.currentTimeMillis();
   private boolean fed;
+  private volatile long firstFrameAt;
   /** Worker-thread only: the first words of a stream that continues an utterance were logged. */
   private boolean continuedReported;
   private Runnable onClosed = () -> { };
@@ -113,6 +114,7 @@ final class SttSession {
         // now on it takes this stream's events, warnings from the open included.
         stream.onWarning(warning -> emit(new SttEvent.Warning(warning, segmenter.positionMs())));
         fed = true;
+        firstFrameAt = System.currentTimeMillis();
       }
       long hopMicros = FrameStamp.ageMicros(message.headers());
       if (hopMicros >= 0) {
@@ -193,8 +195,9 @@ final class SttSession {
         // A stream moved here mid-utterance: how long its replay took to give words again is the
         // node-loss pause the client hears, so say where it went.
         continuedReported = true;
-        LOG.info("session {}: moved stream's first words after {} ms of its audio, {} ms after the open", spec.sessionId(),
-            audioMs, System.currentTimeMillis() - openedAt);
+        long now = System.currentTimeMillis();
+        LOG.info("session {}: moved stream's first words after {} ms of its audio, {} ms after its first frame came "
+            + "({} ms after the open)", spec.sessionId(), audioMs, now - firstFrameAt, firstFrameAt - openedAt);
       }
       emit(new SttEvent.TranscriptPartial(text, audioMs));
     }
