@@ -103,6 +103,7 @@ final class RecognizerPool {
     }
     if (coldest != null) {
       coldest.recognizer.close();
+      NativeHeapTrim.soon();
     }
   }
 
@@ -119,5 +120,6 @@ final class RecognizerPool {
       idle.clear();
     }
     closing.forEach(p -> p.recognizer.close());
+    NativeHeapTrim.soon();
   }
 }
