@@ -28,6 +28,8 @@ public final class MeshMetrics {
   public static final String AUDIO_HOP = "voicemesh.bus.audio.hop";
   /** Sessions (connections, streams, turns, sentences) a node's role holds now; tags role and node. */
   public static final String SESSIONS = "voicemesh.sessions";
+  /** STT worker: streams whose recognizer is still held, closed ones still finishing included; tag node. */
+  public static final String STT_RECOGNIZERS = "voicemesh.stt.recognizers";
   /** Errors sent to clients; tag code. */
   public static final String ERRORS = "voicemesh.errors";
 
@@ -65,6 +67,12 @@ public final class MeshMetrics {
 
   public static void sessions(Role role, String node, Supplier<Number> count) {
     Gauge.builder(SESSIONS, count).tag("role", role.id()).tag("node", node).register(registry());
+  }
+
+  public static void recognizers(String node, Supplier<Number> count) {
+    Gauge.builder(STT_RECOGNIZERS, count).tag("node", node)
+        .description("streams whose recognizer this STT node still holds, closed ones still finishing included")
+        .register(registry());
   }
 
   public static void error(ErrorCode code) {

@@ -62,6 +62,7 @@ final class SttSession {
   /** This session's recognizer work, in order, on the node's recognizer threads. */
   private final SerialTasks tasks;
   private final AtomicInteger backlogBytes = new AtomicInteger();
+  private final AtomicInteger recognizersHeld;
   private long lastFrameAt;
   private final long openedAt = System.currentTimeMillis();
   private boolean fed;
@@ -71,9 +72,20 @@ final class SttSession {
   private Runnable onClosed = () -> { };
   private MessageConsumer<Object> consumer;
   private boolean closed;
+  /**
+   * The gateway closed the stream (or went away): the audio still queued for the recognizer is
+   * skipped, not decoded, so a node that had fallen behind frees the recognizer (≈ 25 MB native)
+   * at once instead of after decoding up to {@link #MAX_BACKLOG_MS} of audio nobody will read.
+   * A close that is the node's own idea (idle, stopping) still decodes it: the gateway moves only
+   * what this node never heard.
+   */
+  private volatile boolean nobodyListens;
 
-  SttSession(Vertx vertx, UserFairPool recognizers, SttOpen spec, SttStream stream, Meters meters) {
+  SttSession(Vertx vertx, UserFairPool recognizers, SttOpen spec, SttStream stream, Meters meters,
+      AtomicInteger recognizersHeld) {
     this.spec = spec;
+    this.recognizersHeld = recognizersHeld;
+    recognizersHeld.incrementAndGet();
     this.meters = meters;
     this.context = vertx.getOrCreateContext();
     this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
@@ -129,14 +141,18 @@ final class SttSession {
       submit(() -> {
         arrivedNanos = arrived;
         backlogBytes.addAndGet(-pcm.length);
-        windows.accept(pcm);
+        if (!nobodyListens) {
+          windows.accept(pcm);
+        }
       });
     } else if (message.body() instanceof JsonObject json) {
       SttControl control = Json.decode(json, SttControl.class);
       if (control instanceof SttControl.Commit) {
         enqueue(() -> {
           arrivedNanos = arrived;
-          endTurn();
+          if (!nobodyListens) {
+            endTurn();
+          }
           return null;
         });
       } else if (control instanceof SttControl.Close) {
@@ -224,7 +240,8 @@ final class SttSession {
   }
 
   /**
-   * Stops taking frames, lets queued work finish, then frees the recognizer. With a
+   * Stops taking frames, lets queued work finish (or skips it, see {@link #nobodyListens}), then
+   * frees the recognizer. With a
    * {@code reason}, the close was the worker's idea and the gateway is told — after the queued
    * audio's events, so it moves only what this node never heard.
    */
@@ -233,9 +250,12 @@ final class SttSession {
       return Future.succeededFuture();
     }
     closed = true;
+    nobodyListens = reason == null;
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     return Future.all(unregistered, enqueue(() -> {
       stream.close();
+      recognizersHeld.decrementAndGet();
+
       if (reason != null) {
         emit(new SttEvent.StreamClosed(address, reason, segmenter.positionMs()));
       }

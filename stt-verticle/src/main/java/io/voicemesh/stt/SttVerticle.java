@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The speech-to-text role: takes sessions' audio streams ({@code stt.open}) up to its capacity
@@ -64,6 +65,8 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private MessageConsumer<Object> opener;
   private String node;
   private SttSession.Meters meters;
+  /** Streams opened and not yet finished closing: what holds recognizers (native memory) now. */
+  private final AtomicInteger recognizersHeld = new AtomicInteger();
   private boolean draining;
 
   @Override
@@ -83,6 +86,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
+    MeshMetrics.recognizers(node, recognizersHeld::get);
     fallbackName = config.getString("fallbackEngine", "");
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
@@ -139,7 +143,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
             ? engine.open(spec.sampleRateHz())
             : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
         .compose(stream -> {
-          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters);
+          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters, recognizersHeld);
           SttSession replaced = sessions.put(spec.sessionId(), session);
           if (replaced != null) {
             // Two opens of one session overlapped (the gateway retried one that was slow): the newest
