@@ -6,7 +6,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.gateway.GatewayVerticle;
@@ -31,7 +30,7 @@ final class NodeHttpVerticle extends VerticleBase {
         }));
     router.get("/health/live").handler(ctx -> GatewayVerticle.live(ctx, config().getString("node")));
     if (MeshMetrics.registry() instanceof PrometheusMeterRegistry prometheus) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
+      router.get("/metrics").handler(ctx -> GatewayVerticle.metrics(ctx, prometheus));
     }
     server = vertx.createHttpServer();
     return server.requestHandler(router)
