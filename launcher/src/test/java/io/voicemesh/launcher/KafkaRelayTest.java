@@ -131,6 +131,8 @@ class KafkaRelayTest {
         Thread.sleep(waitMs); // the outage's length is the test's subject, not a synchronisation
       }
       broker = EmbeddedKafka.start(dir, port);
+      System.out.printf("KafkaRelayTest: voice-to-voice before the outage %s ms, during it %s ms; relay then %s%n",
+          baseline, duringOutage, relay.encode());
       for (VoiceClient client : clients) {
         assertEquals(List.of(), client.events("error"), "errors the conversation saw");
       }
@@ -169,7 +171,14 @@ class KafkaRelayTest {
   /** Speaks one turn and waits for its end; returns the turn's voice-to-voice time. */
   private static long turn(VoiceClient client, String words, int n) throws Exception {
     client.speakRealtime(Speech.say(words), 800);
-    JsonObject completed = client.awaitNth("agent_completed", n, TURN);
+    JsonObject completed;
+    try {
+      completed = client.awaitNth("agent_completed", n, TURN);
+    } catch (AssertionError e) {
+      throw new AssertionError("turn " + n + " (" + words + ") of session " + client.sessionId() + " did not complete; "
+          + "connection open: " + client.isOpen() + ", closed " + (client.closed().isDone() ? client.closed().getNow(null)
+          + " " + client.closeReason() : "no"), e);
+    }
     return completed.getJsonObject("timings").getLong("voiceToVoiceMs");
   }
 

@@ -104,7 +104,8 @@ final class KafkaRelay {
   private final Pool pool;
   private final Settings settings;
   private final String holder;
-  private final KafkaProducer<String, Buffer> producer;
+  private final Map<String, String> producerConfig = new HashMap<>();
+  private KafkaProducer<String, Buffer> producer;
   private Set<Integer> shards = Set.of();
   /** Until when (System.nanoTime) the leases in {@link #shards} are surely ours: the renewal's start plus leaseMs. */
   private long leasedUntil;
@@ -122,7 +123,7 @@ final class KafkaRelay {
     this.pool = pool;
     this.settings = settings;
     this.holder = node + "/" + UUID.randomUUID();
-    Map<String, String> config = new HashMap<>();
+    Map<String, String> config = producerConfig;
     config.put("bootstrap.servers", settings.bootstrapServers());
     config.put("acks", "all");
     config.put("enable.idempotence", "true");
@@ -136,7 +137,6 @@ final class KafkaRelay {
     // Not to be overridden: a value is the stored bytes, keyed by session.
     config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
     config.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
-    this.producer = KafkaProducer.create(vertx, config);
     this.sent = Counter.builder(MeshMetrics.KAFKA_RELAY_SENT).description("Session events the Kafka relay had acked")
         .tag("node", node).register(MeshMetrics.registry());
     this.latency = MeshMetrics.timer(MeshMetrics.KAFKA_RELAY_LATENCY);
@@ -149,8 +149,11 @@ final class KafkaRelay {
 
   /** Enables the outbox in the database (once), then takes leases and relays until {@link #stop}. */
   Future<Void> start() {
-    return pool.preparedQuery("INSERT INTO kafka_relay (id, shards) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-        .execute(Tuple.of(settings.shards()))
+    // Creating a producer loads its classes and resolves the bootstrap address: not on an event loop.
+    return vertx.executeBlocking(() -> KafkaProducer.<String, Buffer>create(vertx, producerConfig))
+        .andThen(created -> producer = created.result())
+        .compose(created -> pool.preparedQuery("INSERT INTO kafka_relay (id, shards) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+        .execute(Tuple.of(settings.shards())))
         .compose(v -> pool.query("SELECT shards FROM kafka_relay").execute())
         .map(rows -> {
           int shardCount = rows.iterator().next().getInteger("shards");
@@ -391,6 +394,7 @@ final class KafkaRelay {
     // Let the leases go at once, so another node takes over without waiting for them to expire.
     Future<Void> released = pool.preparedQuery("DELETE FROM kafka_relay_leases WHERE holder = $1")
         .execute(Tuple.of(holder)).<Void>mapEmpty().recover(e -> Future.succeededFuture());
-    return released.eventually(() -> producer.close(2_000).recover(e -> Future.succeededFuture()));
+    return producer == null ? released
+        : released.eventually(() -> producer.close(2_000).recover(e -> Future.succeededFuture()));
   }
 }
