@@ -42,6 +42,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class KafkaRelayTest {
   private static final Duration TURN = Duration.ofSeconds(30);
   static final String TOPIC = "voicemesh.session-events";
+  static final String TRANSCRIPTS = "voicemesh.transcripts";
   /** Its own data folder: the outbox of other test classes' sessions is not this test's to relay. */
   private static final Path DATA = Path.of("target", "kafka-relay-test-data");
   private static EmbeddedKafka broker;
@@ -55,7 +56,7 @@ class KafkaRelayTest {
       throw new IllegalStateException(e);
     }
     return Map.of("voicemesh.dataDir", DATA.toString(), "voicemesh.kafka.bootstrapServers", broker.bootstrapServers(),
-        "voicemesh.kafka.relay.leaseMs", 3000);
+        "voicemesh.kafka.relay.leaseMs", 3000, "voicemesh.kafka.transcripts.enabled", true);
   });
 
   @AfterAll
@@ -70,12 +71,16 @@ class KafkaRelayTest {
   @DisplayName("after two spoken turns the topic holds every event of the session, seq 1..N in order, byte-equal to session_events")
   void twoTurnsOnTheTopic() throws Exception {
     String sessionId;
+    List<JsonObject> userMessages;
+    List<JsonObject> completions;
     try (VoiceClient client = mesh.connect("")) {
       sessionId = client.sessionId();
       client.speakRealtime(Speech.say("what is twelve times seven"), 1200);
       client.awaitNth("agent_completed", 1, TURN);
       client.speakRealtime(Speech.say("hello there"), 1200);
       client.awaitNth("agent_completed", 2, TURN);
+      userMessages = client.events("user_message");
+      completions = client.events("agent_completed");
     }
     List<Map<String, Object>> stored = storedEvents(sessionId);
     assertTrue(stored.size() >= 10, "two turns store at least ten events: " + stored.size());
@@ -94,6 +99,25 @@ class KafkaRelayTest {
           "record " + (i + 1) + " is the stored JSON, byte for byte");
     }
     awaitLagZero();
+
+    // The transcripts feed: one compact record per user transcript and per agent answer, in turn order.
+    long lastAnswerSeq = completions.get(1).getLong("seq");
+    List<JsonObject> transcripts = consumeUntil(broker.bootstrapServers(), TRANSCRIPTS, Map.of(sessionId, lastAnswerSeq),
+        Duration.ofSeconds(30)).get(sessionId).stream().map(r -> new JsonObject(new String(r.value(), StandardCharsets.UTF_8)))
+        .toList();
+    assertEquals(List.of("user", "agent", "user", "agent"), transcripts.stream().map(t -> t.getString("role")).toList());
+    for (int turn = 0; turn < 2; turn++) {
+      JsonObject user = transcripts.get(2 * turn);
+      JsonObject agent = transcripts.get(2 * turn + 1);
+      assertEquals(userMessages.get(turn).getString("text"), user.getString("text"));
+      assertEquals(userMessages.get(turn).getValue("turnId"), user.getValue("turnId"));
+      assertEquals(completions.get(turn).getString("heardText"), agent.getString("text"));
+      assertEquals(completions.get(turn).getJsonObject("timings"), agent.getJsonObject("timings"));
+      assertEquals("en-US", agent.getString("language"));
+      assertEquals(sessionId, agent.getString("sessionId"));
+    }
+    assertTrue(!transcripts.get(1).getString("text").isBlank() && !transcripts.get(3).getString("text").isBlank(),
+        "the agent's answers: " + transcripts);
   }
 
   @Test
@@ -219,6 +243,9 @@ class KafkaRelayTest {
 
   static String header(ConsumerRecord<String, byte[]> record, String name) {
     var header = record.headers().lastHeader(name);
+    if (header == null && "seq".equals(name)) {
+      return String.valueOf(new JsonObject(new String(record.value(), StandardCharsets.UTF_8)).getLong("seq"));
+    }
     return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 
@@ -232,6 +259,12 @@ class KafkaRelayTest {
    */
   static Map<String, List<ConsumerRecord<String, byte[]>>> consumeUntil(String bootstrap, Map<String, Long> lastSeqs,
       Duration timeout) {
+    return consumeUntil(bootstrap, TOPIC, lastSeqs, timeout);
+  }
+
+  /** {@link #consumeUntil(String, Map, Duration)} on any topic whose records carry a {@code seq} (header or JSON field). */
+  static Map<String, List<ConsumerRecord<String, byte[]>>> consumeUntil(String bootstrap, String topic,
+      Map<String, Long> lastSeqs, Duration timeout) {
     Properties props = new Properties();
     props.put("bootstrap.servers", bootstrap);
     props.put("group.id", "test-" + UUID.randomUUID());
@@ -244,10 +277,10 @@ class KafkaRelayTest {
       long deadline = System.nanoTime() + timeout.toNanos();
       List<TopicPartition> partitions = new ArrayList<>();
       while (partitions.isEmpty()) {
-        consumer.listTopics(Duration.ofSeconds(5)).getOrDefault(TOPIC, List.of())
+        consumer.listTopics(Duration.ofSeconds(5)).getOrDefault(topic, List.of())
             .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         if (System.nanoTime() > deadline) {
-          throw new AssertionError("no topic " + TOPIC);
+          throw new AssertionError("no topic " + topic);
         }
       }
       consumer.assign(partitions);
