@@ -43,12 +43,13 @@ final class KafkaRelayBench {
   private static final long TICK_MS = 100;
 
   record Result(int sessions, double offeredPerSecond, double relayedPerSecond, LatencyRecorder.Percentiles lag,
-      long appendFailures, long lagEventsAfter) {
+      long appendFailures, long lagEventsAfter, double relayMeanMs, double relayMaxMs) {
     @Override
     public String toString() {
-      return String.format("%d sessions, offered %.0f events/s, relayed %.0f events/s, stored -> consumed %s, "
-          + "append failures %d, lag after stop %d events", sessions, offeredPerSecond, relayedPerSecond, lag,
-          appendFailures, lagEventsAfter);
+      return String.format("%d sessions, offered %.0f events/s, relayed %.0f events/s, made -> consumed %s, "
+          + "append failures %d, lag after stop %d events; the relay's own stored -> acked (%s, whole run): "
+          + "mean %.0f ms, max %.0f ms", sessions, offeredPerSecond, relayedPerSecond, lag, appendFailures,
+          lagEventsAfter, io.voicemesh.api.MeshMetrics.KAFKA_RELAY_LATENCY, relayMeanMs, relayMaxMs);
     }
   }
 
@@ -131,8 +132,11 @@ final class KafkaRelayBench {
     running.set(false);
     consumer.join(10_000);
     double seconds = (window.get(1) - window.get(0)) / 1000.0;
+    io.micrometer.core.instrument.Timer relay = io.voicemesh.api.MeshMetrics.registry()
+        .find(io.voicemesh.api.MeshMetrics.KAFKA_RELAY_LATENCY).timer();
     return new Result(sessions, madeInWindow / seconds, consumedInWindow.get() / seconds, lag.percentiles(),
-        failures.get(), Math.max(0, madeInWindow - consumedInWindow.get()));
+        failures.get(), Math.max(0, madeInWindow - consumedInWindow.get()),
+        relay == null ? Double.NaN : relay.mean(TimeUnit.MILLISECONDS), relay == null ? Double.NaN : relay.max(TimeUnit.MILLISECONDS));
   }
 
   private static void consume(String bootstrap, AtomicBoolean running, LatencyRecorder lag, AtomicLong consumedInWindow,
