@@ -54,6 +54,7 @@ final class KafkaRelay {
   private static final long BACKOFF_FIRST_MS = 250;
   private static final long BACKOFF_MAX_MS = 5_000;
   private static final long LAG_INTERVAL_MS = 1_000;
+  private static final long START_RETRY_MS = 10_000;
 
   /** The relay's settings, from the {@code kafka} config section. */
   record Settings(String bootstrapServers, String topic, String transcriptsTopic, String language,
@@ -147,15 +148,35 @@ final class KafkaRelay {
         .register(MeshMetrics.registry());
   }
 
-  /** Enables the outbox in the database (once), then takes leases and relays until {@link #stop}. */
+  /**
+   * Enables the outbox in the database (once), then takes leases and relays until {@link #stop}.
+   * The future completes at once: a relay that cannot start (the bootstrap address does not
+   * resolve yet, the database is away) says why in its status and tries again every
+   * {@value #START_RETRY_MS} ms; the session role serves meanwhile.
+   */
   Future<Void> start() {
+    attemptStart();
+    return Future.succeededFuture();
+  }
+
+  private void attemptStart() {
+    if (stopped) {
+      return;
+    }
     // Creating a producer loads its classes and resolves the bootstrap address: not on an event loop.
-    return vertx.executeBlocking(() -> KafkaProducer.<String, Buffer>create(vertx, producerConfig))
-        .andThen(created -> producer = created.result())
-        .compose(created -> pool.preparedQuery("INSERT INTO kafka_relay (id, shards) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-        .execute(Tuple.of(settings.shards())))
+    Future<KafkaProducer<String, Buffer>> created = producer != null ? Future.succeededFuture(producer)
+        : vertx.executeBlocking(() -> KafkaProducer.<String, Buffer>create(vertx, producerConfig));
+    created
+        .andThen(done -> {
+          if (done.succeeded()) {
+            producer = done.result();
+          }
+        })
+        .compose(made -> pool.preparedQuery("INSERT INTO kafka_relay (id, shards) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+            .execute(Tuple.of(settings.shards())))
         .compose(v -> pool.query("SELECT shards FROM kafka_relay").execute())
-        .map(rows -> {
+        .onSuccess(rows -> {
+          lastError = null;
           int shardCount = rows.iterator().next().getInteger("shards");
           if (shardCount != settings.shards()) {
             LOG.warn("kafka.relay.shards is {}, but this database was set up with {} shards: using {}",
@@ -167,7 +188,11 @@ final class KafkaRelay {
           timers.add(vertx.setPeriodic(0, Math.max(200, settings.leaseMs() / 3), t -> renew(shardCount)));
           timers.add(vertx.setPeriodic(LAG_INTERVAL_MS, t -> measureLag()));
           vertx.setTimer(settings.pollMs(), t -> round());
-          return null;
+        })
+        .onFailure(e -> {
+          lastError = "not started: " + e;
+          LOG.error("Kafka relay did not start ({}); trying again in {} ms", e.toString(), START_RETRY_MS);
+          vertx.setTimer(START_RETRY_MS, t -> attemptStart());
         });
   }
 
