@@ -32,9 +32,9 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 
-  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-8 (default all); "
+  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-8 and 10 (default all); "
       + "3 and 4 come from the same turns, 2 and 5 share the pass-through mesh")
-  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8));
+  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 10));
 
   @Option(names = "--sessions", description = "largest session count of the ramp (default ${DEFAULT-VALUE})")
   int sessions = 2000;
@@ -95,6 +95,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--worker-seconds", description = "measured seconds per part of figure 8 (default ${DEFAULT-VALUE})")
   int workerSeconds = 10;
 
+  @Option(names = "--kafka-sessions", description = "sessions writing events in figure 10 (default ${DEFAULT-VALUE})")
+  int kafkaSessions = 100;
+
+  @Option(names = "--kafka-events-per-second", description = "events each of them makes per second in figure 10 "
+      + "(default ${DEFAULT-VALUE}: a talking session's partial transcripts)")
+  int kafkaEventsPerSecond = 10;
+
   @Option(names = "--jar", description = "the all-in-one jar (default launcher/target/voicemesh.jar, searched upwards from here)")
   Path jar;
 
@@ -141,6 +148,9 @@ public final class BenchCommand implements Callable<Integer> {
       if (sections.contains(8)) {
         workerRoundTrip(work);
       }
+      if (sections.contains(10)) {
+        kafkaRelay(work);
+      }
     } finally {
       deleteTree(work);
     }
@@ -186,6 +196,27 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (Exception e) {
       e.printStackTrace(System.out);
       report.failed(section, e);
+    }
+  }
+
+  // ---- 10 ------------------------------------------------------------------------------------
+
+  private void kafkaRelay(Path work) {
+    System.out.printf("%n== 10. Kafka relay: %d sessions x %d events/s stored through the session role, in-process KRaft "
+        + "broker, %d s warm-up + %d s measured%n", kafkaSessions, kafkaEventsPerSecond, warmupSeconds, seconds);
+    try {
+      KafkaRelayBench.Result result = KafkaRelayBench.run(Files.createDirectories(work.resolve("kafka-relay")),
+          kafkaSessions, kafkaEventsPerSecond, TimeUnit.SECONDS.toMillis(warmupSeconds), TimeUnit.SECONDS.toMillis(seconds));
+      System.out.println("  " + result);
+      report.row("10. Kafka relay, " + kafkaSessions + " sessions: events/s relayed",
+          String.format("%.0f", result.relayedPerSecond()), String.format("%.0f offered", result.offeredPerSecond()),
+          "= offered", result.relayedPerSecond() >= result.offeredPerSecond() * 0.99);
+      report.row("10.   made -> stored -> on the topic (consumed), p50/p99", Report.ms(result.lag().p50Ms()) + " / "
+          + Report.ms(result.lag().p99Ms()), "max " + Report.ms(result.lag().maxMs()), "p99 <= 1 s",
+          result.lag().p99Ms() <= 1_000);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed("10. Kafka relay", e);
     }
   }
 

@@ -130,7 +130,7 @@ final class Conversation {
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
-              ClientChannel.appendBudgetMs(settings), this::sessionEnded);
+              SessionEventLog.appendBudgetMs(settings), this::sessionEnded);
           inboxes = List.of(
               bus.consumer(Addresses.conversationStt(connectionId), m -> stt.received(Json.decode(m.body(), SttEvent.class),
                   m.headers().get(SttOpen.STREAM_HEADER))),

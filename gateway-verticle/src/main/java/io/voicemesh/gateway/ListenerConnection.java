@@ -72,7 +72,7 @@ final class ListenerConnection {
     long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
     client.session(info.sessionId(), 0, clientHas, false);
     feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),
-        ClientChannel.appendBudgetMs(settings),
+        SessionEventLog.appendBudgetMs(settings),
         () -> socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire()));
     audio = vertx.eventBus().consumer(Addresses.sessionAudio(info.sessionId()), m -> client.listenerAudio(m.body()));
     return audio.completion()

@@ -59,7 +59,7 @@ final class SessionDirectory {
   Future<Void> releaseWriter(String sessionId, String reason) {
     // The writer waits up to takeoverMs for its turn, then for its last appends (retries included).
     long deadline = System.currentTimeMillis() + settings.takeoverMs()
-        + ClientChannel.appendBudgetMs(settings);
+        + SessionEventLog.appendBudgetMs(settings);
     return askToRelease(sessionId, Json.encode(new WriterRelease(reason)), deadline);
   }
 

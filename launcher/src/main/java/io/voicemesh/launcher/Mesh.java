@@ -74,6 +74,8 @@ public final class Mesh implements AutoCloseable {
   /** The embedded PostgreSQL, once started (set on a worker thread, read by {@code /health}). */
   private volatile EmbeddedDatabase database;
   private String postgresUri;
+  /** The embedded Kafka broker ({@code kafka.embedded}), once started. */
+  private volatile EmbeddedKafka kafka;
   /** The STT, LLM and TTS roles of this node, drained after the gateway and before the session role. */
   private final List<Drainable> stages = new ArrayList<>();
 
@@ -161,10 +163,10 @@ public final class Mesh implements AutoCloseable {
     List<Future<String>> deployed = new ArrayList<>();
     return http.compose(id -> {
       if (roles.contains(Role.SESSION)) {
-        deployed.add(postgresUri(vertx, config, this).compose(uri -> vertx.deployVerticle(new SessionVerticle(),
-            new DeploymentOptions().setConfig(new JsonObject()
+        deployed.add(postgresUri(vertx, config, this).compose(uri -> kafkaSection(config).compose(kafka ->
+            vertx.deployVerticle(new SessionVerticle(), new DeploymentOptions().setConfig(new JsonObject()
                 .put("postgres", config.section("postgres").put("uri", uri)).put("node", node)
-                .put("session", config.section("session"))))));
+                .put("session", config.section("session")).put("kafka", kafka))))));
       }
       if (roles.contains(Role.STT)) {
         SttVerticle stt = new SttVerticle();
@@ -221,6 +223,23 @@ public final class Mesh implements AutoCloseable {
       mesh.postgresUri = mesh.database.uri();
       return mesh.postgresUri;
     });
+  }
+
+  /** The {@code kafka} section; with {@code kafka.embedded}, the broker started first and its address in it. */
+  private Future<JsonObject> kafkaSection(MeshConfig config) {
+    JsonObject section = config.section("kafka");
+    if (!section.getBoolean("embedded", false)) {
+      return Future.succeededFuture(section);
+    }
+    return vertx.executeBlocking(() -> {
+      kafka = EmbeddedKafka.start(config.dataDir().resolve("kafka"), section.getInteger("embeddedPort", 9092));
+      return section.put("bootstrapServers", kafka.bootstrapServers());
+    });
+  }
+
+  /** The embedded Kafka broker, or null. */
+  public EmbeddedKafka embeddedKafka() {
+    return kafka;
   }
 
   /** The STT section as a verticle (or a speech worker) takes it: the bundled model cached in the data folder. */
@@ -290,6 +309,9 @@ public final class Mesh implements AutoCloseable {
   public Future<Void> closeAsync() {
     return vertx.close().eventually(() -> {
       try {
+        if (kafka != null) {
+          kafka.close();
+        }
         if (database != null) {
           database.close();
         }

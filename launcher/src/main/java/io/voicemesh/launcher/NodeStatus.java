@@ -68,6 +68,9 @@ final class NodeStatus {
             if (status.workers() != null && !status.workers().isEmpty()) {
               role.put("workers", new JsonObject(new java.util.TreeMap<String, Object>(status.workers())));
             }
+            if (status.kafka() != null) {
+              role.put("kafka", Json.encode(status.kafka()));
+            }
             byRole.put(ordered.get(i).id(), role);
           } else {
             up = false;

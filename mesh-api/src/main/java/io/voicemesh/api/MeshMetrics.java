@@ -30,6 +30,14 @@ public final class MeshMetrics {
   public static final String SESSIONS = "voicemesh.sessions";
   /** STT worker: streams whose recognizer is still held, closed ones still finishing included; tag node. */
   public static final String STT_RECOGNIZERS = "voicemesh.stt.recognizers";
+  /** Session role: session events the Kafka relay had acknowledged by Kafka; tag node. */
+  public static final String KAFKA_RELAY_SENT = "voicemesh.kafka.relay.sent";
+  /** Session role: from an event being stored to Kafka acknowledging it. */
+  public static final String KAFKA_RELAY_LATENCY = "voicemesh.kafka.relay.latency";
+  /** Session role: events stored but not yet on Kafka, over every shard; tag node. */
+  public static final String KAFKA_RELAY_LAG_EVENTS = "voicemesh.kafka.relay.lag.events";
+  /** Session role: age of the oldest event stored but not yet on Kafka, in seconds; tag node. */
+  public static final String KAFKA_RELAY_LAG_SECONDS = "voicemesh.kafka.relay.lag.seconds";
   /** Errors sent to clients; tag code. */
   public static final String ERRORS = "voicemesh.errors";
 
@@ -49,7 +57,8 @@ public final class MeshMetrics {
       TTS_FIRST_AUDIO, "From a turn's first tts.synthesize to its first audio",
       VOICE_TO_VOICE, "From the end of the user's speech to the first agent audio",
       ENDPOINTING, "From the end of the user's speech to the end of the turn",
-      AUDIO_HOP, "An audio frame's trip over the event bus from the gateway");
+      AUDIO_HOP, "An audio frame's trip over the event bus from the gateway",
+      KAFKA_RELAY_LATENCY, "From a session event being stored to Kafka acknowledging it");
 
   /** One of the timers above. */
   public static Timer timer(String name) {

@@ -18,7 +18,7 @@ import java.util.List;
 final class Migrations {
   /** In order; the file is {@code db/migration/V<n>__<name>.sql}. */
   private static final List<String> VERSIONS = List.of("V1__sessions_and_messages", "V2__event_log",
-      "V3__idempotent_messages");
+      "V3__idempotent_messages", "V4__kafka_outbox");
   private static final long LOCK_KEY = 0x766d_6d69_67L;
 
   private Migrations() {

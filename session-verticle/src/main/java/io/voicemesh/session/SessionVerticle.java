@@ -45,6 +45,9 @@ import static io.voicemesh.session.StoreFailures.guarded;
  * not reachable yet) are tried again with growing pauses until they apply; until then the role
  * reports DOWN and serves nothing but its status. Once serving, a database that does not answer
  * makes it DEGRADED (its callers get {@code storage_unavailable}, never the driver's text).
+ *
+ * <p>With {@code kafka.bootstrapServers} set, the role also runs a {@link KafkaRelay}: every stored
+ * event onto Kafka, one relay per shard across the cluster. Without it nothing about Kafka runs.
  */
 public final class SessionVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
@@ -62,6 +65,8 @@ public final class SessionVerticle extends VerticleBase {
   private volatile boolean serving;
   private volatile boolean stopped;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  private KafkaRelay.Settings kafka;
+  private KafkaRelay relay;
 
   @Override
   public Future<?> start() {
@@ -88,6 +93,11 @@ public final class SessionVerticle extends VerticleBase {
     if (idleEndMs < 0 || (idleEndMs > 0 && idleEndMs < 1_000)) {
       return Future.failedFuture(new IllegalArgumentException(
           "session.idleEndMs must be 0 (never) or at least 1000; got " + idleEndMs));
+    }
+    try {
+      kafka = KafkaRelay.Settings.from(config().getJsonObject("kafka", new JsonObject()));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
     }
     store = new SessionStore(pool);
     EventBus bus = vertx.eventBus();
@@ -146,6 +156,7 @@ public final class SessionVerticle extends VerticleBase {
         Bus.serve(bus, Addresses.SESSION_TOUCH, SessionTouch.class, guarded(Addresses.SESSION_TOUCH, store::touch)));
     consumers.addAll(served);
     return Future.all(served.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> startRelay())
         .andThen(v -> {
           serving = true;
           if (idleEndMs > 0) {
@@ -154,6 +165,15 @@ public final class SessionVerticle extends VerticleBase {
           }
         })
         .mapEmpty();
+  }
+
+  /** The Kafka relay, when Kafka is configured; the database is there (the migrations just ran). */
+  private Future<Void> startRelay() {
+    if (!kafka.enabled() || stopped) {
+      return Future.succeededFuture();
+    }
+    relay = new KafkaRelay(vertx, pool, kafka, node);
+    return relay.start();
   }
 
   /**
@@ -174,7 +194,7 @@ public final class SessionVerticle extends VerticleBase {
       answer.tryComplete(checked.succeeded() ? new RoleStatus(Role.SESSION.id(), node, true, 0, 0)
           : degraded("the database is unreachable"));
     });
-    return answer.future();
+    return relay == null ? answer.future() : answer.future().map(status -> status.withKafka(relay.status()));
   }
 
   private RoleStatus degraded(String reason) {
@@ -208,6 +228,7 @@ public final class SessionVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopped = true;
-    return pool == null ? Future.succeededFuture() : pool.close();
+    Future<Void> relayStopped = relay == null ? Future.succeededFuture() : relay.stop();
+    return pool == null ? relayStopped : relayStopped.eventually(() -> pool.close());
   }
 }

@@ -9,7 +9,13 @@ import java.util.Map;
  * role whose database does not answer still answers itself, and the gateways carry conversations on.
  */
 public record RoleStatus(String role, String node, boolean ready, int active, int capacity, Map<String, String> workers,
-    String degraded) {
+    String degraded, KafkaRelayStatus kafka) {
+
+  /** {@code kafka}: the session role's Kafka relay, null on other roles and without Kafka. */
+  public RoleStatus(String role, String node, boolean ready, int active, int capacity, Map<String, String> workers,
+      String degraded) {
+    this(role, node, ready, active, capacity, workers, degraded, null);
+  }
 
   public RoleStatus(String role, String node, boolean ready, int active, int capacity) {
     this(role, node, ready, active, capacity, Map.of(), null);
@@ -17,6 +23,10 @@ public record RoleStatus(String role, String node, boolean ready, int active, in
 
   public RoleStatus(String role, String node, boolean ready, int active, int capacity, Map<String, String> workers) {
     this(role, node, ready, active, capacity, workers, null);
+  }
+
+  public RoleStatus withKafka(KafkaRelayStatus kafka) {
+    return new RoleStatus(role, node, ready, active, capacity, workers, degraded, kafka);
   }
 
   /** How {@code /health} shows the role: UP, DEGRADED (ready, with a reason) or DOWN. */
