@@ -162,6 +162,11 @@ final class EventBusBridge {
       return;
     }
     String address = event.getRawMessage().getString("address");
+    if (!Addresses.DASHBOARD_SESSIONS.equals(address) && !Addresses.DASHBOARD_NODES.equals(address)
+        && (address == null || !SESSION_EVENTS.matcher(address).matches())) {
+      refuse(event, "not a permitted address");
+      return;
+    }
     caller(event.getRawMessage(), connection)
         .compose(caller -> mayFollow(caller, address).map(caller))
         .onSuccess(caller -> {
