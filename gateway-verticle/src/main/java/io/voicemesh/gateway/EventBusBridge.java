@@ -13,6 +13,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.voicemesh.api.Addresses;
@@ -138,18 +139,15 @@ final class EventBusBridge {
   private void opened(BaseBridgeEvent event, Object socket, String uri) {
     String token = uri == null ? null : new QueryStringDecoder(uri).parameters()
         .getOrDefault(TOKEN_HEADER, List.of()).stream().findFirst().orElse(null);
-    if (token == null) {
-      connections.put(socket, new Connection(null, settings));
-      event.tryComplete(true);
-      return;
+    // Accepted at once, so the socket reads from its first frame (a raw WebSocket client may register
+    // before any answer); frames wait for the token's check. One that does not verify closes the
+    // connection: it gets nothing at all.
+    Future<Caller> caller = token == null ? null : tokens.verify(token);
+    connections.put(socket, new Connection(caller, settings));
+    if (caller != null && socket instanceof SockJSSocket sockJs) {
+      caller.onFailure(e -> sockJs.close());
     }
-    // A token that does not verify closes the connection at once: it gets nothing at all.
-    tokens.verify(token).onComplete(verified -> {
-      if (verified.succeeded()) {
-        connections.put(socket, new Connection(verified.result(), settings));
-      }
-      event.tryComplete(verified.succeeded());
-    });
+    event.tryComplete(true);
   }
 
   private void register(BaseBridgeEvent event, Connection connection) {
@@ -212,7 +210,7 @@ final class EventBusBridge {
       return tokens.verify(token);
     }
     if (connection.caller != null) {
-      return Future.succeededFuture(connection.caller);
+      return connection.caller;
     }
     return Future.failedFuture(new MeshException(ErrorCode.UNAUTHORIZED, "no token"));
   }
@@ -261,14 +259,14 @@ final class EventBusBridge {
 
   /** What one bridge connection holds. */
   private static final class Connection {
-    /** From the URL's token; null: every frame must bring its own. */
-    final Caller caller;
+    /** From the URL's token, once checked; null: every frame must bring its own. */
+    final Future<Caller> caller;
     final RateLimiter inbound;
     /** Registered addresses and when the token that registered each expires (epoch seconds). */
     final Map<String, Long> grants = new HashMap<>();
     int registrations;
 
-    Connection(Caller caller, BridgeSettings settings) {
+    Connection(Future<Caller> caller, BridgeSettings settings) {
       this.caller = caller;
       this.inbound = new RateLimiter(settings.inboundPerSecond(), settings.inboundBurst());
     }
