@@ -163,11 +163,12 @@ final class ListenerFanOut {
       List<Future<WebSocket>> connecting = new ArrayList<>();
       for (int i = 0; i < listeners; i++) {
         connecting.add(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-                .setURI("/eventbus/websocket?token=" + adminToken).setTimeout(30_000))
+                .setURI("/eventbus/websocket").setTimeout(30_000))
             .map(socket -> {
               boolean[] first = {true};
-              socket.textMessageHandler(text -> {
-                JsonObject frame = new JsonObject(text);
+              // Whole messages, text or binary: the raw transport sends the bridge's frames as either.
+              socket.handler(data -> {
+                JsonObject frame = new JsonObject(data.toString());
                 if (!"rec".equals(frame.getString("type"))) {
                   return;
                 }
@@ -182,9 +183,12 @@ final class ListenerFanOut {
                   received.incrementAndGet();
                 }
               });
-              socket.writeTextMessage(new JsonObject().put("type", "register").put("address", events).encode());
+              // The token as each frame's header (the raw transport's URL is the bridge's own).
+              JsonObject headers = new JsonObject().put("token", adminToken);
+              socket.writeTextMessage(new JsonObject().put("type", "register").put("address", events)
+                  .put("headers", headers).encode());
               socket.writeTextMessage(new JsonObject().put("type", "register").put("address", Addresses.DASHBOARD_SESSIONS)
-                  .encode());
+                  .put("headers", headers).encode());
               return socket;
             }));
       }
