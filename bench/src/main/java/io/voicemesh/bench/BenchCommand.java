@@ -88,6 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--listeners", description = "listener connections of one session in figure 7 (default ${DEFAULT-VALUE})")
   int listeners = 500;
 
+  @Option(names = "--bridge-clients", description = "event-bus bridge (/eventbus) connections in figure 7b (default ${DEFAULT-VALUE})")
+  int bridgeClients = 200;
+
   @Option(names = "--worker-sessions", description = "sessions streaming at real time to the speech worker in figure 8 "
       + "(default ${DEFAULT-VALUE})")
   int workerSessions = 4;
@@ -243,6 +246,21 @@ public final class BenchCommand implements Callable<Integer> {
           "p99 <= 50 ms", voiceMesh.latency().p99Ms() <= 50);
       report.row("7.   events delivered to every listener", String.format("%.2f%%", voiceMesh.delivered() * 100),
           String.format("%.2f%% raw", baseline.delivered() * 100), "100%", voiceMesh.delivered() >= 1.0);
+      // The event-bus bridge: dashboards on /eventbus, beside the raw fan-out to as many connections.
+      ListenerFanOut bridgeFanOut = new ListenerFanOut(clientVertx, bridgeClients, rate,
+          TimeUnit.SECONDS.toMillis(warmupSeconds), TimeUnit.SECONDS.toMillis(seconds));
+      String admin = mesh.tokens().mint("bench-admin", null, java.time.Instant.now().plusSeconds(3600),
+          List.of("admin")).token();
+      ListenerFanOut.Result bridge = bridgeFanOut.bridge(mesh.vertx(), mesh.httpPort(), sessionId, admin);
+      System.out.println("  bridge clients (/eventbus):     " + bridge);
+      ListenerFanOut.Result bridgeBaseline = bridgeFanOut.baseline();
+      System.out.println("  baseline (raw WebSocket fan-out): " + bridgeBaseline);
+      report.row("7b. " + bridgeClients + " bridge clients, session events + dashboard.sessions: p50/p99",
+          Report.ms(bridge.latency().p50Ms()) + " / " + Report.ms(bridge.latency().p99Ms()),
+          Report.ms(bridgeBaseline.latency().p50Ms()) + " / " + Report.ms(bridgeBaseline.latency().p99Ms()) + " raw",
+          "p99 <= 50 ms", bridge.latency().p99Ms() <= 50);
+      report.row("7b.  messages delivered to every bridge client", String.format("%.2f%%", bridge.delivered() * 100),
+          String.format("%.2f%% raw", bridgeBaseline.delivered() * 100), "100%", bridge.delivered() >= 1.0);
     } catch (Exception e) {
       e.printStackTrace(System.out);
       report.failed(section, e);

@@ -141,4 +141,100 @@ final class ListenerFanOut {
       client.close();
     }
   }
+
+  /**
+   * The same fan-out through the event-bus bridge: {@code listeners} dashboard connections to the
+   * gateway's SockJS bridge (its raw WebSocket transport, {@code /eventbus/websocket}: the same bridge
+   * and checks as the official client's SockJS transports) with an admin token, each registered on the
+   * session's events and on {@code dashboard.sessions}; one {@code dashboard.sessions} message is
+   * published per ten session events. Each client records publish → receive of both.
+   */
+  Result bridge(Vertx meshVertx, int port, String sessionId, String adminToken) throws Exception {
+    String events = Addresses.sessionEvents(sessionId);
+    LatencyRecorder latency = new LatencyRecorder();
+    AtomicLong received = new AtomicLong();
+    AtomicLong published = new AtomicLong();
+    AtomicLong firstMeasured = new AtomicLong(Long.MAX_VALUE);
+    WebSocketClient client = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(listeners + 1));
+    List<WebSocket> sockets = new ArrayList<>();
+    long timer = -1;
+    try {
+      CountDownLatch ready = new CountDownLatch(listeners);
+      List<Future<WebSocket>> connecting = new ArrayList<>();
+      for (int i = 0; i < listeners; i++) {
+        connecting.add(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+                .setURI("/eventbus/websocket").setTimeout(30_000))
+            .map(socket -> {
+              boolean[] first = {true};
+              // Whole messages, text or binary: the raw transport sends the bridge's frames as either.
+              socket.handler(data -> {
+                JsonObject frame = new JsonObject(data.toString());
+                if (!"rec".equals(frame.getString("type"))) {
+                  return;
+                }
+                Object body = frame.getValue("body");
+                JsonObject event = body instanceof String json ? new JsonObject(json) : (JsonObject) body;
+                if (first[0]) {
+                  first[0] = false;
+                  ready.countDown();
+                }
+                if (event.getLong("seq") >= firstMeasured.get()) {
+                  latency.record(System.nanoTime() - event.getLong("sentNanos"));
+                  received.incrementAndGet();
+                }
+              });
+              // The token as each frame's header (the raw transport's URL is the bridge's own).
+              JsonObject headers = new JsonObject().put("token", adminToken);
+              socket.writeTextMessage(new JsonObject().put("type", "register").put("address", events)
+                  .put("headers", headers).encode());
+              socket.writeTextMessage(new JsonObject().put("type", "register").put("address", Addresses.DASHBOARD_SESSIONS)
+                  .put("headers", headers).encode());
+              return socket;
+            }));
+      }
+      for (Future<WebSocket> socket : connecting) {
+        sockets.add(socket.await(60, TimeUnit.SECONDS));
+      }
+      long period = Math.max(1, 1000 / eventsPerSecond);
+      timer = meshVertx.setPeriodic(period, t -> {
+        long n = published.incrementAndGet();
+        LoggedEvent tick = new LoggedEvent(n, "bench.tick", new JsonObject().put("type", "bench.tick").put("seq", n)
+            .put("sessionId", sessionId).put("ts", System.currentTimeMillis()).put("sentNanos", System.nanoTime()).encode());
+        meshVertx.eventBus().publish(events, tick.json(), tick.toDeliveryOptions());
+        if (n % 10 == 0) {
+          meshVertx.eventBus().publish(Addresses.DASHBOARD_SESSIONS, new JsonObject().put("type", "turn.completed")
+              .put("sessionId", sessionId).put("seq", n).put("sentNanos", System.nanoTime()));
+        }
+      });
+      if (!ready.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(ready.getCount() + " bridge clients got nothing");
+      }
+      TimeUnit.MILLISECONDS.sleep(warmupMs); // warm-up: unmeasured, bounded
+      latency.start();
+      firstMeasured.set(published.get() + 1);
+      TimeUnit.MILLISECONDS.sleep(measureMs); // the measured window, bounded
+      meshVertx.cancelTimer(timer);
+      timer = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (received.get() < expected(firstMeasured.get(), published.get()) * listeners && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline
+      }
+      long expected = expected(firstMeasured.get(), published.get()) * listeners;
+      latency.stop();
+      return new Result(listeners, latency.percentiles(), expected == 0 ? 0 : Math.min(1.0, received.get() / (double) expected));
+    } finally {
+      if (timer >= 0) {
+        meshVertx.cancelTimer(timer);
+      }
+      for (WebSocket socket : sockets) {
+        socket.close();
+      }
+      client.close();
+    }
+  }
+
+  /** Messages per client for ticks {@code from..to}: each tick's event, and a dashboard message every tenth. */
+  private static long expected(long from, long to) {
+    return to < from ? 0 : (to - from + 1) + (to / 10 - (from - 1) / 10);
+  }
 }

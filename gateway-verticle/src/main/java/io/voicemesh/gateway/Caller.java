@@ -3,22 +3,34 @@ package io.voicemesh.gateway;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.message.SessionInfo;
+import java.util.Set;
 
 /**
  * Who is calling, from a verified token: the user ({@code sub}), and the one session the token is
- * limited to ({@code sid}), or null for a user token that reaches all of the user's sessions.
+ * limited to ({@code sid}), or null for a user token that reaches all of the user's sessions;
+ * {@code roles} from the token's {@code roles} claim (empty when it has none).
  */
-public record Caller(String user, String sessionScope, String token, long expiresAtSeconds, String tokenId) {
+public record Caller(String user, String sessionScope, String token, long expiresAtSeconds, String tokenId,
+    Set<String> roles) {
+
+  /** The role that may watch every session and node over the event-bus bridge (dashboards). */
+  public static final String ADMIN = "admin";
 
   /** A caller with its {@link #tokenId}, worked out once here, when the token is verified. */
-  static Caller of(String user, String sessionScope, String token, long expiresAtSeconds) {
-    return new Caller(user, sessionScope, token, expiresAtSeconds, idOf(token));
+  static Caller of(String user, String sessionScope, String token, long expiresAtSeconds, Set<String> roles) {
+    return new Caller(user, sessionScope, token, expiresAtSeconds, idOf(token), Set.copyOf(roles));
+  }
+
+  /** Whether the token grants the admin role (and is not limited to one session). */
+  public boolean admin() {
+    return sessionScope == null && roles.contains(ADMIN);
   }
 
   @Override
   public String toString() {
     // Never the token itself: callers end up in logs.
-    return "Caller[" + user + (sessionScope == null ? "" : ", session " + sessionScope) + "]";
+    return "Caller[" + user + (sessionScope == null ? "" : ", session " + sessionScope)
+        + (roles.isEmpty() ? "" : ", roles " + roles) + "]";
   }
 
   /**

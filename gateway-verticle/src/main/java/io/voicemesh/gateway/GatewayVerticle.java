@@ -25,6 +25,7 @@ import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionInfo;
+import io.voicemesh.api.message.SessionStatusRequest;
 import io.voicemesh.api.message.SessionTouch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashSet;
@@ -47,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *                         gateway needs answers in the cluster: 200 when all are up (or DEGRADED:
  *                         a role works in part, e.g. the session store's database is away), else 503
  * GET  /metrics           Prometheus text: Vert.x's own meters and the mesh's (MeshMetrics)
+ * /eventbus/*             the SockJS event-bus bridge for dashboards ({@link EventBusBridge}); the TCP
+ *                         bridge listens on gateway.bridge.tcpPort when set
+ * GET  /dashboard         the operations dashboard (webroot/dashboard.html); /webjars/* its libraries
  * GET  /*                 the browser client (webroot/)
  * </pre>
  *
@@ -69,6 +73,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   private SessionDirectory sessions;
   private NodeConnections held;
   private HttpServer server;
+  private io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge tcpBridge;
 
   @Override
   public Future<?> start() {
@@ -93,8 +98,23 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
     MeshMetrics.sessions(Role.GATEWAY, settings.node(), connections::get);
     Bus.serveStatus(vertx.eventBus(), Role.GATEWAY,
         () -> Future.succeededFuture(new RoleStatus(Role.GATEWAY.id(), settings.node(), true, connections.get(), 0)));
+    BridgeSettings bridgeSettings = BridgeSettings.from(config().getJsonObject("bridge", new JsonObject()));
+    EventBusBridge bridge = new EventBusBridge(tokens, sessions, bridgeSettings);
+    vertx.eventBus().localConsumer(Addresses.SESSION_STATUS, this::sessionStatus);
+    if (bridgeSettings.enabled()) {
+      router.route(EventBusBridge.PATH + "/*").subRouter(bridge.sockJsRouter(vertx));
+    }
+    router.get("/dashboard").handler(ctx -> ctx.reroute("/dashboard.html"));
+    router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
     router.route("/*").handler(StaticHandler.create("webroot"));
-    return SessionApi.router(vertx, settings, tokens, sessions).compose(api -> {
+    Future<?> tcp = bridgeSettings.tcpPort() == 0 ? Future.succeededFuture()
+        : bridge.listenTcp(vertx, settings.host(), bridgeSettings.tcpPort()).andThen(listening -> {
+          if (listening.succeeded()) {
+            tcpBridge = listening.result();
+            LOG.info("event-bus TCP bridge on {}:{}", settings.host(), bridgeSettings.tcpPort());
+          }
+        });
+    return tcp.compose(v -> SessionApi.router(vertx, settings, tokens, sessions)).compose(api -> {
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(settings.host())
           .setPort(settings.port())
@@ -121,6 +141,20 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
         }
       }).listen();
     });
+  }
+
+  /**
+   * {@code session.status} ({@code SessionStatusRequest}): the session's status as REST shows it. Local
+   * to this node; the event-bus bridge sends here once it has checked the caller may read the session.
+   */
+  private void sessionStatus(io.vertx.core.eventbus.Message<Object> message) {
+    Future<JsonObject> status;
+    try {
+      status = sessions.status(Json.decode(message.body(), SessionStatusRequest.class).sessionId());
+    } catch (RuntimeException e) {
+      status = Future.failedFuture(e);
+    }
+    status.onSuccess(message::reply).onFailure(e -> MeshException.fail(message, clientSafe(e)));
   }
 
   /** The port actually bound (useful with port 0). */
@@ -352,6 +386,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> bridgeClosed = tcpBridge == null ? Future.succeededFuture() : tcpBridge.close();
+    return bridgeClosed.compose(v -> server == null ? Future.succeededFuture() : server.close());
   }
 }

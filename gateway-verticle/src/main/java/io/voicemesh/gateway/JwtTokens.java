@@ -2,6 +2,7 @@ package io.voicemesh.gateway;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
@@ -12,6 +13,9 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *       node should mint tokens at all.</li>
  * </ul>
  * A valid token names its user in {@code sub} and must expire ({@code exp}); {@code sid} limits it
- * to one session. {@code leewaySeconds} tolerates clock skew with whoever minted it.
+ * to one session; {@code roles} (an array of names, e.g. {@code ["admin"]}) grants roles. {@code leewaySeconds} tolerates clock skew with whoever minted it.
  */
 public final class JwtTokens {
   public static final String ISSUER = "voicemesh";
@@ -126,7 +130,14 @@ public final class JwtTokens {
           if (sid != null && !(sid instanceof String)) {
             throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: sid must be a session id");
           }
-          return Caller.of(sub, (String) sid, token, exp.longValue());
+          Object roles = claims.getValue("roles");
+          if (roles != null && !(roles instanceof JsonArray array
+              && array.stream().allMatch(role -> role instanceof String))) {
+            throw new MeshException(ErrorCode.UNAUTHORIZED, "invalid token: roles must be an array of names");
+          }
+          Set<String> granted = roles == null ? Set.of() : ((JsonArray) roles)
+              .stream().map(String.class::cast).collect(Collectors.toUnmodifiableSet());
+          return Caller.of(sub, (String) sid, token, exp.longValue(), granted);
         });
   }
 
@@ -146,6 +157,11 @@ public final class JwtTokens {
 
   /** A token for {@code user}, limited to {@code sessionId} unless it is null, valid until {@code expiresAt}. */
   public Minted mint(String user, String sessionId, Instant expiresAt) {
+    return mint(user, sessionId, expiresAt, List.of());
+  }
+
+  /** As {@link #mint(String, String, Instant)}, granting {@code roles} (the {@code roles} claim) when not empty. */
+  public Minted mint(String user, String sessionId, Instant expiresAt, List<String> roles) {
     if (!canSign) {
       throw new MeshException(ErrorCode.INTERNAL, "this node verifies tokens but has no private key to mint them");
     }
@@ -158,6 +174,9 @@ public final class JwtTokens {
         .put("iat", Instant.now().getEpochSecond()).put("exp", expiresAt.getEpochSecond());
     if (sessionId != null) {
       claims.put("sid", sessionId);
+    }
+    if (!roles.isEmpty()) {
+      claims.put("roles", new JsonArray(roles));
     }
     String token = jwt.generateToken(claims, new JWTOptions().setAlgorithm(algorithm).setNoTimestamp(true));
     return new Minted(token, Instant.ofEpochSecond(expiresAt.getEpochSecond()));

@@ -114,6 +114,31 @@ class JwtTokensTest {
         .put("maxTokenLifetimeSeconds", 0)));
   }
 
+  @Test
+  @DisplayName("roles: an admin token is admin unless scoped to a session; roles that are not an array of names are 401")
+  void roles() throws Exception {
+    String secret = "s".repeat(32);
+    JwtTokens tokens = JwtTokens.from(vertx, new JsonObject().put("secret", secret));
+    Caller admin = tokens.verify(tokens.mint("ops", null, Instant.now().plusSeconds(60), java.util.List.of("admin"))
+        .token()).await(10, TimeUnit.SECONDS);
+    assertEquals(java.util.Set.of("admin"), admin.roles());
+    assertTrue(admin.admin());
+    Caller scoped = tokens.verify(tokens.mint("ops", "s-1", Instant.now().plusSeconds(60), java.util.List.of("admin"))
+        .token()).await(10, TimeUnit.SECONDS);
+    assertFalse(scoped.admin(), "a session-scoped token stays scoped, admin or not");
+    Caller user = tokens.verify(tokens.mint("bob", null, Instant.now().plusSeconds(60)).token()).await(10, TimeUnit.SECONDS);
+    assertTrue(user.roles().isEmpty());
+    assertFalse(user.admin());
+    io.vertx.ext.auth.jwt.JWTAuth raw = io.vertx.ext.auth.jwt.JWTAuth.create(vertx, new io.vertx.ext.auth.jwt.JWTAuthOptions()
+        .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
+    long soon = Instant.now().plusSeconds(600).getEpochSecond();
+    for (Object roles : new Object[] {"admin", new io.vertx.core.json.JsonArray().add(1), new JsonObject().put("admin", true)}) {
+      String token = raw.generateToken(new JsonObject().put("sub", "ops").put("exp", soon).put("roles", roles),
+          new io.vertx.ext.auth.JWTOptions().setNoTimestamp(true));
+      assertEquals(ErrorCode.UNAUTHORIZED, refusal(tokens, token), String.valueOf(roles));
+    }
+  }
+
   private static ErrorCode refusal(JwtTokens tokens, String token) {
     return assertThrows(MeshException.class, () -> tokens.verify(token).await(10, TimeUnit.SECONDS)).code();
   }

@@ -78,6 +78,8 @@ public final class Mesh implements AutoCloseable {
   private volatile EmbeddedKafka kafka;
   /** The STT, LLM and TTS roles of this node, drained after the gateway and before the session role. */
   private final List<Drainable> stages = new ArrayList<>();
+  /** This node's reports on dashboard.nodes. */
+  private NodeReports nodeReports;
 
   private Mesh(Vertx vertx, NodeSpec spec, Cluster cluster, String node) {
     this.vertx = vertx;
@@ -142,6 +144,7 @@ public final class Mesh implements AutoCloseable {
   private Future<Void> deploy(MeshConfig config) {
     Set<Role> roles = spec.roles();
     NodeStatus.serve(vertx, node, roles, this::members, spec.clustered(), this::databaseStatus);
+    nodeReports = NodeReports.start(vertx, node, config.section("dashboard").getLong("nodeReportMs", 1_000L));
     Future<String> http;
     if (roles.contains(Role.GATEWAY)) {
       AuthKeys keys = AuthKeys.resolve(config);
@@ -307,6 +310,9 @@ public final class Mesh implements AutoCloseable {
   private static final long CLOSE_RESERVE_MS = 1_500;
 
   public Future<Void> closeAsync() {
+    if (nodeReports != null) {
+      nodeReports.stop();
+    }
     return vertx.close().eventually(() -> {
       try {
         if (kafka != null) {

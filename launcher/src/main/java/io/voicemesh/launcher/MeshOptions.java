@@ -23,6 +23,10 @@ final class MeshOptions {
       + "to stop gracefully: finish turns in flight, send clients away, store every event (default 10000, or voicemesh.drainMs)")
   Long drainMs;
 
+  @Option(names = "--bridge-port", paramLabel = "PORT", description = "also serve the event-bus bridge over TCP "
+      + "(vertx-tcp-eventbus-bridge) on this port, for non-browser dashboards (default: off, or voicemesh.gateway.bridge.tcpPort)")
+  Integer bridgePort;
+
   /** The configuration with these options on top, and any further {@code overrides} above them. */
   MeshConfig load(Map<String, Object> overrides) {
     Map<String, Object> all = new HashMap<>(overrides);
@@ -31,6 +35,9 @@ final class MeshOptions {
     }
     if (postgresUri != null) {
       all.put("voicemesh.postgres.uri", postgresUri);
+    }
+    if (bridgePort != null) {
+      all.put("voicemesh.gateway.bridge.tcpPort", bridgePort);
     }
     if (drainMs != null) {
       all.put("voicemesh.drainMs", drainMs);

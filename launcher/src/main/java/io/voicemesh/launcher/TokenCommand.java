@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code voicemesh token --user NAME [--ttl 12h] [--session ID]}: prints a token signed with the configured key. */
+/**
+ * {@code voicemesh token --user NAME [--ttl 12h] [--session ID] [--admin]}: prints a token signed with
+ * the configured key; {@code --admin} grants the role {@code admin} (dashboards: every session and node).
+ */
 @Command(name = "token", mixinStandardHelpOptions = true,
     description = "Print a JWT for a user, signed with the mesh's key (auth.secret, auth.privateKeyFile, "
         + "or the local secret in the data folder).")
@@ -27,6 +30,10 @@ final class TokenCommand implements Callable<Integer> {
 
   @Option(names = "--session", paramLabel = "ID", description = "limit the token to this session")
   String session;
+
+  @Option(names = "--admin", description = "grant the admin role (roles: [\"admin\"]): watch every session and "
+      + "node on the event-bus bridge and /dashboard")
+  boolean admin;
 
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON or JSON file with voicemesh.* settings")
   File configFile;
@@ -55,7 +62,8 @@ final class TokenCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--ttl " + ttl + " is longer than the mesh accepts: auth.maxTokenLifetimeSeconds is "
             + tokens.maxLifetimeSeconds() + " s (" + Duration.ofSeconds(tokens.maxLifetimeSeconds()).toDays() + " days)");
       }
-      System.out.println(tokens.mint(user, session, Instant.now().plus(validFor)).token());
+      System.out.println(tokens.mint(user, session, Instant.now().plus(validFor),
+          admin ? java.util.List.of(io.voicemesh.gateway.Caller.ADMIN) : java.util.List.of()).token());
       return 0;
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);

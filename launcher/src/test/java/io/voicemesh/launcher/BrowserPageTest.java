@@ -3,24 +3,13 @@ package io.voicemesh.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Wav;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -88,73 +77,6 @@ class BrowserPageTest {
       try (Stream<Path> files = Files.walk(profile)) {
         files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
       }
-    }
-  }
-
-  /** A minimal Chrome DevTools Protocol client on one page target. */
-  private static final class DevTools implements AutoCloseable {
-    private final WebSocket socket;
-    private final AtomicInteger ids = new AtomicInteger();
-    private final Map<Integer, CompletableFuture<JsonObject>> pending = new ConcurrentHashMap<>();
-
-    private DevTools(WebSocket socket) {
-      this.socket = socket;
-      socket.textMessageHandler(text -> {
-        JsonObject message = new JsonObject(text);
-        CompletableFuture<JsonObject> reply = message.containsKey("id") ? pending.remove(message.getInteger("id")) : null;
-        if (reply != null) {
-          reply.complete(message);
-        }
-      });
-    }
-
-    static DevTools attach(TestMesh mesh, Path activePortFile, String pageUrl) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!Files.exists(activePortFile) || Files.readAllLines(activePortFile).isEmpty()) {
-        assertTrue(System.nanoTime() < deadline, "Chromium did not open its DevTools port");
-        TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline
-      }
-      int port = Integer.parseInt(Files.readAllLines(activePortFile).get(0).trim());
-      String targets = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + port + "/json/list")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      List<JsonObject> pages = new JsonArray(targets).stream().map(t -> (JsonObject) t)
-          .filter(t -> "page".equals(t.getString("type")) && t.getString("url").startsWith(pageUrl)).toList();
-      assertEquals(1, pages.size(), "one page target: " + targets);
-      URI ws = URI.create(pages.get(0).getString("webSocketDebuggerUrl"));
-      // Chrome refuses DevTools connections that send an Origin header.
-      return mesh.clientVertx().createWebSocketClient().connect(new WebSocketConnectOptions().setHost(ws.getHost())
-              .setPort(ws.getPort()).setURI(ws.getPath()).setAllowOriginHeader(false))
-          .map(DevTools::new).await(10, TimeUnit.SECONDS);
-    }
-
-    /** Evaluates a JavaScript expression in the page; returns its result object. */
-    JsonObject evaluate(String expression) throws Exception {
-      int id = ids.incrementAndGet();
-      CompletableFuture<JsonObject> reply = new CompletableFuture<>();
-      pending.put(id, reply);
-      socket.writeTextMessage(new JsonObject().put("id", id).put("method", "Runtime.evaluate")
-          .put("params", new JsonObject().put("expression", expression).put("returnByValue", true)
-              .put("userGesture", true)).encode());
-      JsonObject result = reply.get(10, TimeUnit.SECONDS).getJsonObject("result");
-      assertTrue(!result.containsKey("exceptionDetails"), "page script failed: " + result);
-      return result.getJsonObject("result");
-    }
-
-    /** Polls a boolean expression until it holds; fails after {@code seconds}. */
-    void waitFor(String condition, int seconds) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (!Boolean.TRUE.equals(evaluate("!!(" + condition + ")").getValue("value"))) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("not within " + seconds + " s: " + condition + "; page text: "
-              + evaluate("document.body.innerText").getString("value"));
-        }
-        TimeUnit.MILLISECONDS.sleep(100); // polling interval, bounded by the deadline
-      }
-    }
-
-    @Override
-    public void close() {
-      socket.close();
     }
   }
 }

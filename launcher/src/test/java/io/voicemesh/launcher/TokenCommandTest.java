@@ -43,6 +43,11 @@ class TokenCommandTest {
       AuthKeys keys = AuthKeys.resolve(MeshConfig.load(null, Map.of("voicemesh.dataDir", dataDir.toString())));
       Caller caller = JwtTokens.from(vertx, keys.gatewayAuth()).verify(token).await(10, TimeUnit.SECONDS);
       assertEquals("ada", caller.user());
+      assertTrue(caller.roles().isEmpty() && !caller.admin(), "no roles without --admin");
+      Caller admin = JwtTokens.from(vertx, keys.gatewayAuth())
+          .verify(run("token", "--user", "ops", "--admin", "--data-dir", dataDir.toString())).await(10, TimeUnit.SECONDS);
+      assertEquals(java.util.Set.of("admin"), admin.roles());
+      assertTrue(admin.admin());
       // Another data folder has another secret.
       Path other = Files.createTempDirectory(dataDir.getParent(), "other-");
       AuthKeys otherKeys = AuthKeys.resolve(MeshConfig.load(null, Map.of("voicemesh.dataDir", other.toString())));

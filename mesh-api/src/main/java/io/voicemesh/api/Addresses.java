@@ -126,4 +126,24 @@ public final class Addresses {
 
   /** Local to each node, served by the launcher: this node's name, roles and the cluster's members (JSON). */
   public static final String NODE_STATUS = "mesh.node.status";
+
+  /**
+   * Local to each gateway node: {@code SessionStatusRequest} → the session's status as
+   * {@code GET /api/v1/sessions/{id}} shows it (JSON). The one address a dashboard may send to over
+   * the event-bus bridge, which checks first that the caller may read the session.
+   */
+  public static final String SESSION_STATUS = "session.status";
+
+  /**
+   * Cluster-wide, published by the session role: one {@code SessionActivity} per session lifecycle
+   * change ({@code session.started}, {@code session.ended}) and per finished turn
+   * ({@code turn.completed}). Admins may follow it over the event-bus bridge.
+   */
+  public static final String DASHBOARD_SESSIONS = "dashboard.sessions";
+
+  /**
+   * Cluster-wide, published by every node once a second: its {@code NodeReport} (roles and load,
+   * heap, event-loop delay, the members it sees). Admins may follow it over the event-bus bridge.
+   */
+  public static final String DASHBOARD_NODES = "dashboard.nodes";
 }

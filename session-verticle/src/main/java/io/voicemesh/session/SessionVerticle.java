@@ -59,6 +59,7 @@ public final class SessionVerticle extends VerticleBase {
   private static final int IDLE_BATCH = 500;
   private Pool pool;
   private SessionStore store;
+  private SessionActivityFeed activity;
   private boolean sweeping;
   private long idleEndMs;
   private String node;
@@ -101,6 +102,7 @@ public final class SessionVerticle extends VerticleBase {
     }
     store = new SessionStore(pool);
     EventBus bus = vertx.eventBus();
+    activity = new SessionActivityFeed(bus, store::get);
     consumers.addAll(Bus.serveStatus(bus, Role.SESSION, this::status));
     Promise<Void> firstAttempt = Promise.promise();
     migrate(store, MIGRATION_RETRY_FIRST_MS, firstAttempt);
@@ -134,7 +136,8 @@ public final class SessionVerticle extends VerticleBase {
   private Future<Void> serve(SessionStore store) {
     EventBus bus = vertx.eventBus();
     List<MessageConsumer<Object>> served = List.of(
-        Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, guarded(Addresses.SESSION_OPEN, store::open)),
+        Bus.serve(bus, Addresses.SESSION_OPEN, SessionOpen.class, guarded(Addresses.SESSION_OPEN,
+            request -> store.open(request).map(activity::opened))),
         Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class,
             guarded(Addresses.SESSION_MESSAGE_ADD, store::append)),
         Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, guarded(Addresses.SESSION_CONTEXT, store::context)),
@@ -144,13 +147,15 @@ public final class SessionVerticle extends VerticleBase {
               if (ended.event() != null) {
                 bus.publish(Addresses.sessionEvents(ended.info().sessionId()), ended.event().json(),
                     ended.event().toDeliveryOptions());
+                activity.ended(ended.info(), ended.event());
               }
               return ended.info();
             }))),
         Bus.serve(bus, Addresses.SESSION_GET, SessionGet.class, guarded(Addresses.SESSION_GET, store::get)),
         Bus.serve(bus, Addresses.SESSION_LIST, SessionList.class, guarded(Addresses.SESSION_LIST, store::list)),
         Bus.serve(bus, Addresses.SESSION_EVENTS_APPEND, EventAppend.class,
-            guarded(Addresses.SESSION_EVENTS_APPEND, store::appendEvents)),
+            guarded(Addresses.SESSION_EVENTS_APPEND,
+                request -> store.appendEvents(request).map(reply -> activity.appended(request, reply)))),
         Bus.serve(bus, Addresses.SESSION_EVENTS_REPLAY, EventReplay.class,
             guarded(Addresses.SESSION_EVENTS_REPLAY, store::replay)),
         Bus.serve(bus, Addresses.SESSION_TOUCH, SessionTouch.class, guarded(Addresses.SESSION_TOUCH, store::touch)));
@@ -210,8 +215,11 @@ public final class SessionVerticle extends VerticleBase {
     store.endIdle(idleEndMs, IDLE_BATCH)
         .onSuccess(ended -> {
           sweeping = false;
-          ended.forEach(e -> vertx.eventBus().publish(Addresses.sessionEvents(e.sessionId()), e.event().json(),
-              e.event().toDeliveryOptions()));
+          ended.forEach(e -> {
+            vertx.eventBus().publish(Addresses.sessionEvents(e.sessionId()), e.event().json(),
+                e.event().toDeliveryOptions());
+            activity.idleEnded(e.sessionId(), e.event());
+          });
           if (!ended.isEmpty()) {
             LOG.info("ended {} sessions idle for {} ms", ended.size(), idleEndMs);
           }
