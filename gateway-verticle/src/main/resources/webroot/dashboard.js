@@ -123,6 +123,21 @@
     renderSessions();
   }
 
+  // The sessions already live when the page opens (dashboard.sessions tells only what changes).
+  function loadLiveSessions() {
+    fetch("api/v1/sessions?active=true&all=true&limit=100", { headers: { Authorization: "Bearer " + token } })
+      .then((r) => r.ok ? r.json() : r.json().then((e) => Promise.reject(new Error(e.message || r.status))))
+      .then((page) => {
+        page.sessions.forEach((info) => {
+          if (!sessions.has(info.sessionId)) {
+            sessions.set(info.sessionId, { user: info.user, agent: info.agent, turns: info.turns, state: info.state, lastV2V: null });
+          }
+        });
+        renderSessions();
+      })
+      .catch((e) => showError("live sessions: " + e.message));
+  }
+
   // ---- latency chart (uPlot) ----
   function renderChart() {
     const xs = turns.map((t, i) => i + 1);
@@ -239,6 +254,7 @@
         if (err) return showError("dashboard.sessions: " + JSON.stringify(err));
         onActivity(msg.body);
       });
+      loadLiveSessions();
       if (followed) {
         const id = followed.id;
         followed = null;

@@ -121,10 +121,16 @@ final class SessionApi {
     caller.mayUseAllSessions();
     boolean active = Boolean.parseBoolean(ctx.queryParams().get("active"));
     int limit = ctx.queryParams().contains("limit") ? Integer.parseInt(ctx.queryParams().get("limit")) : 50;
-    Bus.request(vertx.eventBus(), Addresses.SESSION_LIST, new SessionList(caller.user(), active, limit),
+    boolean everyUser = Boolean.parseBoolean(ctx.queryParams().get("all"));
+    if (everyUser && !caller.admin()) {
+      throw new MeshException(ErrorCode.FORBIDDEN, "only an admin token may list every user's sessions");
+    }
+    Bus.request(vertx.eventBus(), Addresses.SESSION_LIST, new SessionList(everyUser ? null : caller.user(), active, limit),
             SessionPage.class, settings.sessionTimeoutMs())
         .onSuccess(page -> json(ctx, 200, new JsonObject().put("sessions",
-            new JsonArray(page.sessions().stream().map(s -> (Object) SessionDirectory.summary(s)).toList()))))
+            new JsonArray(page.sessions().stream()
+                .map(s -> (Object) (everyUser ? SessionDirectory.summary(s).put("user", s.userId()) : SessionDirectory.summary(s)))
+                .toList()))))
         .onFailure(ctx::fail);
   }
 

@@ -74,6 +74,13 @@ class DashboardPageTest {
         assertTrue(Files.size(SCREENSHOT) > 10_000, "a screenshot with something on it");
         assertEquals("", devTools.evaluate("document.querySelector('#errors').innerText").getString("value").trim(),
             "no errors on the page");
+
+        // A dashboard opened while the session is already live lists it (with its user and turns)
+        // before anything changes: dashboard.sessions only tells changes, the page asks for the rest.
+        devTools.evaluate("location.reload()");
+        devTools.waitFor("document.readyState === 'complete' && !!document.querySelector('#nodes')", 20);
+        devTools.waitFor(row + " && " + row + ".innerText.includes('" + user + "') && "
+            + row + ".children[3].textContent === '1' && " + row + ".children[4].textContent === 'active'", 20);
       }
     } finally {
       chromium.destroy();

@@ -93,6 +93,32 @@ class SessionApiTest {
   }
 
   @Test
+  @DisplayName("every user's live sessions for an admin token (all=true), 403 for anyone else")
+  void adminListsEveryUsersSessions() throws Exception {
+    Rest rest = new Rest(mesh.port());
+    String ada = TestMesh.uniqueUser("ada");
+    String bob = TestMesh.uniqueUser("bob");
+    String adaSession = rest.post("/api/v1/sessions", mesh.token(ada), new JsonObject()).json().getString("sessionId");
+    String bobSession = rest.post("/api/v1/sessions", mesh.token(bob), new JsonObject()).json().getString("sessionId");
+    String admin = mesh.mesh().tokens().mint(TestMesh.uniqueUser("ops"), null, Instant.now().plusSeconds(600),
+        java.util.List.of("admin")).token();
+
+    JsonArray all = rest.get("/api/v1/sessions?active=true&all=true&limit=100", admin).json().getJsonArray("sessions");
+    java.util.Map<String, String> users = new java.util.HashMap<>();
+    all.forEach(s -> users.put(((JsonObject) s).getString("sessionId"), ((JsonObject) s).getString("user")));
+    assertEquals(ada, users.get(adaSession), all.encode());
+    assertEquals(bob, users.get(bobSession), all.encode());
+
+    Rest.Response refused = rest.get("/api/v1/sessions?all=true", mesh.token(ada));
+    assertEquals(403, refused.status(), refused.text());
+    assertEquals("forbidden", refused.json().getString("code"), refused.text());
+    // Without all=true a user still sees only their own.
+    JsonArray own = rest.get("/api/v1/sessions?active=true", mesh.token(ada)).json().getJsonArray("sessions");
+    assertEquals(1, own.size(), own.encode());
+    assertEquals(adaSession, own.getJsonObject(0).getString("sessionId"));
+  }
+
+  @Test
   @DisplayName("requests are validated against the OpenAPI document it serves")
   void validatedAgainstTheContract() throws Exception {
     Rest rest = new Rest(mesh.port());

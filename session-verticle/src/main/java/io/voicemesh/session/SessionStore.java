@@ -98,9 +98,8 @@ final class SessionStore {
   }
 
   Future<SessionPage> list(SessionList request) {
-    requireText(request.userId(), "userId");
     int limit = Math.max(1, Math.min(request.limit(), MAX_LIST));
-    return pool.preparedQuery(INFO + "FROM sessions s WHERE s.user_id = $1 AND (NOT $2 OR s.status = 'active') "
+    return pool.preparedQuery(INFO + "FROM sessions s WHERE ($1::text IS NULL OR s.user_id = $1) AND (NOT $2 OR s.status = 'active') "
             + "ORDER BY s.created_at DESC, s.id LIMIT $3")
         .execute(Tuple.of(request.userId(), request.activeOnly(), limit))
         .map(rows -> {
