@@ -60,13 +60,12 @@ class SttShareTest {
         assertEquals(List.of(), other.events("error"), "the other user got no error");
       }
 
-      // The refused client's next audio asks again: once its token has room, it is heard.
-      int before = sttActive();
+      // The refused client's next audio asks again: once its token has room, it is heard. The other
+      // user's stream closes asynchronously: wait for it first, or a1's close is not what freed room
+      // (the greedy token would still hold two streams and its next open be refused again).
+      awaitSttActive(3);
       a1.close();
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (sttActive() >= before && System.nanoTime() < deadline) {
-        java.util.concurrent.TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline
-      }
+      awaitSttActive(2);
       overToken.speak(phrase, 600, 1.0);
       JsonObject heard = overToken.await("transcript.final", WAIT);
       assertTrue(heard.getString("text").contains("eight times nine"), heard.encode());
@@ -75,6 +74,14 @@ class SttShareTest {
         client.close();
       }
     }
+  }
+
+  private static void awaitSttActive(int streams) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (sttActive() != streams && System.nanoTime() < deadline) {
+      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline
+    }
+    assertEquals(streams, sttActive(), "STT streams open");
   }
 
   /** A speaker whose audio was heard (so its stream is open), with the node then serving {@code streams} in all. */
