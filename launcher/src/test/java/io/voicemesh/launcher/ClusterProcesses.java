@@ -135,8 +135,13 @@ final class ClusterProcesses implements AutoCloseable {
 
   /** The node's resident memory in MB (Linux), or -1 when it cannot be read. */
   long residentMb(String name) {
+    return residentMb(nodes.get(name).process().pid());
+  }
+
+  /** A process's resident memory in MB (Linux), or -1 when it cannot be read. */
+  static long residentMb(long pid) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(nodes.get(name).process().pid()), "status"))) {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
         }

@@ -9,7 +9,6 @@ import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
 import io.voicemesh.api.engine.SttStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,12 +77,9 @@ class RecognizerMemoryTest {
     }
   }
 
-  private static long residentMb() throws Exception {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-      }
-    }
-    throw new IllegalStateException("no VmRSS in /proc/self/status");
+  private static long residentMb() {
+    long mb = ClusterProcesses.residentMb(ProcessHandle.current().pid());
+    assertTrue(mb >= 0, "no VmRSS in /proc/self/status");
+    return mb;
   }
 }
