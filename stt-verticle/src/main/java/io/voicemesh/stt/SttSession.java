@@ -251,16 +251,24 @@ final class SttSession {
     }
     closed = true;
     nobodyListens = reason == null;
-    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return Future.all(unregistered, enqueue(() -> {
+    Future<Void> decoded = enqueue(() -> {
       stream.close();
       recognizersHeld.decrementAndGet();
-
       if (reason != null) {
         emit(new SttEvent.StreamClosed(address, reason, segmenter.positionMs()));
       }
       return null;
-    })).mapEmpty();
+    });
+    if (consumer == null) {
+      return decoded.mapEmpty();
+    }
+    if (nobodyListens) {
+      return Future.all(consumer.unregister(), decoded).mapEmpty();
+    }
+    // The node's own close (idle, stopping): the address stays registered, ignoring frames, until the
+    // gateway was told stream.closed. Unregistered earlier, the gateway's next frame would fail with
+    // no handler and the stream would move as if this node had died, racing the orderly hand-over.
+    return decoded.transform(done -> consumer.unregister()).mapEmpty();
   }
 
   /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
