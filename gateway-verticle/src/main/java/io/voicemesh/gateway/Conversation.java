@@ -41,6 +41,7 @@ import java.util.UUID;
  * connection, and never touches another session or stored data.
  */
 final class Conversation {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Conversation.class);
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
 
   private final Runnable onClosed;
@@ -111,7 +112,10 @@ final class Conversation {
     socket.pause();
     socket.closeHandler(v -> close());
     socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText, this::onAudio)));
-    socket.exceptionHandler(e -> close());
+    socket.exceptionHandler(e -> {
+      LOG.info("session {}: connection failed: {}", session == null ? "(opening)" : session.sessionId(), e.toString());
+      close();
+    });
     Future<Void> previousWriterGone = resumeSessionId == null ? Future.succeededFuture()
         : sessions.releaseWriter(resumeSessionId, "taken_over");
     return previousWriterGone
@@ -476,6 +480,8 @@ final class Conversation {
       return;
     }
     closed = true;
+    LOG.debug("session {}: connection closed (client's close frame: {} {})", session == null ? "(opening)" : session.sessionId(),
+        socket.closeStatusCode(), socket.closeReason());
     guard.stop();
     onClosed.run();
     interruptTurn();

@@ -22,11 +22,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** A minimal Chrome DevTools Protocol client on one page target. */
 final class DevTools implements AutoCloseable {
+  /** Held for as long as the socket: Vert.x closes an unreferenced client, with its connections, on GC. */
+  private final io.vertx.core.http.WebSocketClient client;
   private final WebSocket socket;
   private final AtomicInteger ids = new AtomicInteger();
   private final Map<Integer, CompletableFuture<JsonObject>> pending = new ConcurrentHashMap<>();
 
-  private DevTools(WebSocket socket) {
+  private DevTools(io.vertx.core.http.WebSocketClient client, WebSocket socket) {
+    this.client = client;
     this.socket = socket;
     socket.textMessageHandler(text -> {
       JsonObject message = new JsonObject(text);
@@ -51,11 +54,12 @@ final class DevTools implements AutoCloseable {
     assertEquals(1, pages.size(), "one page target: " + targets);
     URI ws = URI.create(pages.get(0).getString("webSocketDebuggerUrl"));
     // Chrome refuses DevTools connections that send an Origin header.
-    return mesh.clientVertx().createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
-            // Screenshots come back as one large base64 text message.
-            .setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20)).connect(new WebSocketConnectOptions().setHost(ws.getHost())
+    io.vertx.core.http.WebSocketClient client = mesh.clientVertx().createWebSocketClient(
+        // Screenshots come back as one large base64 text message.
+        new io.vertx.core.http.WebSocketClientOptions().setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20));
+    return client.connect(new WebSocketConnectOptions().setHost(ws.getHost())
             .setPort(ws.getPort()).setURI(ws.getPath()).setAllowOriginHeader(false))
-        .map(DevTools::new).await(10, TimeUnit.SECONDS);
+        .map(socket -> new DevTools(client, socket)).await(10, TimeUnit.SECONDS);
   }
 
   /** Evaluates a JavaScript expression in the page; returns its result object. */
@@ -103,6 +107,6 @@ final class DevTools implements AutoCloseable {
 
   @Override
   public void close() {
-    socket.close();
+    socket.close().eventually(client::close);
   }
 }

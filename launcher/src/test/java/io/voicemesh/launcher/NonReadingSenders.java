@@ -26,6 +26,8 @@ final class NonReadingSenders implements AutoCloseable {
   }
 
   private final Vertx vertx = Vertx.vertx();
+  /** Held until {@link #close}: Vert.x closes an unreferenced client, with its connections, on GC. */
+  private final List<WebSocketClient> clients = new CopyOnWriteArrayList<>();
   private final List<WebSocket> accepted = new CopyOnWriteArrayList<>();
   private final List<Refused> refused = new CopyOnWriteArrayList<>();
   private final List<Throwable> failed = new CopyOnWriteArrayList<>();
@@ -33,6 +35,7 @@ final class NonReadingSenders implements AutoCloseable {
   /** Opens {@code count} connections at once with this query; returns when each was accepted or refused. */
   NonReadingSenders connect(int port, String query, int count) throws Exception {
     WebSocketClient client = vertx.createWebSocketClient();
+    clients.add(client);
     List<Future<Void>> attempts = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       attempts.add(client.connect(port, "127.0.0.1", "/v1/voice?" + query)

@@ -25,6 +25,11 @@ final class VoiceClient implements AutoCloseable {
   private static final int RATE = Pcm16.DEFAULT_RATE_HZ;
 
   private final Vertx vertx;
+  /**
+   * Held for as long as the socket: Vert.x closes a client that is no longer referenced, with its
+   * connections (1000, no reason), whenever the garbage collector gets to it.
+   */
+  private final WebSocketClient client;
   private final WebSocket socket;
   private final List<JsonObject> events = new ArrayList<>();
   private final ByteArrayOutputStream audio = new ByteArrayOutputStream();
@@ -40,8 +45,9 @@ final class VoiceClient implements AutoCloseable {
   private record Waiter(Predicate<JsonObject> match, CompletableFuture<JsonObject> result) {
   }
 
-  private VoiceClient(Vertx vertx, WebSocket socket) {
+  private VoiceClient(Vertx vertx, WebSocketClient client, WebSocket socket) {
     this.vertx = vertx;
+    this.client = client;
     this.socket = socket;
     socket.textMessageHandler(text -> onEvent(new JsonObject(text)));
     socket.binaryMessageHandler(this::onAudio);
@@ -62,7 +68,7 @@ final class VoiceClient implements AutoCloseable {
     // Handlers go on in the connect callback, on the socket's event loop: set later from the test
     // thread, they could miss session.ready.
     return client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
-        .map(socket -> new VoiceClient(vertx, socket))
+        .map(socket -> new VoiceClient(vertx, client, socket))
         .await(10, TimeUnit.SECONDS);
   }
 
@@ -77,8 +83,12 @@ final class VoiceClient implements AutoCloseable {
       options.addHeader("Authorization", authorization);
     }
     try {
-      WebSocket socket = vertx.createWebSocketClient().connect(options).await(10, TimeUnit.SECONDS);
-      socket.close();
+      WebSocketClient client = vertx.createWebSocketClient();
+      try {
+        client.connect(options).await(10, TimeUnit.SECONDS).close();
+      } finally {
+        client.close();
+      }
       throw new AssertionError("the upgrade was accepted: " + query);
     } catch (UpgradeRejectedException e) {
       return new Refusal(e.getStatus(), e.getBody() == null ? new JsonObject() : e.getBody().toJsonObject());
@@ -240,5 +250,6 @@ final class VoiceClient implements AutoCloseable {
     if (!socket.isClosed()) {
       socket.close().await(5, TimeUnit.SECONDS);
     }
+    client.close().await(5, TimeUnit.SECONDS);
   }
 }

@@ -170,6 +170,9 @@ final class KafkaRelay {
         .andThen(done -> {
           if (done.succeeded()) {
             producer = done.result();
+            // Each send's future carries its own failure, handled by its round; without a handler the
+            // producer also reports every failed send to the context as unhandled (at a forced close).
+            producer.exceptionHandler(e -> LOG.debug("Kafka relay: producer: {}", e.toString()));
           }
         })
         .compose(made -> pool.preparedQuery("INSERT INTO kafka_relay (id, shards) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
