@@ -40,6 +40,8 @@ final class AudioPlayout {
   private long clockStartNanos = -1;
   private long timer = -1;
   private boolean stopped;
+  /** Held by {@link #pause}: nothing more is sent until {@link #resume}; what arrives is kept. */
+  private boolean held;
 
   AudioPlayout(Vertx vertx, int rateHz, long leadMs, Handler<Buffer> output, IntConsumer onSentencePlayed,
       Runnable onDrained) {
@@ -79,6 +81,24 @@ final class AudioPlayout {
     return Pcm16.msFor(rateHz, sentBytes);
   }
 
+  /**
+   * Sends nothing more until {@link #resume}; the audio keeps arriving and waits. The client plays
+   * out at most {@code leadMs} it already has, then falls silent.
+   */
+  void pause() {
+    held = true;
+    vertx.cancelTimer(timer);
+    timer = -1;
+  }
+
+  /** Goes on where {@link #pause} stopped: the client ran dry, so its playback clock restarts now. */
+  void resume() {
+    if (held) {
+      held = false;
+      pump();
+    }
+  }
+
   /** Stops at once: nothing more is sent, whatever is queued is dropped. */
   void stop() {
     stopped = true;
@@ -93,7 +113,7 @@ final class AudioPlayout {
   private void pump() {
     vertx.cancelTimer(timer);
     timer = -1;
-    while (!stopped) {
+    while (!stopped && !held) {
       if (totalSentences >= 0 && sentence >= totalSentences) {
         stopped = true;
         onDrained.run();

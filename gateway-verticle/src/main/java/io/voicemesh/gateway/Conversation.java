@@ -73,6 +73,9 @@ final class Conversation {
   private long lastRateErrorAt;
   private boolean paused;
   private boolean closed;
+  /** What speech during an answer does to it; replaced by a session.update that changes its settings. */
+  private BargeIn bargeIn;
+  private long noWordsTimer = -1;
   private Turn turn;
   private Future<Void> previousTurn = Future.succeededFuture();
   /** Completes once the connection is gone and what it made is stored (or given up on). */
@@ -91,6 +94,7 @@ final class Conversation {
     this.sessions = sessions;
     this.client = new ClientChannel(vertx, socket, connectionId, settings, this::writerLost);
     this.guard = new SocketGuard(vertx, socket, client, settings);
+    this.bargeIn = new BargeIn(settings.backchannels(), settings.falseInterruptionMs());
     this.commands = new TextCommands(client, Map.of(
         "session.update", this::update,
         "input.commit", m -> commit(),
@@ -331,10 +335,18 @@ final class Conversation {
     int rate = Fields.integer(m, "inputSampleRate", inputRateHz, 8_000, 48_000);
     int silence = Fields.integer(m, "silenceMs", silenceMs, 200, 5_000);
     int minSpeech = Fields.integer(m, "minSpeechMs", minSpeechMs, 60, 2_000);
+    List<String> backchannels = BargeIn.normalised(Fields.texts(m, "backchannels", bargeIn.backchannels(), 64, 40));
+    int falseInterruption = Fields.integer(m, "falseInterruptionMs", (int) bargeIn.falseInterruptionMs(), 0,
+        (int) GatewaySettings.MAX_FALSE_INTERRUPTION_MS);
     voice = Fields.text(m, "voice", voice, 64);
     applyAudioFormat(rate, silence, minSpeech);
+    if (m.containsKey("backchannels") || m.containsKey("falseInterruptionMs")) {
+      resumeAnswer();
+      bargeIn = new BargeIn(backchannels, falseInterruption);
+    }
     client.reply("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
-        .put("minSpeechMs", minSpeechMs).put("voice", voice));
+        .put("minSpeechMs", minSpeechMs).put("voice", voice).put("backchannels", bargeIn.backchannels())
+        .put("falseInterruptionMs", bargeIn.falseInterruptionMs()));
   }
 
   private void playbackMark(JsonObject m) {
@@ -387,15 +399,28 @@ final class Conversation {
     }
     if (event instanceof SttEvent.SpeechStarted started) {
       client.emit("speech_started", new JsonObject().put("audioMs", started.audioMs()));
-      if (turn != null && turn.active()) {
-        interruptTurn();
+      if (answering()) {
+        bargeIn(bargeIn.speechStarted());
       }
     } else if (event instanceof SttEvent.SpeechStopped stopped) {
       client.emit("speech_stopped", new JsonObject().put("audioMs", stopped.audioMs()));
     } else if (event instanceof SttEvent.TranscriptPartial partial) {
       client.emit("transcript.partial", new JsonObject().put("text", partial.text()).put("audioMs", partial.audioMs()));
+      if (answering()) {
+        bargeIn(bargeIn.partial(partial.text()));
+      }
     } else if (event instanceof SttEvent.TranscriptFinal fin) {
       client.emit("transcript.final", new JsonObject().put("text", fin.text()).put("audioMs", fin.audioMs()));
+      if (answering() && bargeIn.falseInterruptionMs() > 0) {
+        BargeIn.Utterance said = bargeIn.finished(fin.text());
+        if (said == BargeIn.Utterance.BACKCHANNEL) {
+          client.emit("user_backchannel", new JsonObject().put("turnId", turn.id).put("text", fin.text()));
+        }
+        if (said != BargeIn.Utterance.TURN) {
+          resumeAnswer();
+          return;
+        }
+      }
       if (!fin.text().isBlank()) {
         startTurn(fin.text(), new TurnClock(stt.arrivalOf(fin.speechEndMs()), stt.arrivalOf(fin.audioMs()),
             System.nanoTime()));
@@ -457,8 +482,49 @@ final class Conversation {
   }
 
   private void interruptTurn() {
+    cancelNoWordsTimer();
+    bargeIn.reset();
     if (turn != null) {
       turn.interrupt();
+    }
+  }
+
+  /** Whether the agent may still speak in the current turn: speech now may be meant to interrupt it. */
+  private boolean answering() {
+    return turn != null && turn.active();
+  }
+
+  /** Does what {@link BargeIn} decided to the answer being played. */
+  private void bargeIn(BargeIn.Action action) {
+    switch (action) {
+      case PAUSE -> {
+        turn.pausePlayback();
+        cancelNoWordsTimer();
+        noWordsTimer = vertx.setTimer(bargeIn.falseInterruptionMs(), t -> {
+          noWordsTimer = -1;
+          if (!closed && answering()) {
+            bargeIn(bargeIn.noWordsDeadline());
+          }
+        });
+      }
+      case RESUME -> resumeAnswer();
+      case INTERRUPT -> interruptTurn();
+      case NONE -> { }
+    }
+  }
+
+  /** Speech that paused the answer did not interrupt it after all: it goes on where it stopped. */
+  private void resumeAnswer() {
+    cancelNoWordsTimer();
+    if (turn != null) {
+      turn.resumePlayback();
+    }
+  }
+
+  private void cancelNoWordsTimer() {
+    if (noWordsTimer >= 0) {
+      vertx.cancelTimer(noWordsTimer);
+      noWordsTimer = -1;
     }
   }
 

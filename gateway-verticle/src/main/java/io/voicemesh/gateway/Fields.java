@@ -37,4 +37,19 @@ final class Fields {
     }
     throw new MeshException(ErrorCode.BAD_REQUEST, name + " must be a text of 1 to " + maxLength + " characters");
   }
+
+  /** A list of at most {@code maxItems} texts, each as {@link #text} checks it; {@code current} when absent. */
+  static java.util.List<String> texts(JsonObject message, String name, java.util.List<String> current, int maxItems,
+      int maxLength) {
+    if (!message.containsKey(name)) {
+      return current;
+    }
+    if (message.getValue(name) instanceof io.vertx.core.json.JsonArray array && array.size() <= maxItems
+        && array.stream().allMatch(item -> item instanceof String text && !text.isEmpty() && text.length() <= maxLength
+            && text.chars().noneMatch(Character::isISOControl))) {
+      return array.stream().map(String.class::cast).toList();
+    }
+    throw new MeshException(ErrorCode.BAD_REQUEST, name + " must be a list of at most " + maxItems + " texts of 1 to "
+        + maxLength + " characters");
+  }
 }

@@ -43,12 +43,16 @@ record GatewaySettings(
     long idleTimeoutMs,
     long headerTimeoutMs,
     int writeQueueBytes,
-    Set<String> agents) {
+    Set<String> agents,
+    List<String> backchannels,
+    long falseInterruptionMs) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
   /** An STT node queues at most 20 s of audio per stream; a replay must fit with live audio behind it. */
   static final long MAX_REPLAY_MS = 15_000;
+  /** The longest an answer may wait, paused, for the words of speech that may interrupt it. */
+  static final long MAX_FALSE_INTERRUPTION_MS = 5_000;
   /** What an agent may be called: it travels in URLs, logs and the sessions table. */
   static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
@@ -104,7 +108,10 @@ record GatewaySettings(
         limits.getInteger("writeQueueBytes", 128 * 1024),
         // The agents the LLM role is configured with (the launcher passes their names); empty: not
         // known here (a gateway embedded without the launcher), and any well-formed name is accepted.
-        Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()));
+        Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()),
+        BargeIn.normalised(c.getJsonObject("bargeIn", new JsonObject())
+            .getJsonArray("backchannels", new JsonArray(BargeIn.DEFAULT_BACKCHANNELS)).stream().map(String::valueOf).toList()),
+        c.getJsonObject("bargeIn", new JsonObject()).getLong("falseInterruptionMs", 1_000L));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
@@ -112,7 +119,8 @@ record GatewaySettings(
         || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1
         || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
         || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)
-        || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024) {
+        || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024
+        || s.falseInterruptionMs < 0 || s.falseInterruptionMs > MAX_FALSE_INTERRUPTION_MS) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     for (String agent : s.agents) {

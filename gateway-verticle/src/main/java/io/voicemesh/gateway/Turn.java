@@ -155,6 +155,16 @@ final class Turn {
     return !completing;
   }
 
+  /** The user may be interrupting: no more audio goes out until {@link #resumePlayback} or {@link #interrupt}. */
+  void pausePlayback() {
+    playout.pause();
+  }
+
+  /** The user was not interrupting after all: the answer goes on where it paused. */
+  void resumePlayback() {
+    playout.resume();
+  }
+
   void start() {
     measure("endpointingMs", MeshMetrics.ENDPOINTING, clock.speechEndNanos(), clock.turnEndNanos());
     if (clock.turnEndNanos() >= 0 && clock.finalNanos() >= clock.turnEndNanos()) {

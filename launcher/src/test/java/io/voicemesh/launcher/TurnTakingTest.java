@@ -198,6 +198,56 @@ class TurnTakingTest {
   }
 
   @Test
+  @DisplayName("\"yeah\" said while the agent speaks pauses the answer but does not interrupt it; it is logged as a backchannel")
+  void backchannelDoesNotInterrupt() throws Exception {
+    openAi.script(new Answer(pieces(STORY.subList(0, 2))));
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      String sessionId = client.sessionId();
+      // The synthetic "yeah" is 0.2 s of voice: this session counts that as speech.
+      client.send(new JsonObject().put("type", "session.update").put("minSpeechMs", 150));
+      client.await("session.updated", WAIT);
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      String turnId = client.await("audio.start", WAIT).getString("turnId");
+      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
+      client.speak(Speech.say("yeah"), 1_000, 1).await(10, TimeUnit.SECONDS);
+      JsonObject backchannel = client.await("user_backchannel", WAIT);
+      assertEquals(turnId, backchannel.getString("turnId"));
+      JsonObject completed = client.await("agent_completed", WAIT);
+      assertFalse(completed.getBoolean("interrupted"), completed.encode());
+      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"), "the whole answer");
+      assertEquals(List.of(), client.events("audio.clear"));
+      assertEquals(2, client.events("speech_started").size(), "the question, then the acknowledgement");
+      assertEquals(1, client.events("user_message").size(), "the acknowledgement is no turn: " + client.events("user_message"));
+      System.out.printf("backchannel heard as \"%s\"%n", backchannel.getString("text"));
+      assertEquals(List.of("user_backchannel"), mesh.query("SELECT type FROM session_events WHERE session_id = $1"
+          + " AND type = 'user_backchannel'", UUID.fromString(sessionId)).stream().map(r -> r.get("type")).toList(),
+          "logged");
+    }
+  }
+
+  @Test
+  @DisplayName("a 600 ms cough while the agent speaks pauses the answer, which then goes on where it stopped")
+  void falseInterruptionResumes() throws Exception {
+    openAi.script(new Answer(pieces(STORY.subList(0, 2))));
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      client.sessionId();
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      client.await("audio.start", WAIT);
+      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
+      // Long and loud enough to count as speech (minSpeechMs 300): it pauses the answer.
+      client.speak(Speech.concat(Speech.cough(600, -6), Speech.silence(200)), 1_000, 1).await(10, TimeUnit.SECONDS);
+      JsonObject completed = client.await("agent_completed", WAIT);
+      assertEquals(2, client.events("speech_started").size(), "the cough was taken for speech: it paused the answer");
+      assertFalse(completed.getBoolean("interrupted"), completed.encode());
+      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"), "the whole answer");
+      assertEquals(List.of(), client.events("audio.clear"));
+      assertEquals(client.await("audio.end", WAIT).getLong("audioMs"), Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, client.audio().length),
+          "the answer's audio, all of it and none twice");
+      assertEquals(1, client.events("user_message").size());
+    }
+  }
+
+  @Test
   @DisplayName("a streamed tool call with its arguments in pieces runs once, pairs its events, and feeds the answer")
   void streamedToolCall() throws Exception {
     openAi.script(new ToolCalls(List.of(new ScriptedCall("call_1", "calculate",
@@ -253,6 +303,9 @@ class TurnTakingTest {
           new Answer(List.of("Okay.")));
       int before = openAi.requests().size();
       client.sessionId();
+      // Speech interrupts at once, not at its first word: the interruption surely lands while the tool runs.
+      client.send(new JsonObject().put("type", "session.update").put("falseInterruptionMs", 0));
+      client.await("session.updated", WAIT);
       client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
       String turnId = client.await("tool_executing", WAIT).getString("turnId");
       client.speak(Speech.say("calculate eight times nine"), 1_000, 1).await(20, TimeUnit.SECONDS);
