@@ -45,7 +45,9 @@ record GatewaySettings(
     int writeQueueBytes,
     Set<String> agents,
     List<String> backchannels,
-    long falseInterruptionMs) {
+    long falseInterruptionMs,
+    String tlsCertPath,
+    String tlsKeyPath) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
@@ -53,6 +55,11 @@ record GatewaySettings(
   static final long MAX_REPLAY_MS = 15_000;
   /** The longest an answer may wait, paused, for the words of speech that may interrupt it. */
   static final long MAX_FALSE_INTERRUPTION_MS = 5_000;
+  /** Whether the gateway serves HTTPS and WSS (the launcher resolved the PEM files). */
+  boolean tls() {
+    return !tlsCertPath.isBlank();
+  }
+
   /** What an agent may be called: it travels in URLs, logs and the sessions table. */
   static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
@@ -111,7 +118,9 @@ record GatewaySettings(
         Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()),
         BargeIn.normalised(c.getJsonObject("bargeIn", new JsonObject())
             .getJsonArray("backchannels", new JsonArray(BargeIn.DEFAULT_BACKCHANNELS)).stream().map(String::valueOf).toList()),
-        c.getJsonObject("bargeIn", new JsonObject()).getLong("falseInterruptionMs", 1_000L));
+        c.getJsonObject("bargeIn", new JsonObject()).getLong("falseInterruptionMs", 1_000L),
+        c.getJsonObject("tls", new JsonObject()).getString("certPath", ""),
+        c.getJsonObject("tls", new JsonObject()).getString("keyPath", ""));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
@@ -120,7 +129,8 @@ record GatewaySettings(
         || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
         || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)
         || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024
-        || s.falseInterruptionMs < 0 || s.falseInterruptionMs > MAX_FALSE_INTERRUPTION_MS) {
+        || s.falseInterruptionMs < 0 || s.falseInterruptionMs > MAX_FALSE_INTERRUPTION_MS
+        || s.tlsCertPath.isBlank() != s.tlsKeyPath.isBlank()) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     for (String agent : s.agents) {

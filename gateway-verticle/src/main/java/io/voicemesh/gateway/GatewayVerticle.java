@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.MultiMap;
@@ -115,7 +116,13 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
           }
         });
     return tcp.compose(v -> SessionApi.router(vertx, settings, tokens, sessions)).compose(api -> {
-      server = vertx.createHttpServer(new HttpServerOptions()
+      HttpServerOptions options = new HttpServerOptions();
+      if (settings.tls()) {
+        // HTTPS and WSS on the same port; ALPN offers HTTP/1.1 only (no h2: the WebSocket needs 1.1).
+        options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tlsCertPath())
+            .setKeyPath(settings.tlsKeyPath()));
+      }
+      server = vertx.createHttpServer(options
           .setHost(settings.host())
           .setPort(settings.port())
           // Plain HTTP/1.1: no h2c upgrade. The JDK's HttpClient asks for one on every request, and

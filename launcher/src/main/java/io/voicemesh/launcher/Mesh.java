@@ -12,6 +12,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.voicemesh.gateway.GatewayVerticle;
 import io.voicemesh.gateway.JwtTokens;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import io.voicemesh.llm.LlmVerticle;
@@ -66,6 +67,8 @@ public final class Mesh implements AutoCloseable {
   private final Cluster cluster;
   private final String node;
   private GatewayVerticle gateway;
+  /** What the gateway serves TLS with; null: plain HTTP. */
+  private TlsFiles tls;
   private NodeHttpVerticle nodeHttp;
   private JwtTokens tokens;
   /** The JWT key is this data folder's own random secret: the start-up hint says how to get a token. */
@@ -127,7 +130,12 @@ public final class Mesh implements AutoCloseable {
     return created.compose(mesh -> mesh.deploy(config)
         .map(v -> {
           LOG.info("VoiceMesh node {} ({}) ready in {} ms{}", node, spec.roles(), (System.nanoTime() - started) / 1_000_000,
-              mesh.gateway != null ? " on http://localhost:" + mesh.httpPort() + "/" : ", /health on port " + mesh.httpPort());
+              mesh.gateway != null ? " on " + mesh.baseUrl() : ", /health on port " + mesh.httpPort());
+          if (mesh.tls != null && mesh.tls.selfSigned()) {
+            // Printed, not only logged: the one thing a client needs to connect.
+            System.out.printf("TLS certificate (self-signed, for localhost and 127.0.0.1) to trust: %s%n",
+                mesh.tls.cert().toAbsolutePath());
+          }
           if (mesh.gateway != null) {
             mesh.tokenHint();
           }
@@ -150,7 +158,10 @@ public final class Mesh implements AutoCloseable {
       AuthKeys keys = AuthKeys.resolve(config);
       generatedKeys = keys.generatedLocally();
       tokens = JwtTokens.from(vertx, keys.gatewayAuth());
+      tls = TlsFiles.resolve(config.section("gateway").getJsonObject("tls", new JsonObject()), config.dataDir());
       gatewayConfig = config.section("gateway").put("node", node).put("auth", keys.gatewayAuth())
+          .put("tls", tls == null ? new JsonObject() : new JsonObject().put("certPath", tls.cert().toString())
+              .put("keyPath", tls.key().toString()))
           .put("session", config.section("session"))
           // The agents the LLM role serves, by name: the gateway refuses others at the upgrade (404 agent_not_found).
           .put("agents", new JsonArray(config.section("llm").getJsonObject("agents",
@@ -197,7 +208,7 @@ public final class Mesh implements AutoCloseable {
     }
     LOG.info("Tokens for this mesh: java -jar launcher/target/voicemesh.jar token --user NAME [--ttl 1h]");
     if (System.console() != null) {
-      System.out.printf("Open http://localhost:%d/#token=%s (user 'local', valid 12 h)%n", httpPort(),
+      System.out.printf("Open %s#token=%s (user 'local', valid 12 h)%n", baseUrl(),
           tokens.mint("local", null, Instant.now().plus(Duration.ofHours(12))).token());
     }
   }
@@ -258,6 +269,16 @@ public final class Mesh implements AutoCloseable {
 
   private static DeploymentOptions options(MeshConfig config, String section, String node) {
     return new DeploymentOptions().setConfig(config.section(section).put("node", node));
+  }
+
+  /** The gateway's address on this host: https when it serves TLS. */
+  public String baseUrl() {
+    return (tls != null ? "https" : "http") + "://localhost:" + httpPort() + "/";
+  }
+
+  /** The file of the certificate the gateway serves, or null when it serves plain HTTP. */
+  public Path tlsCertificate() {
+    return tls == null ? null : tls.cert();
   }
 
   /** The node's HTTP port: the gateway's, or the health server's on a node without one. */

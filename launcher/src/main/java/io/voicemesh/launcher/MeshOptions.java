@@ -27,6 +27,18 @@ final class MeshOptions {
       + "(vertx-tcp-eventbus-bridge) on this port, for non-browser dashboards (default: off, or voicemesh.gateway.bridge.tcpPort)")
   Integer bridgePort;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve HTTPS and WSS with this certificate "
+      + "(PEM, with its chain); needs --tls-key (or voicemesh.gateway.tls.certPath)")
+  java.io.File tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "the certificate's private key (PEM) "
+      + "(or voicemesh.gateway.tls.keyPath)")
+  java.io.File tlsKey;
+
+  @Option(names = "--tls-self-signed", description = "serve HTTPS and WSS with a certificate for localhost and "
+      + "127.0.0.1 made once in the data folder; its path is printed for clients to trust (or voicemesh.gateway.tls.selfSigned)")
+  boolean tlsSelfSigned;
+
   /** The configuration with these options on top, and any further {@code overrides} above them. */
   MeshConfig load(Map<String, Object> overrides) {
     Map<String, Object> all = new HashMap<>(overrides);
@@ -38,6 +50,15 @@ final class MeshOptions {
     }
     if (bridgePort != null) {
       all.put("voicemesh.gateway.bridge.tcpPort", bridgePort);
+    }
+    if (tlsCert != null) {
+      all.put("voicemesh.gateway.tls.certPath", tlsCert.getPath());
+    }
+    if (tlsKey != null) {
+      all.put("voicemesh.gateway.tls.keyPath", tlsKey.getPath());
+    }
+    if (tlsSelfSigned) {
+      all.put("voicemesh.gateway.tls.selfSigned", true);
     }
     if (drainMs != null) {
       all.put("voicemesh.drainMs", drainMs);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -39,8 +40,17 @@ final class BridgeDriver implements AutoCloseable {
   }
 
   static BridgeDriver start() throws Exception {
+    return start(Map.of());
+  }
+
+  /** A driver whose Node process has these environment variables too (NODE_EXTRA_CA_CERTS for TLS). */
+  static BridgeDriver start(Map<String, String> environment) throws Exception {
     if (!Files.isDirectory(DIR.resolve("node_modules/@vertx/eventbus-bridge-client.js"))) {
-      Process ci = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile()).inheritIO().start();
+      // Not inheritIO: the test JVM's stdin and stdout are surefire's channel to its fork.
+      Path npmLog = Files.createDirectories(Path.of("target", "bridge-driver")).resolve("npm-ci.log");
+      Process ci = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
+          .redirectErrorStream(true).redirectOutput(npmLog.toFile()).start();
+      ci.getOutputStream().close();
       if (!ci.waitFor(5, TimeUnit.MINUTES) || ci.exitValue() != 0) {
         ci.destroyForcibly();
         throw new IllegalStateException("npm ci in " + DIR + " failed");
@@ -48,8 +58,10 @@ final class BridgeDriver implements AutoCloseable {
     }
     Path log = Files.createDirectories(Path.of("target", "bridge-driver")).resolve("stderr-" + ProcessHandle.current().pid()
         + "-" + System.nanoTime() + ".log");
-    Process node = new ProcessBuilder("node", "bridge-driver.js").directory(DIR.toFile())
-        .redirectError(log.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder("node", "bridge-driver.js").directory(DIR.toFile())
+        .redirectError(log.toFile());
+    builder.environment().putAll(environment);
+    Process node = builder.start();
     BridgeDriver driver = new BridgeDriver(node, log);
     driver.await(e -> "ready".equals(e.getString("event")), Duration.ofSeconds(30));
     return driver;

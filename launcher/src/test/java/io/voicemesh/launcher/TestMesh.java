@@ -111,7 +111,9 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
       client.send(new io.vertx.core.json.JsonObject().put("type", "session.status"));
       client.await("session.status", java.time.Duration.ofSeconds(30));
     }
-    new Rest(port()).get("/api/v1/sessions?active=true", token(USER));
+    if (mesh.tlsCertificate() == null) {
+      new Rest(port()).get("/api/v1/sessions?active=true", token(USER));
+    }
   }
 
   int port() {
@@ -135,7 +137,13 @@ final class TestMesh implements BeforeAllCallback, AfterAllCallback {
   VoiceClient connect(String query) throws Exception {
     String auth = query.contains("token=") ? "" : "token=" + token(USER);
     String full = query.isEmpty() ? auth : auth.isEmpty() ? query : auth + "&" + query;
-    return VoiceClient.connect(clientVertx, port(), full);
+    if (mesh.tlsCertificate() == null) {
+      return VoiceClient.connect(clientVertx, port(), full);
+    }
+    // WSS, trusting the mesh's own certificate, checking the host name as any client would.
+    return VoiceClient.connect(clientVertx, port(), full, new io.vertx.core.http.WebSocketClientOptions()
+        .setSsl(true).setVerifyHost(true).setTrustOptions(new io.vertx.core.net.PemTrustOptions()
+            .addCertPath(mesh.tlsCertificate().toString())).setMaxMessageSize(262_144));
   }
 
   /**

@@ -63,8 +63,13 @@ final class VoiceClient implements AutoCloseable {
 
   /** A client whose outgoing messages are fragmented into frames of at most {@code maxFrameBytes}. */
   static VoiceClient connect(Vertx vertx, int port, String query, int maxFrameBytes) throws Exception {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(maxFrameBytes)
+    return connect(vertx, port, query, new WebSocketClientOptions().setMaxFrameSize(maxFrameBytes)
         .setMaxMessageSize(Math.max(maxFrameBytes, 262_144)));
+  }
+
+  /** A client with these options (TLS, frame sizes). */
+  static VoiceClient connect(Vertx vertx, int port, String query, WebSocketClientOptions options) throws Exception {
+    WebSocketClient client = vertx.createWebSocketClient(options);
     // Handlers go on in the connect callback, on the socket's event loop: set later from the test
     // thread, they could miss session.ready.
     return client.connect(port, "127.0.0.1", "/v1/voice" + (query.isEmpty() ? "" : "?" + query))
