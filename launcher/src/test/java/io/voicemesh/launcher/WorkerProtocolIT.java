@@ -113,8 +113,13 @@ class WorkerProtocolIT {
   void outOfOrder() throws Exception {
     byte[] speech = Speech.concat(Speech.say("calculate eight times nine"), Speech.silence(300));
     String inOrder = transcribe(speech, false);
-    assertTrue(inOrder.contains("eight") && inOrder.contains("nine"), inOrder);
-    assertEquals(inOrder, transcribe(speech, true), "the shuffled chunks give the same transcript");
+    assertTrue(inOrder.contains("calculate eight times nine"), inOrder);
+    // The same words, not the same string: the second stream may take the recognizer the first one
+    // gave back, whose speaker adaptation has moved (a stray "the" came and went with it). Chunks
+    // decoded out of order would garble the words themselves.
+    String shuffled = transcribe(speech, true);
+    assertTrue(shuffled.contains("calculate eight times nine"), "the shuffled chunks give the same words: " + shuffled
+        + " (in order: " + inOrder + ")");
   }
 
   /**

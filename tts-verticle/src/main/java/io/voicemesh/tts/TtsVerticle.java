@@ -16,6 +16,7 @@ import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Resampler;
 import io.voicemesh.api.audio.Reframer;
 import io.voicemesh.api.engine.EngineUnavailableException;
 import io.voicemesh.api.engine.Engines;
@@ -182,15 +183,16 @@ public final class TtsVerticle extends VerticleBase implements Drainable {
       }
     }
     long[] skip = {sender.acceptedBytes};
-    int from = fallback.sampleRateHz();
-    fallback.synthesize(request.text(), request.voice(), pcm -> {
-      byte[] audio = Pcm16.resample(pcm, from, engine.sampleRateHz());
+    Resampler resampler = new Resampler(fallback.sampleRateHz(), engine.sampleRateHz());
+    java.util.function.Consumer<byte[]> resumed = audio -> {
       int drop = (int) Math.min(skip[0], audio.length);
       skip[0] -= drop;
       if (drop < audio.length) {
         sender.accept(java.util.Arrays.copyOfRange(audio, drop, audio.length));
       }
-    }, cancelled);
+    };
+    fallback.synthesize(request.text(), request.voice(), pcm -> resumed.accept(resampler.process(pcm)), cancelled);
+    resumed.accept(resampler.flush());
     String message = "speech worker unavailable (" + reason + "); the embedded " + fallbackName
         + " engine spoke sentence " + request.sentence();
     LOG.warn("turn {}: {}", request.turnId(), message);

@@ -15,6 +15,7 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Resampler;
 import io.voicemesh.api.audio.Reframer;
 import io.voicemesh.api.engine.Engines;
 import io.voicemesh.api.engine.SttEngine;
@@ -318,7 +319,10 @@ public final class SpeechWorkerVerticle extends VerticleBase {
     };
     Reframer chunker = new Reframer(Pcm16.bytesFor(rate, settings.chunkMs()), sendChunk);
     Future<Void> spoken = pool.executeBlocking(() -> {
-      tts.synthesize(text, voice, pcm -> chunker.accept(Pcm16.resample(pcm, engineRate, rate)), cancelled::get);
+      // One resampler for the whole answer: its filter runs across the engine's chunks.
+      Resampler resampler = new Resampler(engineRate, rate);
+      tts.synthesize(text, voice, pcm -> chunker.accept(resampler.process(pcm)), cancelled::get);
+      chunker.accept(resampler.flush());
       byte[] rest = chunker.remainder();
       if (rest.length > 0 && !cancelled.get()) {
         sendChunk.accept(rest);

@@ -52,26 +52,15 @@ public final class Pcm16 {
   }
 
   /**
-   * The same audio at another rate, by linear interpolation between neighbouring samples (speech
-   * survives it well; use a proper filter for music). An odd trailing byte is dropped.
+   * The same audio at another rate (a whole recording; a stream that arrives in chunks keeps one
+   * {@link Resampler} instead). An odd trailing byte is dropped.
    */
   public static byte[] resample(byte[] le, int fromHz, int toHz) {
-    int samples = le.length / BYTES_PER_SAMPLE;
-    if (fromHz == toHz || samples == 0) {
-      return le.length % BYTES_PER_SAMPLE == 0 ? le : java.util.Arrays.copyOf(le, samples * BYTES_PER_SAMPLE);
-    }
-    int outSamples = (int) ((long) samples * toHz / fromHz);
-    byte[] out = new byte[outSamples * BYTES_PER_SAMPLE];
-    for (int i = 0; i < outSamples; i++) {
-      double at = (double) i * fromHz / toHz;
-      int left = (int) at;
-      int right = Math.min(left + 1, samples - 1);
-      double frac = at - left;
-      int value = (int) Math.round(sample(le, left * BYTES_PER_SAMPLE) * (1 - frac)
-          + sample(le, right * BYTES_PER_SAMPLE) * frac);
-      out[i * 2] = (byte) value;
-      out[i * 2 + 1] = (byte) (value >> 8);
-    }
-    return out;
+    Resampler resampler = new Resampler(fromHz, toHz);
+    byte[] head = resampler.process(le);
+    byte[] tail = resampler.flush();
+    byte[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
   }
 }
