@@ -78,9 +78,14 @@ final class ToolEvents {
       return Future.succeededFuture();
     }
     allClosed = Promise.promise();
-    long timer = vertx.setTimer(Math.max(1, waitMs), t -> List.copyOf(open.values()).forEach(call ->
-        close(call.callId(), call, null, ErrorCode.ENGINE_UNAVAILABLE, "no outcome within " + waitMs + " ms")));
+    long timer = vertx.setTimer(Math.max(1, waitMs),
+        t -> closeAll(ErrorCode.ENGINE_UNAVAILABLE, "no outcome within " + waitMs + " ms"));
     return allClosed.future().andThen(done -> vertx.cancelTimer(timer));
+  }
+
+  /** Closes every call still open with this error. */
+  void closeAll(ErrorCode code, String error) {
+    List.copyOf(open.values()).forEach(call -> close(call.callId(), call, null, code, error));
   }
 
   private void close(String callId, ToolCall call, JsonObject result, ErrorCode code, String error) {

@@ -67,9 +67,14 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   private final SentenceSynthesis synthesis;
   private final AudioPlayout playout;
   private final HeardText heard = new HeardText();
+  private final TurnEvents events;
   private final Promise<Void> finished = Promise.promise();
   private List<ChatMessage> history;
   private boolean audioStarted;
+  /** Set by {@link #start}: a turn waits for the one before it to end before it begins. */
+  private boolean begun;
+  /** Interrupted while waiting to begin: it begins and ends at once, so its events follow the turn before. */
+  private boolean interruptedEarly;
   private boolean llmDone;
   private boolean completing;
   private String answer = "";
@@ -89,23 +94,24 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     this.sttNode = sttNode;
     this.conversationHistory = conversationHistory;
     this.timings = new TurnTimings(clock);
+    this.events = new TurnEvents(id, userText, client::emit);
     this.llm = new LlmStream(vertx, settings.llmIdleTimeoutMs(), this::askLlm, this);
     this.tools = new ToolEvents(vertx, new ToolEvents.Sink() {
       @Override
       public void executing(ToolCall call) {
-        client.emit("tool_executing", new JsonObject().put("turnId", id).put("callId", call.callId())
-            .put("name", call.name()).put("arguments", call.arguments()));
+        events.toolExecuting(new JsonObject().put("callId", call.callId()).put("name", call.name())
+            .put("arguments", call.arguments()));
       }
 
       @Override
       public void completed(String callId, ToolCall call, JsonObject result, ErrorCode code, String error) {
-        JsonObject event = new JsonObject().put("turnId", id).put("callId", callId).put("name", call.name());
+        JsonObject event = new JsonObject().put("callId", callId).put("name", call.name());
         if (code == null) {
           event.put("result", result);
         } else {
           event.put("error", new JsonObject().put("code", code.wire()).put("message", error));
         }
-        client.emit("tool_completed", event);
+        events.toolCompleted(event);
       }
     });
     this.synthesis = new SentenceSynthesis(this::askTts, this);
@@ -120,25 +126,31 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   /** True while the agent may still speak in this turn. */
   boolean active() {
-    return !completing;
+    return !completing && !interruptedEarly;
   }
 
   // ---- the stages, in order ------------------------------------------------------------------
 
   /** 1. The user's message is stored; the context is read; the model is asked. */
   void start() {
+    begun = true;
     timings.turnEnded();
-    client.emit("user_message", new JsonObject().put("turnId", id).put("text", userText));
+    events.userMessage();
     // While the store is away the turn goes on with the history this conversation knows.
     boolean storeBehind = conversationHistory.behind() || client.storageBehind();
     Future<Void> userStored = conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText));
+    if (interruptedEarly) {
+      llm.abandon();
+      complete(true);
+      return;
+    }
     conversationHistory.context(storeBehind ? null : userStored)
         .onSuccess(context -> {
           if (completing) {
             llm.abandon();
             return;
           }
-          client.emit("agent_started", new JsonObject().put("turnId", id));
+          events.started();
           timings.generateSent(System.nanoTime());
           history = context;
           llm.start();
@@ -160,9 +172,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   @Override
   public void llmAccepted() {
-    if (!completing) {
-      client.emit("agent_thinking", new JsonObject().put("turnId", id));
-    }
+    events.thinking();
   }
 
   @Override
@@ -181,14 +191,16 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   @Override
   public void llmDelta(String fresh) {
     timings.llmDelta(System.nanoTime());
-    client.emit("agent_response.delta", new JsonObject().put("turnId", id).put("delta", fresh));
+    events.delta(fresh);
     chunker.push(fresh).forEach(this::speak);
   }
 
   @Override
   public void llmDone(String heardAnswer, String text) {
     answer = heardAnswer;
-    client.emit("agent_response", new JsonObject().put("turnId", id).put("text", text));
+    // The stream has ended: a call still open was shown by an attempt whose node was lost.
+    tools.closeAll(ErrorCode.ENGINE_UNAVAILABLE, "its LLM node was lost before it reported");
+    events.response(text);
     String rest = chunker.flush();
     if (!rest.isEmpty()) {
       speak(rest);
@@ -242,7 +254,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     if (!audioStarted) {
       audioStarted = true;
       timings.audioPlayed(System.nanoTime());
-      client.emit("audio.start", new JsonObject().put("turnId", id).put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
+      events.audio("audio.start", new JsonObject().put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
     }
     client.audio(pcm);
   }
@@ -258,7 +270,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   private void audioDrained() {
     if (audioStarted) {
-      client.emit("audio.end", new JsonObject().put("turnId", id).put("audioMs", playout.sentMs()));
+      events.audio("audio.end", new JsonObject().put("audioMs", playout.sentMs()));
     }
     if (llmDone) {
       complete(false);
@@ -283,7 +295,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     // cancel is known; then for every open tool call to report.
     Future<Void> toolsDone = within(llm.ended(), LLM_SETTLE_MS).compose(v -> tools.settled(settings.toolWaitMs()));
     Future.join(stored, toolsDone).onComplete(all -> {
-      JsonObject completed = new JsonObject().put("turnId", id).put("interrupted", interrupted)
+      JsonObject completed = new JsonObject().put("interrupted", interrupted)
           .put("heardText", heardText).put("timings", timings.json()).put("servedBy", servedBy());
       if (failure != null) {
         completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
@@ -291,7 +303,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
       if (stored.failed()) {
         client.error(MeshException.from(stored.cause()).code(), "the assistant message was not stored: " + stored.cause().getMessage());
       }
-      client.emit("agent_completed", completed);
+      events.completed(completed);
       finished.complete();
     });
   }
@@ -313,6 +325,10 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   /** Barge-in or cancel: stop speaking now and keep only what was heard. */
   void interrupt() {
+    if (!begun) {
+      interruptedEarly = true;
+      return;
+    }
     if (completing) {
       return;
     }
@@ -322,7 +338,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     bus.publish(Addresses.TTS_CANCEL, cancel);
     playout.stop();
     if (audioStarted) {
-      client.emit("audio.clear", new JsonObject().put("turnId", id));
+      events.audio("audio.clear", new JsonObject());
     }
     complete(true);
   }
