@@ -227,6 +227,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   @Override
   public void sentenceSynthesized(int index, SynthesizeDone done) {
+    heard.timed(index, done.audioMs(), done.wordEndsMs());
     playout.sentenceDone(index, done.chunks());
   }
 

@@ -41,7 +41,7 @@ class SentenceSynthesisTest {
   });
 
   private static SynthesizeDone done(int chunks, String node, String warning) {
-    return new SynthesizeDone(chunks, 16_000, chunks * 100L, node, warning);
+    return new SynthesizeDone(chunks, 16_000, chunks * 100L, node, warning, List.of());
   }
 
   @Test
