@@ -93,13 +93,10 @@ final class FreeTtsEngine implements TtsEngine {
     private BooleanSupplier cancelled = () -> true;
     private float volume = 1f;
     private long bytesWritten;
-    /** Per utterance of the current text, in order: its tokens' end times (s). */
-    private final List<UtteranceTimes> utterances = new ArrayList<>();
+    /** Per utterance of the current text, in order: its tokens' end times (s) on its timeline. */
+    private final List<List<Float>> utterances = new ArrayList<>();
     /** Where each utterance's audio starts (bytes); FreeTTS renders on its own output thread, in order. */
     private final List<Long> utteranceStarts = new ArrayList<>();
-
-    private record UtteranceTimes(List<Float> tokenEnds) {
-    }
 
     synchronized void target(Consumer<byte[]> sink, BooleanSupplier cancelled) {
       this.sink = sink;
@@ -119,7 +116,7 @@ final class FreeTtsEngine implements TtsEngine {
         last = segment == null ? last : segment.getFeatures().getFloat("end");
         ends.add(last);
       }
-      utterances.add(new UtteranceTimes(ends));
+      utterances.add(ends);
     }
 
     private static Item lastSegment(Item word) {
@@ -132,12 +129,11 @@ final class FreeTtsEngine implements TtsEngine {
     synchronized List<Long> wordEndsMs() {
       List<Long> ends = new ArrayList<>();
       for (int i = 0; i < utterances.size() && i < utteranceStarts.size(); i++) {
-        UtteranceTimes times = utterances.get(i);
         long startByte = utteranceStarts.get(i);
         long endByte = i + 1 < utteranceStarts.size() ? utteranceStarts.get(i + 1) : bytesWritten;
         long startMs = Pcm16.msFor(RATE_HZ, startByte);
         long audioMs = Pcm16.msFor(RATE_HZ, endByte - startByte);
-        times.tokenEnds().forEach(end -> ends.add(startMs + Math.min(audioMs, Math.round(end * 1000))));
+        utterances.get(i).forEach(end -> ends.add(startMs + Math.min(audioMs, Math.round(end * 1000))));
       }
       return ends;
     }
