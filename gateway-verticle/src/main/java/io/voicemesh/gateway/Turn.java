@@ -43,7 +43,8 @@ import java.util.UUID;
  *       {@code agent_completed} with the {@link TurnTimings}.</li>
  * </ol>
  * An interruption cancels the LLM and TTS work, stops the audio at once, and stores only what the
- * user heard.
+ * user heard. The client's events go through {@link TurnEvents}, which keeps them in the order the
+ * protocol promises whichever stage reports first.
  */
 final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   final String id = UUID.randomUUID().toString();
