@@ -474,9 +474,9 @@ final class Conversation {
         clock, stt.node(), history);
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
-      if (!closed) {
-        next.start();
-      }
+      // Also once the client has gone (close interrupted it): a turn interrupted before it began
+      // begins and ends at once, so every turn's events follow the turn before it.
+      next.start();
       return next.finished();
     });
   }

@@ -84,6 +84,7 @@ class KafkaRelayTest {
     }
     List<Map<String, Object>> stored = storedEvents(sessionId);
     assertTrue(stored.size() >= 10, "two turns store at least ten events: " + stored.size());
+    EventOrder.check(stored.stream().map(e -> new JsonObject((String) e.get("event"))).toList());
     long lastSeq = (Long) stored.get(stored.size() - 1).get("seq");
     List<ConsumerRecord<String, byte[]>> records = consumeUntil(broker.bootstrapServers(), Map.of(sessionId, lastSeq),
         Duration.ofSeconds(30)).get(sessionId);

@@ -202,6 +202,8 @@ class SessionStreamTest {
       client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
       client.awaitNth("audio.end", 2, WAIT);
       assertTrue(client.audio().length > 0, "unmuted: the agent is heard again");
+      // agent_completed follows audio.end once the answer is stored: the status below must come after it.
+      client.awaitNth("agent_completed", 2, WAIT);
 
       client.send(new JsonObject().put("type", "session.status"));
       JsonObject status = client.awaitNth("session.status", 2, WAIT);

@@ -81,6 +81,17 @@ final class Speech {
     throw new IllegalArgumentException("no speech in the recording");
   }
 
+  /** Position (ms) of the end of the last 20 ms frame louder than -40 dBFS: where speech ends in a recording. */
+  static long speechEndMs(byte[] pcm) {
+    int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
+    for (int offset = pcm.length / frame * frame - frame; offset >= 0; offset -= frame) {
+      if (Pcm16.rmsDbfs(pcm, offset, frame) > -40) {
+        return Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, offset + frame);
+      }
+    }
+    throw new IllegalArgumentException("no speech in the recording");
+  }
+
   private static byte[] shaped(int ms, java.util.function.IntToDoubleFunction sampleAt) {
     byte[] pcm = new byte[Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, ms)];
     for (int i = 0; i < pcm.length / 2; i++) {

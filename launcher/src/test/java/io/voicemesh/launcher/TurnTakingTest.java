@@ -76,7 +76,7 @@ class TurnTakingTest {
   }
 
   @Test
-  @DisplayName("barge-in stops the agent's audio within 150 ms of the threshold and keeps only the sentences heard")
+  @DisplayName("barge-in stops the agent's audio within 150 ms of the threshold and keeps only the words heard")
   void bargeIn() throws Exception {
     openAi.script(new Answer(pieces(STORY)), new Answer(List.of("Sure.")));
     int requestsBefore = openAi.requests().size();
@@ -108,34 +108,36 @@ class TurnTakingTest {
       System.out.printf("barge-in: last agent audio frame %d ms after the speech threshold%n", lateMs);
       assertTrue(lateMs <= 150, "agent audio went on " + lateMs + " ms after the barge-in threshold");
 
-      // What was stored is exactly the sentences whose audio was wholly delivered.
+      // What was stored is the sentences whose audio was wholly delivered and the words of the next
+      // one that were: never a word of a sentence whose audio was not reached.
       long delivered = arrivals.stream().filter(a -> a[0] <= lastFrameAt).mapToLong(a -> a[1]).max().orElseThrow();
       int whole = 0;
       long end = 0;
       while (whole < STORY.size() && (end += Speech.say(STORY.get(whole)).length) <= delivered) {
         whole++;
       }
-      String expected = String.join(" ", STORY.subList(0, whole));
       assertTrue(whole >= 1 && whole < STORY.size(), "heard " + whole + " of " + STORY.size() + " sentences");
-      assertEquals(expected, completed.getString("heardText"));
+      String expected = completed.getString("heardText");
+      String wholeSentences = String.join(" ", STORY.subList(0, whole));
+      assertTrue(isWordPrefix(expected, String.join(" ", STORY.subList(0, whole + 1))) && expected.startsWith(wholeSentences),
+          "heard '" + expected + "' after " + whole + " whole sentences");
       List<Map<String, Object>> stored = mesh.query(
           "SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant' ORDER BY id", UUID.fromString(sessionId));
       assertEquals(expected, stored.get(0).get("text"));
-      assertTrue(String.join(" ", STORY).startsWith(expected) && expected.length() < String.join(" ", STORY).length());
 
       // The next request to the model carries the truncated answer, never the unheard rest.
       client.awaitNth("agent_completed", 2, WAIT);
       JsonArray messages = openAi.requests().get(requestsBefore + 1).getJsonArray("messages");
       String history = messages.encode();
       assertTrue(history.contains(expected), history);
-      assertFalse(history.contains(STORY.get(whole)), "the unheard sentence was not sent: " + history);
+      assertFalse(whole + 1 < STORY.size() && history.contains(STORY.get(whole + 1)), "the unheard sentence was not sent: " + history);
       assertEquals("assistant", messages.getJsonObject(messages.size() - 2).getString("role"));
       assertEquals(expected, messages.getJsonObject(messages.size() - 2).getString("content"));
     }
   }
 
   @Test
-  @DisplayName("response.cancel stops the agent, and playback marks decide what was heard")
+  @DisplayName("response.cancel stops the agent, and playback marks decide what was heard, to the word")
   void cancelWithPlaybackMarks() throws Exception {
     openAi.script(new Answer(pieces(STORY)));
     try (VoiceClient client = mesh.connect("agent=scripted")) {
@@ -149,10 +151,13 @@ class TurnTakingTest {
       client.send(new JsonObject().put("type", "response.cancel"));
       JsonObject completed = client.await("agent_completed", WAIT);
       assertTrue(completed.getBoolean("interrupted"));
-      assertEquals("", completed.getString("heardText"));
+      String heard = completed.getString("heardText");
+      assertTrue(!heard.isEmpty() && isWordPrefix(heard, STORY.get(0)) && heard.length() < STORY.get(0).length(),
+          "the words of the first sentence played before the mark: '" + heard + "'");
       client.await("audio.clear", WAIT);
-      assertEquals(List.of(), mesh.query("SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant'",
-          UUID.fromString(sessionId)), "nothing unheard is stored");
+      assertEquals(List.of(Map.of("text", heard)), mesh.query(
+          "SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant'", UUID.fromString(sessionId)),
+          "only what was played is stored");
     }
   }
 
@@ -326,6 +331,65 @@ class TurnTakingTest {
     } finally {
       tool.unregister();
     }
+  }
+
+  @Test
+  @DisplayName("interrupting a long one-sentence answer 2 s into its audio keeps the words played by then, and the model sees exactly them")
+  void interruptedToTheWord() throws Exception {
+    String answer = "The old lighthouse keeper climbed the narrow stairs every evening to light the lamp and watch "
+        + "the ships sail slowly past the rocky point far below the cliffs.";
+    openAi.script(new Answer(pieces(List.of(answer))), new Answer(List.of("Sure.")));
+    int requestsBefore = openAi.requests().size();
+    try (VoiceClient client = mesh.connect("agent=scripted")) {
+      String sessionId = client.sessionId();
+      client.speak(Speech.say("tell me a story"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      String turnId = client.await("audio.start", WAIT).getString("turnId");
+      awaitAudio(client, 1);
+      long firstAudioAt = client.audioArrivals().get(0)[0];
+
+      // The client plays the audio as it comes, at real time, and says how far it got.
+      long playedMs = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (playedMs < 2_000) {
+        assertTrue(System.nanoTime() < deadline, "only " + playedMs + " ms played");
+        TimeUnit.MILLISECONDS.sleep(100); // the player's mark interval
+        long received = Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, client.audio().length);
+        playedMs = Math.min(2_000, Math.min(received, (System.nanoTime() - firstAudioAt) / 1_000_000));
+        client.send(new JsonObject().put("type", "playback.mark").put("turnId", turnId).put("ms", playedMs));
+      }
+      client.send(new JsonObject().put("type", "response.cancel"));
+      JsonObject completed = client.await(e -> "agent_completed".equals(e.getString("type"))
+          && turnId.equals(e.getString("turnId")), WAIT);
+      assertTrue(completed.getBoolean("interrupted"), completed.encode());
+      String heard = completed.getString("heardText");
+      assertTrue(!heard.isEmpty() && isWordPrefix(heard, answer), "a word prefix of the answer: '" + heard + "'");
+
+      // Which words 2 s of this voice hold, measured apart from the server: the longest prefix of the
+      // answer that FreeTTS speaks within 2 s on its own.
+      String[] words = answer.split(" ");
+      int played = 0;
+      while (played < words.length
+          && Speech.speechEndMs(Speech.say(String.join(" ", List.of(words).subList(0, played + 1)))) <= 2_000) {
+        played++;
+      }
+      int heardWords = heard.split(" ").length;
+      System.out.printf("heard %d words ('%s'); 2 s of audio hold about %d%n", heardWords, heard, played);
+      assertTrue(Math.abs(heardWords - played) <= 1, "heard " + heardWords + " words, played about " + played);
+      assertEquals(List.of(Map.of("text", heard)), mesh.query(
+          "SELECT text FROM messages WHERE session_id = $1 AND role = 'assistant'", UUID.fromString(sessionId)));
+
+      // The next turn's request to the model carries exactly what was heard.
+      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+      client.awaitNth("agent_completed", 2, WAIT);
+      JsonArray messages = openAi.requests().get(requestsBefore + 1).getJsonArray("messages");
+      assertEquals("assistant", messages.getJsonObject(messages.size() - 2).getString("role"), messages.encode());
+      assertEquals(heard, messages.getJsonObject(messages.size() - 2).getString("content"));
+    }
+  }
+
+  /** True when {@code prefix} is {@code text} cut at the end of one of its words. */
+  private static boolean isWordPrefix(String prefix, String text) {
+    return text.startsWith(prefix) && (prefix.length() == text.length() || text.charAt(prefix.length()) == ' ');
   }
 
   /** The sentences as a model would stream them: a few words per delta. */

@@ -19,7 +19,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** A real WebSocket client of {@code /v1/voice} that records every event and all agent audio. */
+/**
+ * A real WebSocket client of {@code /v1/voice} that records every event and all agent audio; on
+ * {@link #close} it checks the turns it saw against the {@link EventOrder} contract.
+ */
 final class VoiceClient implements AutoCloseable {
   static final int FRAME_MS = 20;
   private static final int RATE = Pcm16.DEFAULT_RATE_HZ;
@@ -250,11 +253,13 @@ final class VoiceClient implements AutoCloseable {
     speak(pcm, silenceMs, 1.0).await(ms + 10_000, TimeUnit.MILLISECONDS);
   }
 
+  /** Closes the connection, then checks that every turn it saw kept the {@link EventOrder} contract. */
   @Override
   public void close() throws Exception {
     if (!socket.isClosed()) {
       socket.close().await(5, TimeUnit.SECONDS);
     }
     client.close().await(5, TimeUnit.SECONDS);
+    EventOrder.check(events());
   }
 }

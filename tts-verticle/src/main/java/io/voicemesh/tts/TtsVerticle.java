@@ -157,12 +157,13 @@ public final class TtsVerticle extends VerticleBase implements Drainable {
     if (cancelled.getAsBoolean()) {
       // nothing to say any more
     } else if (fallback == null) {
-      engine.synthesize(request.text(), request.voice(), sender::accept, cancelled);
+      sender.wordEndsMs = engine.synthesizeTimed(request.text(), request.voice(), sender::accept, cancelled);
     } else {
       warning = speakOrFallBack(request, sender, cancelled);
     }
     sender.flush();
-    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes), node, warning);
+    return new SynthesizeDone(sender.chunks, rate, Pcm16.msFor(rate, sender.totalBytes), node, warning,
+        sender.wordEndsMs);
   }
 
   /**
@@ -176,7 +177,7 @@ public final class TtsVerticle extends VerticleBase implements Drainable {
     String reason = "no speech worker is healthy";
     if (engine.available()) {
       try {
-        engine.synthesize(request.text(), request.voice(), sender::accept, cancelled);
+        sender.wordEndsMs = engine.synthesizeTimed(request.text(), request.voice(), sender::accept, cancelled);
         return null;
       } catch (EngineUnavailableException e) {
         reason = e.getMessage();
@@ -210,6 +211,8 @@ public final class TtsVerticle extends VerticleBase implements Drainable {
     private long totalBytes;
     /** Bytes the engine handed over so far, including what waits for a full chunk. */
     private long acceptedBytes;
+    /** When each word ended, as the engine says; empty when it cannot tell (or two engines spoke the sentence). */
+    private List<Long> wordEndsMs = List.of();
 
     ChunkSender(EventBus bus, SynthesizeRequest request, int rate, int chunkBytes, String node) {
       this.bus = bus;
