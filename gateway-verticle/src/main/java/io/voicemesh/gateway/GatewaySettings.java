@@ -43,7 +43,8 @@ record GatewaySettings(
     long idleTimeoutMs,
     long headerTimeoutMs,
     int writeQueueBytes,
-    Set<String> agents) {
+    Set<String> agents,
+    String defaultEagerness) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
@@ -104,7 +105,8 @@ record GatewaySettings(
         limits.getInteger("writeQueueBytes", 128 * 1024),
         // The agents the LLM role is configured with (the launcher passes their names); empty: not
         // known here (a gateway embedded without the launcher), and any well-formed name is accepted.
-        Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()));
+        Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()),
+        c.getString("eagerness", "auto"));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
@@ -112,7 +114,8 @@ record GatewaySettings(
         || s.outageBufferMs < 0 || s.outageBufferEvents < 1 || s.outageBufferBytes < 1
         || s.connectionsPerUser < 1 || s.sessionsPerUser < 1
         || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)
-        || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024) {
+        || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024
+        || TurnSilence.of(s.defaultEagerness, s.defaultSilenceMs) == null) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     for (String agent : s.agents) {

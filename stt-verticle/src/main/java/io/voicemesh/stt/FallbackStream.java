@@ -80,6 +80,11 @@ final class FallbackStream implements SttStream {
   }
 
   @Override
+  public String settle() {
+    return current.settle();
+  }
+
+  @Override
   public String finish() {
     String text;
     if (onRemote) {

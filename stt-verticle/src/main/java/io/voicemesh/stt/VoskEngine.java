@@ -55,6 +55,13 @@ final class VoskEngine implements SttEngine {
       return join(segments.toString(), text(recognizer.getPartialResult(), "partial"));
     }
 
+    /** Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses do. */
+    @Override
+    public String settle() {
+      append(text(recognizer.getFinalResult(), "text"));
+      return segments.toString();
+    }
+
     @Override
     public String finish() {
       append(text(recognizer.getFinalResult(), "text"));
