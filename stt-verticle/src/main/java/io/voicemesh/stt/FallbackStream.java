@@ -80,8 +80,16 @@ final class FallbackStream implements SttStream {
   }
 
   @Override
-  public String settle() {
-    return current.settle();
+  public Settled settle() {
+    if (!onRemote) {
+      return current.settle();
+    }
+    try {
+      return current.settle();
+    } catch (EngineUnavailableException e) {
+      takeOver(e);
+      return current.settle();
+    }
   }
 
   @Override

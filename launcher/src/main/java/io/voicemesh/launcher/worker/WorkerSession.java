@@ -132,7 +132,7 @@ final class WorkerSession {
   private void process(AudioChunk chunk) {
     nextSeq++;
     chunksReceived++;
-    if (chunk.getAudio().isEmpty() && !chunk.getEndOfUtterance()) {
+    if (chunk.getAudio().isEmpty() && !chunk.getEndOfUtterance() && !chunk.getSettle()) {
       return; // a keep-alive: its seq is taken, nothing else happens
     }
     byte[] pcm = chunk.getAudio().toByteArray();
@@ -146,6 +146,11 @@ final class WorkerSession {
       eventTimestampMs = chunk.getTimestampMs();
       windows.accept(pcm);
       processedBytes += pcm.length;
+      if (chunk.getSettle() && !chunk.getEndOfUtterance()) {
+        SttStream.Settled words = segmenter.settle();
+        send(event().setAudioMs(segmenter.positionMs()).setSettled(Transcript.newBuilder().setText(words.text())
+            .setLastWordConfidence((float) words.lastWordConfidence())).build());
+      }
       if (chunk.getEndOfUtterance()) {
         segmenter.endUtterance();
       }

@@ -14,7 +14,8 @@ import java.util.Set;
  * "what is twelve times seven and"  ──silence ≥ max──▶ ended (speech before that: the turn goes on)
  * </pre>
  * Erring towards "incomplete" costs only latency; erring towards "complete" cuts the user off, so
- * every doubtful ending (an auxiliary verb, an article, a contraction) counts as incomplete.
+ * every doubtful ending (an auxiliary verb, an article, a contraction, a last word the recognizer
+ * is unsure it heard right) counts as incomplete.
  * With {@code minSilenceMs == maxSilenceMs} the words play no part: silence alone decides.
  */
 public final class EndOfTurn {
@@ -77,6 +78,13 @@ public final class EndOfTurn {
       "times", "plus", "minus", "divided", "multiplied", "point", "hundred", "thousand", "million", "billion",
       "equals");
 
+  /**
+   * A last word heard with less confidence than this (Vosk's word confidence) may be a misheard
+   * continuation. On FreeTTS speech Vosk gave the last word of complete questions 1.0; misheard
+   * continuations 0.48 to 0.86.
+   */
+  public static final double SURE = 0.9;
+
   private final int minSilenceMs;
   private final int maxSilenceMs;
 
@@ -120,12 +128,27 @@ public final class EndOfTurn {
 
   /** The silence after {@code words} that ends the turn. */
   public int silenceNeededMs(String words) {
-    return readsWords() && needsContinuation(words) ? maxSilenceMs : minSilenceMs;
+    return silenceNeededMs(words, 1);
+  }
+
+  /**
+   * The silence after {@code words} that ends the turn, the recognizer being
+   * {@code lastWordConfidence} (0 to 1) sure of the last word: below {@link #SURE} the word may have
+   * been a continuation misheard ("too" for "to", "arm" for "um"), so the turn waits as for one.
+   */
+  public int silenceNeededMs(String words, double lastWordConfidence) {
+    boolean doubtful = needsContinuation(words) || lastWordConfidence < SURE && !lastWord(words).isEmpty();
+    return readsWords() && doubtful ? maxSilenceMs : minSilenceMs;
   }
 
   /** Whether {@code silenceMs} of quiet after {@code words} ends the turn. */
   public boolean ended(long silenceMs, String words) {
-    return silenceMs >= silenceNeededMs(words);
+    return ended(silenceMs, words, 1);
+  }
+
+  /** Whether {@code silenceMs} of quiet after {@code words}, the last heard with {@code lastWordConfidence}, ends the turn. */
+  public boolean ended(long silenceMs, String words, double lastWordConfidence) {
+    return silenceMs >= silenceNeededMs(words, lastWordConfidence);
   }
 
   /**

@@ -58,6 +58,8 @@ public final class SpeechSegmenter {
   private String lastPartial = "";
   /** The recognizer settled in the current pause: true, or false, or null before it was asked. */
   private Boolean settledThisPause;
+  /** How sure the recognizer was of the last word when it settled (1 when it could not say). */
+  private double lastWordConfidence = 1;
   private boolean utteranceHasAudio;
   /** Where the current utterance's speech started; -1 before it has. */
   private long speechStartMs = -1;
@@ -154,12 +156,23 @@ public final class SpeechSegmenter {
       return false;
     }
     if (settledThisPause == null) {
-      String settled = recognizer.settle();
+      SttStream.Settled settled = recognizer.settle();
       settledThisPause = settled != null;
-      hypothesis(settled);
+      lastWordConfidence = settled == null ? 1 : settled.lastWordConfidence();
+      hypothesis(settled == null ? null : settled.text());
     }
     long lagMs = settledThisPause ? 0 : UNSETTLED_LAG_MS;
-    return endOfTurn.ended(Math.min(quietMs - lagMs, endOfTurn.maxSilenceMs()), lastPartial);
+    return endOfTurn.ended(Math.min(quietMs - lagMs, endOfTurn.maxSilenceMs()), lastPartial, lastWordConfidence);
+  }
+
+  /**
+   * The words of the current utterance up to here: settled by the recognizer (see
+   * {@link SttStream#settle()}), or its last hypothesis if it cannot settle.
+   */
+  public SttStream.Settled settle() {
+    SttStream.Settled settled = recognizer.settle();
+    hypothesis(settled == null ? null : settled.text());
+    return settled != null ? settled : new SttStream.Settled(lastPartial, 1);
   }
 
   /** Ends the current utterance now (silence, a commit, the caller's own turn detection). */
@@ -174,6 +187,7 @@ public final class SpeechSegmenter {
     utteranceHasAudio = false;
     lastPartial = "";
     settledThisPause = null;
+    lastWordConfidence = 1;
     listener.utteranceEnded(text, detector.positionMs(), startMs, detector.lastVoicedEndMs());
   }
 }

@@ -18,8 +18,16 @@ public interface SttStream extends AutoCloseable {
    * utterance goes on; {@link #finish()} still returns the whole of it. Null: this engine cannot,
    * and the caller must make do with the last hypothesis.
    */
-  default String settle() {
+  default Settled settle() {
     return null;
+  }
+
+  /**
+   * The words of an utterance up to a point, and how sure the recognizer is of the last of them
+   * (0 to 1; 1 when it does not say): a misheard last word ("too" for "to") may hide that the
+   * sentence goes on.
+   */
+  record Settled(String text, double lastWordConfidence) {
   }
 
   /** Ends the current utterance: returns its final text (possibly empty) and starts a new one. */

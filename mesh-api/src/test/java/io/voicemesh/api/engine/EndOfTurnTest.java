@@ -101,6 +101,22 @@ class EndOfTurnTest {
   }
 
   @Test
+  @DisplayName("a last word the recognizer is unsure of waits as a continuation would; a sure one does not")
+  void unsureLastWordWaits() {
+    // Vosk's word confidences on FreeTTS: "how far is it to" heard as "how far as it too" (0.69),
+    // "i was thinking um" as "... arm" (0.86), "what is ten plus" as "... and lost" (0.48).
+    assertEquals(1_200, MEDIUM.silenceNeededMs("how far as it too", 0.69));
+    assertEquals(1_200, MEDIUM.silenceNeededMs("i was thinking arm", 0.86));
+    assertEquals(1_200, MEDIUM.silenceNeededMs("what is to and lost", 0.48));
+    assertFalse(MEDIUM.ended(600, "how far as it too", 0.69));
+    // Complete questions' last words came with 1.0.
+    assertEquals(200, MEDIUM.silenceNeededMs("while time is it", 1.0));
+    assertEquals(200, MEDIUM.silenceNeededMs("calculate eight times nine", 1.0));
+    assertEquals(200, MEDIUM.silenceNeededMs("", 0.2), "no words: nothing to be unsure of");
+    assertEquals(600, EndOfTurn.silenceOnly(600).silenceNeededMs("how far as it too", 0.69));
+  }
+
+  @Test
   @DisplayName("the eagerness levels order the silences; equal silences mean silence alone decides")
   void eagernessAndSilenceOnly() {
     assertTrue(EndOfTurn.Eagerness.HIGH.minSilenceMs < EndOfTurn.Eagerness.MEDIUM.minSilenceMs
