@@ -130,12 +130,30 @@ final class TurnEndCommand implements Callable<Integer> {
     Map<String, byte[]> speech = new LinkedHashMap<>();
     for (String[] utterance : PAUSED) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      out.writeBytes(parts.get(utterance[0]));
+      out.writeBytes(voiced(parts.get(utterance[0])));
       out.writeBytes(pause);
-      out.writeBytes(parts.get(utterance[1]));
+      out.writeBytes(voiced(parts.get(utterance[1])));
       speech.put(utterance[0] + " ... " + utterance[1], out.toByteArray());
     }
     return speech;
+  }
+
+  /**
+   * The recording without the quiet FreeTTS puts around words (≈ 200 ms before, 100 ms after), so
+   * the pause between two parts is {@link #PAUSE_MS} from voiced frame to voiced frame (-50 dBFS,
+   * the speech detector's floor).
+   */
+  private static byte[] voiced(byte[] pcm) {
+    int frame = io.voicemesh.api.audio.Pcm16.bytesFor(io.voicemesh.api.audio.Pcm16.DEFAULT_RATE_HZ, PcmClock.FRAME_MS);
+    int first = -1;
+    int end = -1;
+    for (int offset = 0; offset + frame <= pcm.length; offset += frame) {
+      if (io.voicemesh.api.audio.Pcm16.rmsDbfs(pcm, offset, frame) > -50) {
+        first = first < 0 ? offset : first;
+        end = offset + frame;
+      }
+    }
+    return first < 0 ? pcm : java.util.Arrays.copyOfRange(pcm, first, end);
   }
 
   private void voiceToVoiceRows(String setting, List<VoiceToVoice.Turn> wordAware, List<VoiceToVoice.Turn> fixed) {

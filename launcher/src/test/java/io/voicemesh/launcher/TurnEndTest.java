@@ -35,15 +35,17 @@ class TurnEndTest {
   void pauseAfterAndIsOneTurn() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      byte[] speech = Speech.concat(Speech.silence(LEAD_SILENCE_MS), Speech.say("what is twelve times seven and"),
-          Speech.silence(600), Speech.say("what time is it"));
+      // 600 ms from the last voiced frame of "and" to the first of "what".
+      byte[] speech = Speech.concat(Speech.silence(LEAD_SILENCE_MS), Speech.voiced(Speech.say("what is twelve times seven and")),
+          Speech.silence(600), Speech.voiced(Speech.say("what time is it")));
       client.speakRealtime(speech, 1_500);
       client.await("agent_completed", WAIT);
 
       List<JsonObject> messages = client.events("user_message");
       assertEquals(1, messages.size(), "one user turn: " + messages);
       String said = messages.get(0).getString("text");
-      assertTrue(said.contains("seven and") && said.contains("time is it"), "both parts in the one turn: " + said);
+      // Vosk hears the "and" as "and" or "am" (a continuation too, as "I am ..."), and "what" as "while".
+      assertTrue(said.contains("seven") && said.endsWith("time is it"), "both parts in the one turn: " + said);
       assertEquals(1, client.events("transcript.final").stream().filter(f -> !f.getString("text").isBlank()).count(),
           "one transcript: " + client.events("transcript.final"));
     }
@@ -86,14 +88,15 @@ class TurnEndTest {
       assertEquals("off", updated.getString("eagerness"));
       assertEquals(500, updated.getInteger("minSilenceMs"));
       assertEquals(500, updated.getInteger("maxSilenceMs"));
-      byte[] first = Speech.say("what is twelve times seven and");
+      byte[] first = Speech.voiced(Speech.say("what is twelve times seven and"));
       long firstEndMs = LEAD_SILENCE_MS + lastVoicedEndMs(first);
-      fixed.speak(Speech.concat(Speech.silence(LEAD_SILENCE_MS), first, Speech.silence(700),
-          Speech.say("what time is it")), 1_500, 2).await(30, java.util.concurrent.TimeUnit.SECONDS);
+      fixed.speak(Speech.concat(Speech.silence(LEAD_SILENCE_MS), first, Speech.silence(600),
+          Speech.voiced(Speech.say("what time is it"))), 1_500, 2).await(30, java.util.concurrent.TimeUnit.SECONDS);
       fixed.awaitNth("agent_completed", 2, WAIT);
       List<JsonObject> messages = fixed.events("user_message");
       assertEquals(2, messages.size(), "silence alone split the question: " + messages);
-      assertTrue(messages.get(0).getString("text").endsWith("and"), messages.toString());
+      assertTrue(messages.get(0).getString("text").contains("seven")
+          && messages.get(1).getString("text").endsWith("time is it"), messages.toString());
       long endedAfterMs = fixed.events("transcript.final").get(0).getLong("audioMs") - firstEndMs;
       assertTrue(endedAfterMs >= 500 && endedAfterMs <= 600, "ended after the session's 500 ms: " + endedAfterMs);
     }
