@@ -14,8 +14,8 @@ import java.util.Set;
  * "what is twelve times seven and"  ──silence ≥ max──▶ ended (speech before that: the turn goes on)
  * </pre>
  * Erring towards "incomplete" costs only latency; erring towards "complete" cuts the user off, so
- * every doubtful ending (an auxiliary verb, an article, a contraction) counts as incomplete, and a
- * last word the recognizer is unsure it heard right waits halfway.
+ * every doubtful ending (an auxiliary verb, an article, a contraction, a last word the recognizer
+ * is unsure it heard right) counts as incomplete.
  * With {@code minSilenceMs == maxSilenceMs} the words play no part: silence alone decides.
  */
 public final class EndOfTurn {
@@ -134,17 +134,13 @@ public final class EndOfTurn {
   /**
    * The silence after {@code words} that ends the turn, the recognizer being
    * {@code lastWordConfidence} (0 to 1) sure of the last word. Below {@link #SURE} the word may have
-   * been a continuation misheard ("too" for "to", "arm" for "um"): weaker evidence than a word that
-   * needs a continuation, so the turn waits halfway between the two silences.
+   * been a continuation misheard ("too" for "to", "arm" for "um"), so the turn waits as for one.
+   * (Waiting only halfway, 700 ms at medium, cut one of 24 bench utterances in its 600 ms pause:
+   * the detector's quiet starts and ends on its own threshold, a little wider than the pause.)
    */
   public int silenceNeededMs(String words, double lastWordConfidence) {
-    if (!readsWords() || lastWord(words).isEmpty()) {
-      return minSilenceMs;
-    }
-    if (needsContinuation(words)) {
-      return maxSilenceMs;
-    }
-    return lastWordConfidence < SURE ? (minSilenceMs + maxSilenceMs) / 2 : minSilenceMs;
+    boolean doubtful = needsContinuation(words) || lastWordConfidence < SURE && !lastWord(words).isEmpty();
+    return readsWords() && doubtful ? maxSilenceMs : minSilenceMs;
   }
 
   /** Whether {@code silenceMs} of quiet after {@code words} ends the turn. */

@@ -73,8 +73,8 @@ public final class SpeechSegmenter {
   /**
    * With {@code endOnSilence}, a pause after speech ends the utterance when {@code endOfTurn} says
    * so (after its maximum silence at the latest), and every {@link #QUIET_RESET_MS} (or the maximum
-   * silence, if shorter) of quiet without speech resets the recognizer (a cough or a click never becomes a transcript). Without it only
-   * {@link #endUtterance()} does either: the caller decides.
+   * silence, if shorter) of quiet without speech resets the recognizer (a cough or a click never
+   * becomes a transcript). Without it only {@link #endUtterance()} does either: the caller decides.
    */
   public SpeechSegmenter(SttStream recognizer, int sampleRateHz, int minSpeechMs, EndOfTurn endOfTurn,
       boolean endOnSilence, Listener listener) {
