@@ -135,8 +135,8 @@ public final class EndOfTurn {
    * The silence after {@code words} that ends the turn, the recognizer being
    * {@code lastWordConfidence} (0 to 1) sure of the last word. Below {@link #SURE} the word may have
    * been a continuation misheard ("too" for "to", "arm" for "um"), so the turn waits as for one.
-   * (Waiting only halfway, 700 ms at medium, cut one of 24 bench utterances in its 600 ms pause:
-   * the detector's quiet starts and ends on its own threshold, a little wider than the pause.)
+   * (Not halfway: the detector's quiet starts and ends on its own threshold, so a 600 ms pause can
+   * measure 700 ms.)
    */
   public int silenceNeededMs(String words, double lastWordConfidence) {
     boolean doubtful = needsContinuation(words) || lastWordConfidence < SURE && !lastWord(words).isEmpty();
