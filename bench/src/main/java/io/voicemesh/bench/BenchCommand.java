@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "voicemesh-bench", mixinStandardHelpOptions = true, version = "VoiceMesh bench 0.1.0",
     description = "Load generator and benchmark for VoiceMesh (not part of the test suite).",
-    sortOptions = false, subcommands = SoakCommand.class)
+    sortOptions = false, subcommands = {SoakCommand.class, TurnEndCommand.class})
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 

@@ -46,19 +46,38 @@ final class VoiceToVoice {
   private static final int LEAD_SILENCE_MS = 300;
   private static final long TURN_TIMEOUT_MS = 30_000;
 
-  /** One measured turn; times in nanoseconds, or a failure. */
+  /**
+   * One measured turn; times in nanoseconds, or a failure. {@code endedAfterAudioMs}: where the
+   * turn ended in the audio (transcript.final's audioMs) after the end of speech there, no machine
+   * load in it.
+   */
   record Turn(String phrase, String transcript, String answer, long voiceToVoice, long endpointing,
-      long afterEndpointing, long finalAfterWindow, JsonObject serverTimings, String failure) {
+      long afterEndpointing, long finalAfterWindow, JsonObject serverTimings, String failure, long endedAfterAudioMs) {
+    Turn(String phrase, String transcript, String answer, long voiceToVoice, long endpointing, long afterEndpointing,
+        long finalAfterWindow, JsonObject serverTimings, String failure) {
+      this(phrase, transcript, answer, voiceToVoice, endpointing, afterEndpointing, finalAfterWindow, serverTimings,
+          failure, -1);
+    }
+
     boolean ok() {
       return failure == null;
     }
+
+    /** The turn ended before the end of the speech: cut off in a pause. */
+    boolean cutOff() {
+      return failure != null && failure.startsWith(FINAL_BEFORE_END);
+    }
   }
+
+  private static final String FINAL_BEFORE_END = "a transcript.final";
 
   private final Vertx vertx;
   private final int port;
   private final String uri;
   private final long silenceMs;
   private final Map<String, byte[]> speech = new LinkedHashMap<>();
+  /** Sent as {@code session.update} before each turn's speech (null: the mesh's defaults). */
+  private JsonObject sessionUpdate;
 
   /** Speech from a WAV file (PCM16 mono 16 kHz) instead of FreeTTS. */
   VoiceToVoice(Vertx vertx, int port, String uri, long silenceMs, Path wav) throws Exception {
@@ -74,20 +93,38 @@ final class VoiceToVoice {
   }
 
   VoiceToVoice(Vertx vertx, int port, String uri, long silenceMs, List<String> phrases) throws Exception {
+    this(vertx, port, uri, silenceMs, say(phrases));
+  }
+
+  /** Speech given as PCM16 mono 16 kHz, by name. */
+  VoiceToVoice(Vertx vertx, int port, String uri, long silenceMs, Map<String, byte[]> speech) {
     this.vertx = vertx;
     this.port = port;
     this.uri = uri;
     this.silenceMs = silenceMs;
+    this.speech.putAll(speech);
+  }
+
+  /** Each phrase spoken by FreeTTS, PCM16 mono 16 kHz. */
+  static Map<String, byte[]> say(List<String> phrases) throws Exception {
+    Map<String, byte[]> spoken = new LinkedHashMap<>();
     TtsEngine tts = Engines.create(TtsEngineProvider.class, "freetts", null, new JsonObject().put("voices", 1));
     try {
       for (String phrase : phrases) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         tts.synthesize(phrase, "kevin16", out::writeBytes, () -> false);
-        speech.put(phrase, out.toByteArray());
+        spoken.put(phrase, out.toByteArray());
       }
     } finally {
       tts.close();
     }
+    return spoken;
+  }
+
+  /** Every session first sends {@code update} as its {@code session.update} and waits for {@code session.updated}. */
+  VoiceToVoice withSessionUpdate(JsonObject update) {
+    this.sessionUpdate = update;
+    return this;
   }
 
   /**
@@ -128,16 +165,19 @@ final class VoiceToVoice {
       return "\"" + t.phrase() + "\" FAILED: " + t.failure();
     }
     return String.format("\"%s\" -> heard \"%s\", answered \"%s\" | voice-to-voice %.0f ms = endpointing %.0f + after %.0f"
-            + " | final %.0f ms after the silence window", t.phrase(), t.transcript(), t.answer(),
-        t.voiceToVoice() / 1e6, t.endpointing() / 1e6, t.afterEndpointing() / 1e6, t.finalAfterWindow() / 1e6);
+            + " | final %.0f ms after the silence window | turn ended %d ms of audio after the speech", t.phrase(),
+        t.transcript(), t.answer(), t.voiceToVoice() / 1e6, t.endpointing() / 1e6, t.afterEndpointing() / 1e6,
+        t.finalAfterWindow() / 1e6, t.endedAfterAudioMs());
   }
 
   /** What the client saw of one turn; written on the socket's event loop, read after the latch. */
   private static final class Observed {
     final CountDownLatch ready = new CountDownLatch(1);
+    final CountDownLatch updated = new CountDownLatch(1);
     final CountDownLatch completed = new CountDownLatch(1);
     volatile long endOfSpeechAt;
     volatile long finalAt;
+    volatile long finalAudioMs;
     volatile String finalText;
     volatile long firstAudioAt;
     volatile String answer = "";
@@ -187,6 +227,12 @@ final class VoiceToVoice {
       if (!seen.ready.await(15, TimeUnit.SECONDS) || seen.note != null) {
         return new Turn(phrase, "", "", 0, 0, 0, 0, null, "no session.ready" + (seen.note == null ? "" : ": " + seen.note));
       }
+      if (sessionUpdate != null) {
+        socket.writeTextMessage(sessionUpdate.copy().put("type", "session.update").encode()).await(5, TimeUnit.SECONDS);
+        if (!seen.updated.await(15, TimeUnit.SECONDS) || seen.note != null) {
+          return new Turn(phrase, "", "", 0, 0, 0, 0, null, "no session.updated" + (seen.note == null ? "" : ": " + seen.note));
+        }
+      }
       // Stream at real time from the socket's own event loop, as a microphone would: frame k
       // (audio 20 k .. 20 k + 20 ms) is sent once it is complete, at start + 20 (k + 1) ms.
       CountDownLatch streaming = new CountDownLatch(1);
@@ -231,8 +277,10 @@ final class VoiceToVoice {
       }
       long endpointing = seen.finalAt - seen.endOfSpeechAt;
       long after = seen.firstAudioAt - seen.finalAt;
+      long speechEndAudioMs = (long) (lastVoicedFrame + 1) * PcmClock.FRAME_MS;
       return new Turn(phrase, seen.finalText, seen.answer, endpointing + after, endpointing, after,
-          endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), seen.timings, null);
+          endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), seen.timings, null,
+          seen.finalAudioMs - speechEndAudioMs);
     } finally {
       socket.close().await(10, TimeUnit.SECONDS);
     }
@@ -246,16 +294,18 @@ final class VoiceToVoice {
     long now = System.nanoTime();
     switch (String.valueOf(event.getString("type"))) {
       case "session.ready" -> seen.ready.countDown();
+      case "session.updated" -> seen.updated.countDown();
       case "transcript.final" -> {
         String text = event.getString("text", "");
         if (seen.endOfSpeechAt != 0 && seen.finalAt == 0 && !text.isBlank()) {
           seen.finalAt = now;
+          seen.finalAudioMs = event.getLong("audioMs", -1L);
           seen.finalText = text;
         } else if (seen.endOfSpeechAt != 0 && seen.finalAt == 0) {
           seen.note = "transcript.final was empty: nothing recognized, so no agent turn";
           seen.completed.countDown();
         } else if (seen.endOfSpeechAt == 0 && !text.isBlank()) {
-          seen.note = "a transcript.final (\"" + text + "\") came before the end of speech";
+          seen.note = FINAL_BEFORE_END + " (\"" + text + "\") came before the end of speech";
         }
       }
       case "agent_response" -> seen.answer = event.getString("text", "");

@@ -68,7 +68,7 @@ final class Conversation {
   private String userId;
   private String voice;
   private int inputRateHz;
-  private int silenceMs;
+  private TurnSilence turnSilence;
   private int minSpeechMs;
   private long lastRateErrorAt;
   private boolean paused;
@@ -160,11 +160,9 @@ final class Conversation {
             return; // sent away while starting: the close that follows releases what was registered
           }
           participant = Participants.join(vertx, session.sessionId(), connectionId, "speaker", settings.node());
-          applyAudioFormat(request.sampleRate(), settings.defaultSilenceMs(), settings.defaultMinSpeechMs());
-          client.ready("speaker", session.resumed(), replayed, session.agent(), settings.node(), new JsonObject()
-              .put("inputSampleRate", inputRateHz)
-              .put("silenceMs", silenceMs)
-              .put("minSpeechMs", minSpeechMs));
+          applyAudioFormat(request.sampleRate(), TurnSilence.defaults(settings), settings.defaultMinSpeechMs());
+          client.ready("speaker", session.resumed(), replayed, session.agent(), settings.node(), turnSilence.describe(
+              new JsonObject().put("inputSampleRate", inputRateHz).put("minSpeechMs", minSpeechMs)));
           socket.resume();
         })
         .<Void>mapEmpty()
@@ -333,7 +331,7 @@ final class Conversation {
   private void update(JsonObject m) {
     // Every field is checked before any is applied: a refused update changes nothing.
     int rate = Fields.integer(m, "inputSampleRate", inputRateHz, 8_000, 48_000);
-    int silence = Fields.integer(m, "silenceMs", silenceMs, 200, 5_000);
+    TurnSilence silence = turnSilence.update(m);
     int minSpeech = Fields.integer(m, "minSpeechMs", minSpeechMs, 60, 2_000);
     List<String> backchannels = BargeIn.normalised(Fields.texts(m, "backchannels", bargeIn.backchannels(), 64, 40));
     int falseInterruption = Fields.integer(m, "falseInterruptionMs", (int) bargeIn.falseInterruptionMs(), 0,
@@ -344,9 +342,9 @@ final class Conversation {
       resumeAnswer();
       bargeIn = new BargeIn(backchannels, falseInterruption);
     }
-    client.reply("session.updated", new JsonObject().put("inputSampleRate", inputRateHz).put("silenceMs", silenceMs)
+    client.reply("session.updated", turnSilence.describe(new JsonObject().put("inputSampleRate", inputRateHz)
         .put("minSpeechMs", minSpeechMs).put("voice", voice).put("backchannels", bargeIn.backchannels())
-        .put("falseInterruptionMs", bargeIn.falseInterruptionMs()));
+        .put("falseInterruptionMs", bargeIn.falseInterruptionMs())));
   }
 
   private void playbackMark(JsonObject m) {
@@ -384,11 +382,11 @@ final class Conversation {
 
   // ---- speech to text ------------------------------------------------------------------------
 
-  private void applyAudioFormat(int rateHz, int silence, int minSpeech) {
+  private void applyAudioFormat(int rateHz, TurnSilence silence, int minSpeech) {
     inputRateHz = rateHz;
-    silenceMs = silence;
+    turnSilence = silence;
     minSpeechMs = minSpeech;
-    stt.format(rateHz, silence, minSpeech);
+    stt.format(rateHz, silence.minSilenceMs(), silence.maxSilenceMs(), minSpeech);
     int bytesPerSecond = Pcm16.bytesFor(rateHz, 1000);
     audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
   }

@@ -47,7 +47,8 @@ record GatewaySettings(
     List<String> backchannels,
     long falseInterruptionMs,
     String tlsCertPath,
-    String tlsKeyPath) {
+    String tlsKeyPath,
+    String defaultEagerness) {
 
   /** Frames above this are refused by the WebSocket layer itself (close 1009), before we see them. */
   static final int HARD_FRAME_LIMIT_BYTES = 1 << 20;
@@ -120,7 +121,8 @@ record GatewaySettings(
             .getJsonArray("backchannels", new JsonArray(BargeIn.DEFAULT_BACKCHANNELS)).stream().map(String::valueOf).toList()),
         c.getJsonObject("bargeIn", new JsonObject()).getLong("falseInterruptionMs", 1_000L),
         c.getJsonObject("tls", new JsonObject()).getString("certPath", ""),
-        c.getJsonObject("tls", new JsonObject()).getString("keyPath", ""));
+        c.getJsonObject("tls", new JsonObject()).getString("keyPath", ""),
+        c.getString("eagerness", "auto"));
     if (s.port < 0 || s.maxBinaryFrameBytes <= 0 || s.maxBinaryFrameBytes > HARD_FRAME_LIMIT_BYTES
         || s.maxTextFrameBytes <= 0 || s.audioRealtimeFactor < 1 || s.textMessagesPerSecond <= 0
         || s.defaultSilenceMs < 100 || s.defaultMinSpeechMs < 20 || s.playoutLeadMs < 0
@@ -130,7 +132,8 @@ record GatewaySettings(
         || s.sessionIdleEndMs < 0 || (s.sessionIdleEndMs > 0 && s.sessionIdleEndMs < 1_000)
         || s.idleTimeoutMs < 1_000 || s.headerTimeoutMs < 100 || s.writeQueueBytes < 16 * 1024
         || s.falseInterruptionMs < 0 || s.falseInterruptionMs > MAX_FALSE_INTERRUPTION_MS
-        || s.tlsCertPath.isBlank() != s.tlsKeyPath.isBlank()) {
+        || s.tlsCertPath.isBlank() != s.tlsKeyPath.isBlank()
+        || TurnSilence.of(s.defaultEagerness, s.defaultSilenceMs) == null) {
       throw new IllegalArgumentException("invalid gateway configuration: " + s);
     }
     for (String agent : s.agents) {

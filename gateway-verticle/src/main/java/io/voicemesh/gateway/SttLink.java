@@ -104,6 +104,7 @@ final class SttLink {
   private final FrameQueue retained = new FrameQueue();
   private int rateHz;
   private int silenceMs;
+  private int minSilenceMs;
   private int minSpeechMs;
   private State state = State.CLOSED;
   private String streamAddress;
@@ -138,14 +139,19 @@ final class SttLink {
     this.onUnavailable = onUnavailable;
   }
 
-  /** The audio format and turn settings; a change closes the stream, the next audio opens one with them. */
-  void format(int rate, int silence, int minSpeech) {
-    if (rate == rateHz && silence == silenceMs && minSpeech == minSpeechMs) {
+  /**
+   * The audio format and turn settings (see {@code SttOpen}: {@code silence} ends any turn,
+   * {@code minSilence} one that sounds complete); a change closes the stream, the next audio opens
+   * one with them.
+   */
+  void format(int rate, int minSilence, int silence, int minSpeech) {
+    if (rate == rateHz && minSilence == minSilenceMs && silence == silenceMs && minSpeech == minSpeechMs) {
       return;
     }
     closeStream();
     discardAudio();
     rateHz = rate;
+    minSilenceMs = minSilence;
     silenceMs = silence;
     minSpeechMs = minSpeech;
   }
@@ -323,7 +329,7 @@ final class SttLink {
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
-        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty());
+        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty(), minSilenceMs);
     openInSpeech = false;
     firstOpened(spec, racing)
         .onSuccess(opened -> {

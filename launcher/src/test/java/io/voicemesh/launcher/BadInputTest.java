@@ -87,6 +87,10 @@ class BadInputTest {
           "{\"type\":\"session.update\",\"voice\":7}",
           "{\"type\":\"session.update\",\"voice\":\"\"}",
           "{\"type\":\"session.update\",\"silenceMs\":700,\"voice\":\"k\\u0000\"}",
+          "{\"type\":\"session.update\",\"eagerness\":\"eager\"}",
+          "{\"type\":\"session.update\",\"eagerness\":3}",
+          "{\"type\":\"session.update\",\"minSilenceMs\":900,\"maxSilenceMs\":800}",
+          "{\"type\":\"session.update\",\"eagerness\":\"high\",\"maxSilenceMs\":50}",
           "{\"type\":\"control\",\"action\":null}",
           "{\"type\":\"control\",\"action\":5}",
           "{\"type\":\"control\"}",
@@ -107,7 +111,9 @@ class BadInputTest {
       // Nothing was applied: the settings are still the defaults.
       client.sendText("{\"type\":\"session.update\"}");
       JsonObject updated = client.await("session.updated", WAIT);
-      assertEquals(600, updated.getInteger("silenceMs"));
+      assertEquals("auto", updated.getString("eagerness"));
+      assertEquals(200, updated.getInteger("minSilenceMs"));
+      assertEquals(1_200, updated.getInteger("maxSilenceMs"));
       assertEquals(300, updated.getInteger("minSpeechMs"));
       assertEquals(16000, updated.getInteger("inputSampleRate"));
       client.send(new JsonObject().put("type", "ping").put("id", 9));

@@ -70,6 +70,27 @@ final class Speech {
     return out.toByteArray();
   }
 
+  /**
+   * The recording without the quiet FreeTTS puts around words (≈ 200 ms before, 100 ms after):
+   * from the first to the last 20 ms frame louder than -50 dBFS, so a pause put between two
+   * recordings is the pause a listener hears.
+   */
+  static byte[] voiced(byte[] pcm) {
+    int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
+    int first = -1;
+    int end = -1;
+    for (int offset = 0; offset + frame <= pcm.length; offset += frame) {
+      if (Pcm16.rmsDbfs(pcm, offset, frame) > -50) {
+        first = first < 0 ? offset : first;
+        end = offset + frame;
+      }
+    }
+    if (first < 0) {
+      throw new IllegalArgumentException("no speech in the recording");
+    }
+    return java.util.Arrays.copyOfRange(pcm, first, end);
+  }
+
   /** Position (ms) of the first 20 ms frame louder than -40 dBFS: where speech begins in a recording. */
   static long onsetMs(byte[] pcm) {
     int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);

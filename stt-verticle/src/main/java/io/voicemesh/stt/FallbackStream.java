@@ -80,6 +80,19 @@ final class FallbackStream implements SttStream {
   }
 
   @Override
+  public Settled settle() {
+    if (!onRemote) {
+      return current.settle();
+    }
+    try {
+      return current.settle();
+    } catch (EngineUnavailableException e) {
+      takeOver(e);
+      return current.settle();
+    }
+  }
+
+  @Override
   public String finish() {
     String text;
     if (onRemote) {

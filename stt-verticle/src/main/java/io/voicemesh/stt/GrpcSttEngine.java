@@ -17,6 +17,7 @@ import io.voicemesh.api.worker.SpeechEvent;
 import io.voicemesh.api.worker.SpeechWorkerGrpcClient;
 import io.voicemesh.api.worker.StopSessionRequest;
 import io.voicemesh.api.worker.StopSessionResponse;
+import io.voicemesh.api.worker.Transcript;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,7 +96,8 @@ final class GrpcSttEngine implements SttEngine {
     private volatile String partial = "";
     /** Set once the stream is unusable: the worker left, failed it, or stopped answering. */
     private volatile RuntimeException broken;
-    private volatile CompletableFuture<String> pendingFinal;
+    /** The worker's answer awaited: a final transcript, or a settled one. */
+    private volatile CompletableFuture<Transcript> pendingFinal;
     private long seq;
     private long positionBytes;
 
@@ -140,10 +142,11 @@ final class GrpcSttEngine implements SttEngine {
       response.handler(event -> {
         switch (event.getEventCase()) {
           case PARTIAL -> partial = event.getPartial().getText();
-          case FINAL -> {
-            CompletableFuture<String> waiting = pendingFinal;
+          case FINAL, SETTLED -> {
+            // The answer to the one request waiting (requests come one at a time, in order).
+            CompletableFuture<Transcript> waiting = pendingFinal;
             if (waiting != null) {
-              waiting.complete(event.getFinal().getText());
+              waiting.complete(event.hasFinal() ? event.getFinal() : event.getSettled());
             }
           }
           default -> {
@@ -167,7 +170,7 @@ final class GrpcSttEngine implements SttEngine {
           || status.status() == GrpcStatus.DEADLINE_EXCEEDED || status.status() == GrpcStatus.UNKNOWN) {
         workers.markDown(worker, cause);
       }
-      CompletableFuture<String> waiting = pendingFinal;
+      CompletableFuture<Transcript> waiting = pendingFinal;
       if (waiting != null) {
         waiting.completeExceptionally(broken);
       }
@@ -176,31 +179,46 @@ final class GrpcSttEngine implements SttEngine {
     @Override
     public String accept(byte[] pcm, int length) {
       check();
-      send(ByteString.copyFrom(pcm, 0, length), false);
+      send(ByteString.copyFrom(pcm, 0, length), false, false);
       positionBytes += length;
       return partial;
     }
 
     @Override
     public String finish() {
+      String text = ask(false).getText();
+      partial = "";
+      return text;
+    }
+
+    /** The worker's settled words (its answer to a chunk's {@code settle}). */
+    @Override
+    public Settled settle() {
+      Transcript settled = ask(true);
+      partial = settled.getText();
+      float confidence = settled.getLastWordConfidence();
+      return new Settled(settled.getText(), confidence == 0 ? 1 : confidence);
+    }
+
+    /** Sends an empty chunk asking to settle or to end the utterance; waits for the worker's answer. */
+    private Transcript ask(boolean settle) {
       check();
-      CompletableFuture<String> fin = new CompletableFuture<>();
-      pendingFinal = fin;
+      CompletableFuture<Transcript> answer = new CompletableFuture<>();
+      pendingFinal = answer;
       if (broken != null) {
         // fail() ran between check() and here and found nothing to complete.
-        fin.completeExceptionally(broken);
+        answer.completeExceptionally(broken);
       }
-      send(ByteString.EMPTY, true);
+      String what = settle ? "settled transcript" : "final transcript";
+      send(ByteString.EMPTY, !settle, settle);
       try {
-        String text = fin.get(finalTimeoutMs, TimeUnit.MILLISECONDS);
-        partial = "";
-        return text;
+        return answer.get(finalTimeoutMs, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        fail(new WorkerStatusException(GrpcStatus.DEADLINE_EXCEEDED, "no final transcript within " + finalTimeoutMs + " ms"));
+        fail(new WorkerStatusException(GrpcStatus.DEADLINE_EXCEEDED, "no " + what + " within " + finalTimeoutMs + " ms"));
         throw broken;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new EngineUnavailableException("interrupted waiting for a final transcript", e);
+        throw new EngineUnavailableException("interrupted waiting for a " + what, e);
       } catch (java.util.concurrent.ExecutionException e) {
         throw broken != null ? broken : new EngineUnavailableException(e.getCause().getMessage(), e.getCause());
       } finally {
@@ -214,9 +232,10 @@ final class GrpcSttEngine implements SttEngine {
       }
     }
 
-    private void send(ByteString audio, boolean endOfUtterance) {
+    private void send(ByteString audio, boolean endOfUtterance, boolean settle) {
       AudioChunk chunk = AudioChunk.newBuilder().setSessionId(sessionId).setSeq(seq++)
-          .setTimestampMs(positionBytes / bytesPerMs).setAudio(audio).setEndOfUtterance(endOfUtterance).build();
+          .setTimestampMs(positionBytes / bytesPerMs).setAudio(audio).setEndOfUtterance(endOfUtterance)
+          .setSettle(settle).build();
       workers.run(() -> call.write(chunk));
     }
 

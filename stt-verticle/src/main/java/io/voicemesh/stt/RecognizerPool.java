@@ -54,12 +54,19 @@ final class RecognizerPool {
         return warmest;
       }
     }
-    return new Pooled(new Recognizer(model, rateHz), rateHz);
+    return new Pooled(recognizer(rateHz), rateHz);
+  }
+
+  /** A new recognizer that reports each word's confidence in its results (end of turn reads the last one's). */
+  private Recognizer recognizer(int rateHz) throws IOException {
+    Recognizer recognizer = new Recognizer(model, rateHz);
+    recognizer.setWords(true);
+    return recognizer;
   }
 
   /** Creates one idle recognizer ahead of the first stream, so that stream need not wait for it. */
   void prepare(int rateHz) throws IOException {
-    giveBack(new Pooled(new Recognizer(model, rateHz), rateHz));
+    giveBack(new Pooled(recognizer(rateHz), rateHz));
   }
 
   /**

@@ -91,7 +91,7 @@ final class SttSession {
     this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
     this.stream = stream;
-    this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs(), true,
+    this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.endOfTurn(), true,
         new Events());
     if (spec.inSpeech()) {
       segmenter.continueSpeech();

@@ -1,5 +1,6 @@
 package io.voicemesh.stt;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttStream;
@@ -37,6 +38,8 @@ final class VoskEngine implements SttEngine {
     private final Recognizer recognizer;
     private final RecognizerPool pool;
     private final StringBuilder segments = new StringBuilder();
+    /** Vosk's confidence in the utterance's last word so far (1 before any). */
+    private double lastWordConfidence = 1;
     private boolean closed;
 
     VoskStream(RecognizerPool.Pooled pooled, RecognizerPool pool) {
@@ -49,18 +52,36 @@ final class VoskEngine implements SttEngine {
     public String accept(byte[] pcm, int length) {
       pooled.decoded(length);
       if (recognizer.acceptWaveForm(pcm, length)) {
-        append(text(recognizer.getResult(), "text"));
+        appendResult(recognizer.getResult());
         return segments.toString();
       }
       return join(segments.toString(), text(recognizer.getPartialResult(), "partial"));
     }
 
+    /** Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses do. */
+    @Override
+    public Settled settle() {
+      appendResult(recognizer.getFinalResult());
+      return new Settled(segments.toString(), lastWordConfidence);
+    }
+
     @Override
     public String finish() {
-      append(text(recognizer.getFinalResult(), "text"));
+      appendResult(recognizer.getFinalResult());
       String turn = segments.toString();
       segments.setLength(0);
+      lastWordConfidence = 1;
       return turn;
+    }
+
+    /** A segment's result: its text, and its words' confidences (the recognizer is set to give them). */
+    private void appendResult(String voskJson) {
+      JsonObject result = new JsonObject(voskJson);
+      append(result.getString("text", "").trim());
+      JsonArray words = result.getJsonArray("result");
+      if (words != null && !words.isEmpty()) {
+        lastWordConfidence = words.getJsonObject(words.size() - 1).getDouble("conf", 1.0);
+      }
     }
 
     @Override

@@ -168,9 +168,10 @@ public final class SpeechWorkerVerticle extends VerticleBase {
     } else if (rate < MIN_RATE_HZ || rate > MAX_RATE_HZ) {
       return Future.failedFuture(Status.of(GrpcStatus.INVALID_ARGUMENT,
           "sample_rate_hz must be " + MIN_RATE_HZ + " to " + MAX_RATE_HZ + ", got " + rate));
-    } else if (silenceMs < 100 || silenceMs > 10_000 || minSpeechMs < 20 || minSpeechMs > 5_000) {
+    } else if (silenceMs < 100 || silenceMs > 10_000 || minSpeechMs < 20 || minSpeechMs > 5_000
+        || request.getMinSilenceMs() > 10_000) {
       return Future.failedFuture(Status.of(GrpcStatus.INVALID_ARGUMENT,
-          "silence_ms must be 100 to 10000 and min_speech_ms 20 to 5000"));
+          "silence_ms must be 100 to 10000, min_silence_ms at most 10000 and min_speech_ms 20 to 5000"));
     } else if (!speaksLanguage(request.getLanguage())) {
       return Future.failedFuture(Status.of(GrpcStatus.INVALID_ARGUMENT, "language '" + request.getLanguage()
           + "' is not available; this worker recognizes " + settings.language()));
@@ -181,7 +182,7 @@ public final class SpeechWorkerVerticle extends VerticleBase {
           + " serves its maximum of " + settings.maxSessions() + " sessions"));
     }
     WorkerSession.Spec spec = new WorkerSession.Spec(id, rate, request.getEndpointing() == Endpointing.ENDPOINTING_AUTO,
-        silenceMs, minSpeechMs, request.getAckChunks(), request.getVoice());
+        silenceMs, minSpeechMs, request.getAckChunks(), request.getVoice(), request.getMinSilenceMs());
     opening.add(id);
     return pool.executeBlocking(() -> stt.open(rate))
         .andThen(done -> opening.remove(id))

@@ -8,6 +8,7 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.voicemesh.api.SerialTasks;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Reframer;
+import io.voicemesh.api.engine.EndOfTurn;
 import io.voicemesh.api.engine.SpeechSegmenter;
 import io.voicemesh.api.engine.SttStream;
 import io.voicemesh.api.worker.AudioChunk;
@@ -35,7 +36,11 @@ final class WorkerSession {
 
   /** The session's settings, as CreateSession resolved them. */
   record Spec(String id, int sampleRateHz, boolean autoEndpointing, int silenceMs, int minSpeechMs,
-      boolean ackChunks, String voice) {
+      boolean ackChunks, String voice, int minSilenceMs) {
+    /** As an STT node decides it: the same rule, the same defaults. */
+    EndOfTurn endOfTurn() {
+      return EndOfTurn.forStream(minSilenceMs, silenceMs);
+    }
   }
 
   private final Spec spec;
@@ -66,7 +71,7 @@ final class WorkerSession {
     this.context = context;
     this.recognizer = recognizer;
     this.onEnded = onEnded;
-    this.segmenter = new SpeechSegmenter(recognizer, spec.sampleRateHz(), spec.minSpeechMs(), spec.silenceMs(),
+    this.segmenter = new SpeechSegmenter(recognizer, spec.sampleRateHz(), spec.minSpeechMs(), spec.endOfTurn(),
         spec.autoEndpointing(), new Events());
     this.windows = new Reframer(segmenter.windowBytes(), segmenter::accept);
     this.tasks = new SerialTasks(pool, e -> {
@@ -127,7 +132,7 @@ final class WorkerSession {
   private void process(AudioChunk chunk) {
     nextSeq++;
     chunksReceived++;
-    if (chunk.getAudio().isEmpty() && !chunk.getEndOfUtterance()) {
+    if (chunk.getAudio().isEmpty() && !chunk.getEndOfUtterance() && !chunk.getSettle()) {
       return; // a keep-alive: its seq is taken, nothing else happens
     }
     byte[] pcm = chunk.getAudio().toByteArray();
@@ -141,6 +146,11 @@ final class WorkerSession {
       eventTimestampMs = chunk.getTimestampMs();
       windows.accept(pcm);
       processedBytes += pcm.length;
+      if (chunk.getSettle() && !chunk.getEndOfUtterance()) {
+        SttStream.Settled words = segmenter.settle();
+        send(event().setAudioMs(segmenter.positionMs()).setSettled(Transcript.newBuilder().setText(words.text())
+            .setLastWordConfidence((float) words.lastWordConfidence())).build());
+      }
       if (chunk.getEndOfUtterance()) {
         segmenter.endUtterance();
       }

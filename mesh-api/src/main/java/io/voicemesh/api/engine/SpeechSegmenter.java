@@ -4,9 +4,16 @@ import io.voicemesh.api.audio.SpeechDetector;
 
 /**
  * Turns a session's audio, window by window, into speech events and utterance transcripts: voice
- * activity from a {@link SpeechDetector}, words from an {@link SttStream}. The STT verticle and
- * the speech worker both use it, so a turn ends, noise is dropped and a transcript is worded the
- * same whether the recognizer is embedded or behind gRPC. One thread at a time, in order.
+ * activity from a {@link SpeechDetector}, words from an {@link SttStream}, the end of a turn from
+ * {@link EndOfTurn}. The STT verticle and the speech worker both use it, so a turn ends, noise is
+ * dropped and a transcript is worded the same whether the recognizer is embedded or behind gRPC.
+ * One thread at a time, in order.
+ *
+ * <p>Once a pause reaches the minimum silence, the recognizer is asked to {@linkplain SttStream#settle()
+ * settle} (once per pause): its partial hypothesis can trail the speech by half a second, so the
+ * last word (the "and" that makes the turn go on) is often missing from it when the decision is due.
+ * A recognizer that cannot settle is judged on its partial, and a complete-sounding one only after
+ * {@link #UNSETTLED_LAG_MS} more.
  */
 public final class SpeechSegmenter {
 
@@ -37,26 +44,44 @@ public final class SpeechSegmenter {
     }
   }
 
+  /** How far a partial hypothesis may trail the speech (Vosk: two 240 ms decoding steps, less the first). */
+  static final int UNSETTLED_LAG_MS = 300;
+  /** Sound that never became speech is dropped after this much quiet at most (see {@link #accept}). */
+  static final int QUIET_RESET_MS = 600;
+
   private final SttStream recognizer;
   private final SpeechDetector detector;
-  private final int silenceMs;
+  private final EndOfTurn endOfTurn;
+  private final int quietResetMs;
   private final boolean endOnSilence;
   private final Listener listener;
   private String lastPartial = "";
+  /** The recognizer settled in the current pause: true, or false, or null before it was asked. */
+  private Boolean settledThisPause;
+  /** How sure the recognizer was of the last word when it settled (1 when it could not say). */
+  private double lastWordConfidence = 1;
   private boolean utteranceHasAudio;
   /** Where the current utterance's speech started; -1 before it has. */
   private long speechStartMs = -1;
 
-  /**
-   * With {@code endOnSilence}, {@code silenceMs} of quiet after speech ends the utterance, and
-   * every {@code silenceMs} of quiet without speech resets the recognizer (a cough or a click never
-   * becomes a transcript). Without it only {@link #endUtterance()} does either: the caller decides.
-   */
+  /** Silence alone ends an utterance, after {@code silenceMs}: see the other constructor. */
   public SpeechSegmenter(SttStream recognizer, int sampleRateHz, int minSpeechMs, int silenceMs,
       boolean endOnSilence, Listener listener) {
+    this(recognizer, sampleRateHz, minSpeechMs, EndOfTurn.silenceOnly(silenceMs), endOnSilence, listener);
+  }
+
+  /**
+   * With {@code endOnSilence}, a pause after speech ends the utterance when {@code endOfTurn} says
+   * so (after its maximum silence at the latest), and every {@link #QUIET_RESET_MS} (or the maximum
+   * silence, if shorter) of quiet without speech resets the recognizer (a cough or a click never
+   * becomes a transcript). Without it only {@link #endUtterance()} does either: the caller decides.
+   */
+  public SpeechSegmenter(SttStream recognizer, int sampleRateHz, int minSpeechMs, EndOfTurn endOfTurn,
+      boolean endOnSilence, Listener listener) {
     this.recognizer = recognizer;
-    this.detector = new SpeechDetector(sampleRateHz, minSpeechMs, silenceMs);
-    this.silenceMs = silenceMs;
+    this.detector = new SpeechDetector(sampleRateHz, minSpeechMs, endOfTurn.maxSilenceMs());
+    this.endOfTurn = endOfTurn;
+    this.quietResetMs = Math.min(QUIET_RESET_MS, endOfTurn.maxSilenceMs());
     this.endOnSilence = endOnSilence;
     this.listener = listener;
   }
@@ -94,25 +119,60 @@ public final class SpeechSegmenter {
       listener.speechStarted(speechStartMs);
     }
     utteranceHasAudio = true;
-    String hypothesis = recognizer.accept(window, window.length);
-    if (detector.speaking() && !hypothesis.isEmpty() && !hypothesis.equals(lastPartial)) {
-      lastPartial = hypothesis;
-      listener.partial(hypothesis, detector.positionMs());
-    }
+    hypothesis(recognizer.accept(window, window.length));
     if (transition == SpeechDetector.Transition.SPEECH_STOPPED) {
       listener.speechStopped(detector.positionMs());
       if (endOnSilence) {
         endUtterance();
       }
+    } else if (endOnSilence && detector.speaking() && pauseEndsTurn()) {
+      endUtterance();
     } else if (endOnSilence && !detector.speaking() && detector.quietMs() > 0
-        && detector.quietMs() % silenceMs < SpeechDetector.FRAME_MS) {
-      // Every silenceMs without speech, whatever the recognizer heard never became speech (a
+        && detector.quietMs() % quietResetMs < SpeechDetector.FRAME_MS) {
+      // Every quietResetMs without speech, whatever the recognizer heard never became speech (a
       // cough, a click, noise): drop it, so it neither starts a turn nor leaks into the next
       // transcript. The recognizer keeps at most that much audio from before speech begins.
       recognizer.finish();
       utteranceHasAudio = false;
       listener.checkpoint(detector.positionMs());
     }
+  }
+
+  private void hypothesis(String text) {
+    if (detector.speaking() && text != null && !text.isEmpty() && !text.equals(lastPartial)) {
+      lastPartial = text;
+      listener.partial(text, detector.positionMs());
+    }
+  }
+
+  /** Whether the pause under way, after the words said so far, ends the turn before the maximum silence. */
+  private boolean pauseEndsTurn() {
+    long quietMs = detector.quietMs();
+    if (quietMs == 0) {
+      settledThisPause = null;
+      return false;
+    }
+    if (quietMs < endOfTurn.minSilenceMs() || !endOfTurn.readsWords()) {
+      return false;
+    }
+    if (settledThisPause == null) {
+      SttStream.Settled settled = recognizer.settle();
+      settledThisPause = settled != null;
+      lastWordConfidence = settled == null ? 1 : settled.lastWordConfidence();
+      hypothesis(settled == null ? null : settled.text());
+    }
+    long lagMs = settledThisPause ? 0 : UNSETTLED_LAG_MS;
+    return endOfTurn.ended(Math.min(quietMs - lagMs, endOfTurn.maxSilenceMs()), lastPartial, lastWordConfidence);
+  }
+
+  /**
+   * The words of the current utterance up to here: settled by the recognizer (see
+   * {@link SttStream#settle()}), or its last hypothesis if it cannot settle.
+   */
+  public SttStream.Settled settle() {
+    SttStream.Settled settled = recognizer.settle();
+    hypothesis(settled == null ? null : settled.text());
+    return settled != null ? settled : new SttStream.Settled(lastPartial, 1);
   }
 
   /** Ends the current utterance now (silence, a commit, the caller's own turn detection). */
@@ -126,6 +186,8 @@ public final class SpeechSegmenter {
     detector.reset();
     utteranceHasAudio = false;
     lastPartial = "";
+    settledThisPause = null;
+    lastWordConfidence = 1;
     listener.utteranceEnded(text, detector.positionMs(), startMs, detector.lastVoicedEndMs());
   }
 }

@@ -11,6 +11,25 @@ public interface SttStream extends AutoCloseable {
   /** Feeds PCM16LE audio; returns the hypothesis for the whole current utterance so far. */
   String accept(byte[] pcm, int length);
 
+  /**
+   * Decodes all audio fed so far and returns the current utterance's text up to here, without
+   * ending it: in a pause, the words just said, which the last hypothesis may still lack (Vosk
+   * decodes in 240 ms steps, so its partial can trail the speech by up to half a second). The
+   * utterance goes on; {@link #finish()} still returns the whole of it. Null: this engine cannot,
+   * and the caller must make do with the last hypothesis.
+   */
+  default Settled settle() {
+    return null;
+  }
+
+  /**
+   * The words of an utterance up to a point, and how sure the recognizer is of the last of them
+   * (0 to 1; 1 when it does not say): a misheard last word ("too" for "to") may hide that the
+   * sentence goes on.
+   */
+  record Settled(String text, double lastWordConfidence) {
+  }
+
   /** Ends the current utterance: returns its final text (possibly empty) and starts a new one. */
   String finish();
 

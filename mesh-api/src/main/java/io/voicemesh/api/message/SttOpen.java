@@ -1,5 +1,7 @@
 package io.voicemesh.api.message;
 
+import io.voicemesh.api.engine.EndOfTurn;
+
 /**
  * Asks an STT worker to take a session's audio stream. The worker registers a stream address
  * ({@code Addresses.sttStream}), answers it in {@link SttOpened}, and sends {@link SttEvent}s to
@@ -8,7 +10,7 @@ package io.voicemesh.api.message;
  * Every event carries the stream's address in the {@value #STREAM_HEADER} header, so the gateway can
  * tell a replaced stream's late events from the current one's.
  *
- * @param silenceMs trailing silence that ends the user's turn
+ * @param silenceMs trailing silence that ends the user's turn whatever was said (the maximum)
  * @param minSpeechMs voiced audio needed before it counts as speech (a cough does not)
  * @param gatewayNode the node of the connection; if it leaves the cluster, the stream is closed
  * @param userId the user the stream serves: a user may hold at most its share of a node's streams
@@ -18,14 +20,21 @@ package io.voicemesh.api.message;
  *     node mid-speech, its audio replayed from just before the speech began): the worker treats the
  *     audio as speech from its first frame, so the replay's first words come back as partials at
  *     once instead of after another {@code minSpeechMs} of voiced audio
+ * @param minSilenceMs trailing silence that ends a turn whose words sound complete (see
+ *     {@link EndOfTurn}); 0, or {@code silenceMs} or more: silence alone decides
  */
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
-    String gatewayNode, String userId, String tokenId, boolean inSpeech) {
+    String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs) {
   public static final String STREAM_HEADER = "stream";
+
+  /** How the stream decides the end of a turn. */
+  public EndOfTurn endOfTurn() {
+    return EndOfTurn.forStream(minSilenceMs, silenceMs);
+  }
 
   /** A stream that starts in silence, as every new one does. */
   public SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
       String gatewayNode, String userId, String tokenId) {
-    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false);
+    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false, 0);
   }
 }
