@@ -76,6 +76,10 @@ final class Conversation {
   /** What speech during an answer does to it; replaced by a session.update that changes its settings. */
   private BargeIn bargeIn;
   private long noWordsTimer = -1;
+  /** When the client's last audio frame arrived (nanoTime), and whether an utterance awaits its end. */
+  private long lastAudioNanos = System.nanoTime();
+  private boolean utteranceOpen;
+  private long audioGapTimer = -1;
   private Turn turn;
   private Future<Void> previousTurn = Future.succeededFuture();
   /** Completes once the connection is gone and what it made is stored (or given up on). */
@@ -318,6 +322,7 @@ final class Conversation {
       return;
     }
     stt.audio(frame);
+    lastAudioNanos = System.nanoTime();
   }
 
   private void rateLimited(String why) {
@@ -397,6 +402,8 @@ final class Conversation {
     }
     if (event instanceof SttEvent.SpeechStarted started) {
       client.emit("speech_started", new JsonObject().put("audioMs", started.audioMs()));
+      utteranceOpen = true;
+      watchAudioGap(AUDIO_GAP_SLACK_MS + turnSilence.maxSilenceMs());
       if (answering()) {
         bargeIn(bargeIn.speechStarted());
       }
@@ -409,6 +416,7 @@ final class Conversation {
       }
     } else if (event instanceof SttEvent.TranscriptFinal fin) {
       client.emit("transcript.final", new JsonObject().put("text", fin.text()).put("audioMs", fin.audioMs()));
+      utteranceOpen = false;
       if (answering() && bargeIn.falseInterruptionMs() > 0) {
         BargeIn.Utterance said = bargeIn.finished(fin.text());
         if (said == BargeIn.Utterance.BACKCHANNEL) {
@@ -518,6 +526,36 @@ final class Conversation {
       turn.resumePlayback();
     }
   }
+
+  /**
+   * The recognizer ends a turn on the silence in the audio; a client that simply stops sending (a
+   * program, push-to-talk) sends none. So once no audio has arrived for the longest silence that
+   * may end a turn (plus {@link #AUDIO_GAP_SLACK_MS} for the network and the recognizer's backlog)
+   * while an utterance awaits its end, the turn is committed as {@code input.commit} would.
+   * Streaming clients send a frame every 20 ms and never get here.
+   */
+  private void watchAudioGap(long delayMs) {
+    if (audioGapTimer >= 0) {
+      vertx.cancelTimer(audioGapTimer);
+    }
+    audioGapTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+      audioGapTimer = -1;
+      if (closed || !utteranceOpen) {
+        return;
+      }
+      long quietMs = (System.nanoTime() - lastAudioNanos) / 1_000_000;
+      long allowedMs = AUDIO_GAP_SLACK_MS + turnSilence.maxSilenceMs();
+      if (quietMs >= allowedMs) {
+        utteranceOpen = false;
+        stt.commit();
+      } else {
+        watchAudioGap(allowedMs - quietMs);
+      }
+    });
+  }
+
+  /** Beyond the longest silence that may end a turn: how long no audio at all waits before the turn is committed. */
+  static final long AUDIO_GAP_SLACK_MS = 500;
 
   private void cancelNoWordsTimer() {
     if (noWordsTimer >= 0) {

@@ -195,7 +195,7 @@ class KafkaRelayTest {
 
   /** Speaks one turn and waits for its end; returns the turn's voice-to-voice time. */
   private static long turn(VoiceClient client, String words, int n) throws Exception {
-    client.speakRealtime(Speech.say(words), 800);
+    client.speakRealtime(Speech.say(words), 1_500);
     JsonObject completed;
     try {
       completed = client.awaitNth("agent_completed", n, TURN);

@@ -79,6 +79,25 @@ class TurnEndTest {
   }
 
   @Test
+  @DisplayName("a client that stops sending while its words still wait for more (after \"and\") gets its turn once no audio came for the longest silence")
+  void clientThatStopsSending() throws Exception {
+    try (VoiceClient client = mesh.connect("")) {
+      client.sessionId();
+      // 300 ms of silence after "and", then nothing at all: the recognizer alone would wait for 1200 ms of it.
+      client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS),
+          Speech.voiced(Speech.say("what is twelve times seven and"))), 300);
+      long stoppedAt = System.nanoTime();
+      JsonObject fin = client.await("transcript.final", WAIT);
+      long afterMs = (fin.getLong("_receivedAt") - stoppedAt) / 1_000_000;
+      System.out.printf("turn committed %d ms after the client stopped sending%n", afterMs);
+      // Vosk hears FreeTTS's "twelve times seven and" as "... seven and" or "... seven am".
+      assertTrue(fin.getString("text").contains("seven"), "the words said: " + fin.encode());
+      assertTrue(afterMs >= 1_200, "not before the longest silence could have passed: " + afterMs + " ms");
+      client.await("agent_completed", WAIT);
+    }
+  }
+
+  @Test
   @DisplayName("session.update silenceMs brings back the fixed silence for that session: a 600 ms pause ends its turn")
   void fixedSilencePerSession() throws Exception {
     try (VoiceClient fixed = mesh.connect("")) {
