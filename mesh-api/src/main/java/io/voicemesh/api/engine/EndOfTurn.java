@@ -139,7 +139,9 @@ public final class EndOfTurn {
    * measure 700 ms.)
    */
   public int silenceNeededMs(String words, double lastWordConfidence) {
-    boolean doubtful = needsContinuation(words) || lastWordConfidence < SURE && !lastWord(words).isEmpty();
+    // No words yet is no answer yet: the speech may have just begun (a failover replay opens on the
+    // silence before it), or be noise, whose empty end starts no turn either way.
+    boolean doubtful = lastWord(words).isEmpty() || needsContinuation(words) || lastWordConfidence < SURE;
     return readsWords() && doubtful ? maxSilenceMs : minSilenceMs;
   }
 
@@ -155,7 +157,7 @@ public final class EndOfTurn {
 
   /**
    * Whether {@code words} stop where a sentence cannot: on a word that needs what follows, or in
-   * the middle of a number or a sum. No words at all (noise, a cough) need nothing.
+   * the middle of a number or a sum.
    */
   public static boolean needsContinuation(String words) {
     String last = lastWord(words);
