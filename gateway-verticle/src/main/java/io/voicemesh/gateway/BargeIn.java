@@ -147,8 +147,8 @@ final class BargeIn {
     return cleaned.isEmpty() ? List.of() : Arrays.stream(cleaned.split("\\s+")).toList();
   }
 
-  /** The list as given, normalised for the session's reply. */
-  static List<String> normalised(List<String> phrases) {
+  /** The phrases as words without punctuation or case, each once, empty ones left out. */
+  private static List<String> normalised(List<String> phrases) {
     return phrases.stream().map(p -> String.join(" ", words(p))).filter(p -> !p.isEmpty()).distinct()
         .collect(Collectors.toList());
   }

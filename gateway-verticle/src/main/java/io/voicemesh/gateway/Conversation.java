@@ -338,7 +338,7 @@ final class Conversation {
     int rate = Fields.integer(m, "inputSampleRate", inputRateHz, 8_000, 48_000);
     TurnSilence silence = turnSilence.update(m);
     int minSpeech = Fields.integer(m, "minSpeechMs", minSpeechMs, 60, 2_000);
-    List<String> backchannels = BargeIn.normalised(Fields.texts(m, "backchannels", bargeIn.backchannels(), 64, 40));
+    List<String> backchannels = Fields.texts(m, "backchannels", bargeIn.backchannels(), 64, 40);
     int falseInterruption = Fields.integer(m, "falseInterruptionMs", (int) bargeIn.falseInterruptionMs(), 0,
         (int) GatewaySettings.MAX_FALSE_INTERRUPTION_MS);
     voice = Fields.text(m, "voice", voice, 64);

@@ -117,8 +117,9 @@ record GatewaySettings(
         // The agents the LLM role is configured with (the launcher passes their names); empty: not
         // known here (a gateway embedded without the launcher), and any well-formed name is accepted.
         Set.copyOf(c.getJsonArray("agents", new JsonArray()).stream().map(String::valueOf).toList()),
-        BargeIn.normalised(c.getJsonObject("bargeIn", new JsonObject())
-            .getJsonArray("backchannels", new JsonArray(BargeIn.DEFAULT_BACKCHANNELS)).stream().map(String::valueOf).toList()),
+        // As configured; BargeIn normalises them ("Uh-huh" → "uh huh").
+        c.getJsonObject("bargeIn", new JsonObject())
+            .getJsonArray("backchannels", new JsonArray(BargeIn.DEFAULT_BACKCHANNELS)).stream().map(String::valueOf).toList(),
         c.getJsonObject("bargeIn", new JsonObject()).getLong("falseInterruptionMs", 1_000L),
         c.getJsonObject("tls", new JsonObject()).getString("certPath", ""),
         c.getJsonObject("tls", new JsonObject()).getString("keyPath", ""),

@@ -76,7 +76,7 @@ class BargeInTest {
 
   @Test
   void theSessionsOwnListReplacesTheDefault() {
-    BargeIn custom = new BargeIn(BargeIn.normalised(List.of("Mm-hmm", "d'accord")), 1_000);
+    BargeIn custom = new BargeIn(List.of("Mm-hmm", "d'accord"), 1_000);
     custom.speechStarted();
     assertEquals(Action.INTERRUPT, custom.partial("yeah"), "not on this session's list");
     custom.speechStarted();

@@ -189,14 +189,8 @@ class TurnTakingTest {
     openAi.script(new Answer(pieces(STORY.subList(0, 2))));
     try (VoiceClient client = mesh.connect("agent=scripted")) {
       client.sessionId();
-      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
-      client.await("audio.start", WAIT);
-      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
-      client.speak(Speech.concat(Speech.cough(150, -12), Speech.silence(200)), 1_000, 1).await(10, TimeUnit.SECONDS);
-      JsonObject completed = client.await("agent_completed", WAIT);
-      assertFalse(completed.getBoolean("interrupted"), completed.encode());
-      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"));
-      assertEquals(List.of(), client.events("audio.clear"));
+      talkOverTheAnswer(client, Speech.concat(Speech.cough(150, -12), Speech.silence(200)));
+      awaitWholeAnswer(client);
       assertEquals(1, client.events("speech_started").size(), "only the question was speech");
       assertEquals(1, client.events("user_message").size());
     }
@@ -211,16 +205,10 @@ class TurnTakingTest {
       // The synthetic "yeah" is 0.2 s of voice: this session counts that as speech.
       client.send(new JsonObject().put("type", "session.update").put("minSpeechMs", 150));
       client.await("session.updated", WAIT);
-      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
-      String turnId = client.await("audio.start", WAIT).getString("turnId");
-      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
-      client.speak(Speech.say("yeah"), 1_000, 1).await(10, TimeUnit.SECONDS);
+      String turnId = talkOverTheAnswer(client, Speech.say("yeah"));
       JsonObject backchannel = client.await("user_backchannel", WAIT);
       assertEquals(turnId, backchannel.getString("turnId"));
-      JsonObject completed = client.await("agent_completed", WAIT);
-      assertFalse(completed.getBoolean("interrupted"), completed.encode());
-      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"), "the whole answer");
-      assertEquals(List.of(), client.events("audio.clear"));
+      awaitWholeAnswer(client);
       assertEquals(2, client.events("speech_started").size(), "the question, then the acknowledgement");
       assertEquals(1, client.events("user_message").size(), "the acknowledgement is no turn: " + client.events("user_message"));
       System.out.printf("backchannel heard as \"%s\"%n", backchannel.getString("text"));
@@ -236,16 +224,10 @@ class TurnTakingTest {
     openAi.script(new Answer(pieces(STORY.subList(0, 2))));
     try (VoiceClient client = mesh.connect("agent=scripted")) {
       client.sessionId();
-      client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
-      client.await("audio.start", WAIT);
-      awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
       // Long and loud enough to count as speech (minSpeechMs 300): it pauses the answer.
-      client.speak(Speech.concat(Speech.cough(600, -6), Speech.silence(200)), 1_000, 1).await(10, TimeUnit.SECONDS);
-      JsonObject completed = client.await("agent_completed", WAIT);
+      talkOverTheAnswer(client, Speech.concat(Speech.cough(600, -6), Speech.silence(200)));
+      awaitWholeAnswer(client);
       assertEquals(2, client.events("speech_started").size(), "the cough was taken for speech: it paused the answer");
-      assertFalse(completed.getBoolean("interrupted"), completed.encode());
-      assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"), "the whole answer");
-      assertEquals(List.of(), client.events("audio.clear"));
       assertEquals(client.await("audio.end", WAIT).getLong("audioMs"), Pcm16.msFor(Pcm16.DEFAULT_RATE_HZ, client.audio().length),
           "the answer's audio, all of it and none twice");
       assertEquals(1, client.events("user_message").size());
@@ -395,6 +377,26 @@ class TurnTakingTest {
   /** The sentences as a model would stream them: a few words per delta. */
   private static List<String> pieces(List<String> sentences) {
     return List.of(String.join(" ", sentences).split("(?<= )")).stream().toList();
+  }
+
+  /**
+   * Asks the question the scripted answer follows, lets a second of the answer's audio arrive, then
+   * says {@code sound} over it; returns the answer's turnId.
+   */
+  private static String talkOverTheAnswer(VoiceClient client, byte[] sound) throws Exception {
+    client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
+    String turnId = client.await("audio.start", WAIT).getString("turnId");
+    awaitAudio(client, Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 1_000));
+    client.speak(sound, 1_000, 1).await(10, TimeUnit.SECONDS);
+    return turnId;
+  }
+
+  /** The scripted two-sentence answer ends whole: not interrupted, all of it heard, nothing cleared. */
+  private static void awaitWholeAnswer(VoiceClient client) throws Exception {
+    JsonObject completed = client.await("agent_completed", WAIT);
+    assertFalse(completed.getBoolean("interrupted"), completed.encode());
+    assertEquals(String.join(" ", STORY.subList(0, 2)), completed.getString("heardText"), "the whole answer");
+    assertEquals(List.of(), client.events("audio.clear"));
   }
 
   private static void awaitAudio(VoiceClient client, long bytes) throws Exception {

@@ -29,7 +29,7 @@ public final class Resampler {
   /** Input not yet consumed: {@code pending[0]} is input sample number {@code base}. */
   private float[] pending = new float[0];
   private int pendingLength;
-  private long base = -1;
+  private long base;
   private long inputCount;
   private long nextOutput;
   private final boolean passThrough;
