@@ -120,20 +120,8 @@ final class ListenerFanOut {
             LoggedEvent tick = event.apply(published.incrementAndGet());
             publisherVertx.eventBus().publish(address, tick.json(), tick.toDeliveryOptions());
           });
-      TimeUnit.MILLISECONDS.sleep(warmupMs); // warm-up: unmeasured, bounded
-      latency.start();
-      firstMeasured.set(published.get() + 1);
-      TimeUnit.MILLISECONDS.sleep(measureMs); // the measured window, bounded
-      publisherVertx.cancelTimer(timer);
-      // Let the last events arrive (bounded), then stop counting. The count of published events is
-      // read again each time: a tick that raced the cancel still counts.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (received.get() < (published.get() - firstMeasured.get() + 1) * listeners && System.nanoTime() < deadline) {
-        TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline
-      }
-      long expected = (published.get() - firstMeasured.get() + 1) * listeners;
-      latency.stop();
-      return new Result(listeners, latency.percentiles(), expected == 0 ? 0 : Math.min(1.0, received.get() / (double) expected));
+      return measure(latency, received, published, firstMeasured, () -> publisherVertx.cancelTimer(timer),
+          (from, to) -> to - from + 1);
     } finally {
       for (WebSocket socket : sockets) {
         socket.close();
@@ -209,19 +197,9 @@ final class ListenerFanOut {
       if (!ready.await(60, TimeUnit.SECONDS)) {
         throw new IllegalStateException(ready.getCount() + " bridge clients got nothing");
       }
-      TimeUnit.MILLISECONDS.sleep(warmupMs); // warm-up: unmeasured, bounded
-      latency.start();
-      firstMeasured.set(published.get() + 1);
-      TimeUnit.MILLISECONDS.sleep(measureMs); // the measured window, bounded
-      meshVertx.cancelTimer(timer);
-      timer = -1;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (received.get() < expected(firstMeasured.get(), published.get()) * listeners && System.nanoTime() < deadline) {
-        TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline
-      }
-      long expected = expected(firstMeasured.get(), published.get()) * listeners;
-      latency.stop();
-      return new Result(listeners, latency.percentiles(), expected == 0 ? 0 : Math.min(1.0, received.get() / (double) expected));
+      long publishing = timer;
+      return measure(latency, received, published, firstMeasured, () -> meshVertx.cancelTimer(publishing),
+          ListenerFanOut::expected);
     } finally {
       if (timer >= 0) {
         meshVertx.cancelTimer(timer);
@@ -231,6 +209,29 @@ final class ListenerFanOut {
       }
       client.close();
     }
+  }
+
+  /**
+   * With publishing under way: warms up, measures for {@code measureMs}, stops publishing, lets the
+   * last messages arrive (bounded), and returns the figures. {@code perClient(from, to)}: the
+   * messages each client should get for ticks {@code from..to}. The count of published ticks is
+   * read again each time: a tick that raced the stop still counts.
+   */
+  private Result measure(LatencyRecorder latency, AtomicLong received, AtomicLong published, AtomicLong firstMeasured,
+      Runnable stopPublishing, java.util.function.LongBinaryOperator perClient) throws InterruptedException {
+    TimeUnit.MILLISECONDS.sleep(warmupMs); // warm-up: unmeasured, bounded
+    latency.start();
+    firstMeasured.set(published.get() + 1);
+    TimeUnit.MILLISECONDS.sleep(measureMs); // the measured window, bounded
+    stopPublishing.run();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (received.get() < perClient.applyAsLong(firstMeasured.get(), published.get()) * listeners
+        && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval, bounded by the deadline
+    }
+    long expected = perClient.applyAsLong(firstMeasured.get(), published.get()) * listeners;
+    latency.stop();
+    return new Result(listeners, latency.percentiles(), expected == 0 ? 0 : Math.min(1.0, received.get() / (double) expected));
   }
 
   /** Messages per client for ticks {@code from..to}: each tick's event, and a dashboard message every tenth. */
