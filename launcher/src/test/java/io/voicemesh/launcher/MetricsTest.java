@@ -66,7 +66,8 @@ class MetricsTest {
   }
 
   /** The value of the first sample whose name and labels match {@code series} (a regex prefix). */
-  private static double value(String metrics, String series) {
+  /** The sample of {@code series} in Prometheus text {@code metrics} (labels optional; {@code [^"]*} matches any label value). */
+  static double value(String metrics, String series) {
     String pattern = series.contains("{") ? Pattern.quote(series).replace("[^\"]*", "\\E[^\"]*\\Q") : Pattern.quote(series) + "(\\{[^}]*\\})?";
     Matcher m = Pattern.compile("(?m)^" + pattern + " (\\S+)$").matcher(metrics);
     assertTrue(m.find(), "no sample " + series);

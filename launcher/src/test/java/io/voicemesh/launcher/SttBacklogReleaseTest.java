@@ -14,16 +14,9 @@ import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -90,11 +83,6 @@ class SttBacklogReleaseTest {
   }
 
   private static int recognizersHeld() throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + mesh.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    Matcher held = Pattern.compile("(?m)^voicemesh_stt_recognizers\\{[^}]*\\} (\\S+)$").matcher(response.body());
-    assertTrue(held.find(), "no voicemesh_stt_recognizers in /metrics");
-    return (int) Double.parseDouble(held.group(1));
+    return (int) MetricsTest.value(new Rest(mesh.port()).get("/metrics", null).text(), "voicemesh_stt_recognizers");
   }
 }
