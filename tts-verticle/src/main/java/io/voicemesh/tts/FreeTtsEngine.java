@@ -30,17 +30,20 @@ import javax.sound.sampled.AudioFormat;
  */
 final class FreeTtsEngine implements TtsEngine {
   private static final int RATE_HZ = 16_000;
+  /**
+   * FreeTTS loads a voice's letter-to-sound rules through a static table
+   * ({@code LetterToSoundImpl.phonemeTable}): two voices looked up or allocated at once in one JVM
+   * corrupt each other's rules (an {@code IndexOutOfBoundsException} from {@code FinalState.loadBinary}). Every
+   * engine in the JVM allocates its voices under this lock.
+   */
+  private static final Object ALLOCATION = new Object();
   private final BlockingQueue<Voice> voices;
 
   FreeTtsEngine(String voiceName, int instances, float wordsPerMinute) {
     System.setProperty("freetts.voices", "com.sun.speech.freetts.en.us.cmu_us_kal.KevinVoiceDirectory");
     voices = new ArrayBlockingQueue<>(instances);
     for (int i = 0; i < instances; i++) {
-      Voice voice = VoiceManager.getInstance().getVoice(voiceName);
-      if (voice == null) {
-        throw new IllegalArgumentException("FreeTTS has no voice '" + voiceName + "'; try kevin16");
-      }
-      voice.allocate();
+      Voice voice = allocate(voiceName);
       if (wordsPerMinute > 0) {
         voice.setRate(wordsPerMinute);
       }
@@ -51,6 +54,17 @@ final class FreeTtsEngine implements TtsEngine {
       // Runs last, before the utterance is rendered to audio: the timeline is complete then.
       processors.add(player::timeUtterance);
       voices.add(voice);
+    }
+  }
+
+  private static Voice allocate(String voiceName) {
+    synchronized (ALLOCATION) {
+      Voice voice = VoiceManager.getInstance().getVoice(voiceName);
+      if (voice == null) {
+        throw new IllegalArgumentException("FreeTTS has no voice '" + voiceName + "'; try kevin16");
+      }
+      voice.allocate();
+      return voice;
     }
   }
 
