@@ -144,12 +144,11 @@ class HostileClientTest {
         sockets.add(socket); // and from now on, never read
         byte[] frames = i < 15 ? jsonPing : controlPings.toByteArray();
         floods.add(pool.submit(() -> {
-          sent.addAndGet(flood(socket, frames, Duration.ofSeconds(40)));
-          // Reading at last, it finds the pongs it was sent, then the error and the close.
-          List<String> texts = new ArrayList<>();
-          int code = socket.awaitClose(Duration.ofSeconds(20), texts);
-          told.add(texts.stream().anyMatch(t -> t.contains("slow_consumer")));
-          return code;
+          Flooded flooded = flood(socket, frames, Duration.ofSeconds(40));
+          sent.addAndGet(flooded.sentBytes());
+          // Reading at last, it found the pongs it was sent, then the error and the close.
+          told.add(flooded.texts().stream().anyMatch(t -> t.contains("slow_consumer")));
+          return flooded.closeCode();
         }));
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -178,49 +177,60 @@ class HostileClientTest {
    * Writes {@code frame} over and over without reading, until the server stops taking bytes for 3 s
    * (it stopped reading this connection) or {@code budget} is over. Returns the bytes sent.
    */
-  private static long flood(RawWebSocket socket, byte[] frame, Duration budget) throws IOException {
-    // The raw socket's stream is blocking; a channel of its own would not share its buffers, so
-    // write through the socket with a watchdog that notices when writes stop progressing.
-    long sent = 0;
+  /** What one flooding client sent, and what it found once it read: the close code and the text messages. */
+  private record Flooded(long sentBytes, int closeCode, List<String> texts) {
+  }
+
+  /**
+   * Writes {@code frame} over and over for at most {@code budget}, never reading; once writes stop
+   * progressing (the gateway stopped reading), a reader thread reads what the gateway sent — the
+   * pongs, the error, the close frame — while the writer stays blocked. Shutting the output instead
+   * sends a FIN, and a FIN that reaches the gateway while its close frame still waits for the client
+   * to read has Netty drop that frame: the client then sees 1006, not the gateway's 1013.
+   */
+  private static Flooded flood(RawWebSocket socket, byte[] frame, Duration budget) throws Exception {
     long end = System.nanoTime() + budget.toNanos();
     java.io.OutputStream out = socket.socket().getOutputStream();
     java.util.concurrent.atomic.AtomicLong lastProgress = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
-    java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
-    Thread watchdog = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
+    java.util.concurrent.CountDownLatch readNow = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+    List<String> texts = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread reader = new Thread(() -> {
+      try {
         // Soon enough that the attacker starts reading well within the gateway's 10 s before it cuts
         // the connection (SocketGuard.FORCE_CLOSE_MS): on a loaded machine 3 s left too little.
-        if (System.nanoTime() - lastProgress.get() > TimeUnit.MILLISECONDS.toNanos(1_500)) {
-          stalled.set(true);
-          try {
-            socket.socket().shutdownOutput(); // unblocks the write below; reading stays possible
-          } catch (IOException e) {
-            // already closed
+        while (!readNow.await(100, TimeUnit.MILLISECONDS)) {
+          if (System.nanoTime() - lastProgress.get() > TimeUnit.MILLISECONDS.toNanos(1_500)) {
+            break;
           }
-          return;
         }
+        closed.complete(socket.awaitClose(Duration.ofSeconds(20), texts));
+      } catch (Exception e) {
+        closed.completeExceptionally(e);
+      } finally {
         try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          return;
+          socket.socket().close(); // unblocks a writer still blocked
+        } catch (IOException e) {
+          // already closed
         }
       }
     });
-    watchdog.setDaemon(true);
-    watchdog.start();
+    reader.setDaemon(true);
+    reader.start();
+    long sent = 0;
     try {
-      while (System.nanoTime() < end && !stalled.get()) {
+      while (System.nanoTime() < end && !closed.isDone()) {
         out.write(frame);
         sent += frame.length;
         lastProgress.set(System.nanoTime());
         Thread.sleep(10);
       }
-    } catch (IOException | InterruptedException e) {
-      // the watchdog shut the output, or the server closed: either way, the flood is over
+    } catch (IOException e) {
+      // the gateway closed, or the reader did once it had the close: the flood is over
     } finally {
-      watchdog.interrupt();
+      readNow.countDown();
     }
-    return sent;
+    return new Flooded(sent, closed.get(30, TimeUnit.SECONDS), texts);
   }
 
   private static long liveHeap() {
