@@ -11,6 +11,7 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.message.LoggedEvent;
 import java.util.function.Consumer;
 
@@ -30,6 +31,10 @@ import java.util.function.Consumer;
  *
  * <p>The log may be away (the database restarts or stalls): conversations go on; listeners, who see
  * only stored events, lag (see {@link SessionEventLog}).
+ *
+ * <p>What reaches the socket is the {@link Renderer}'s business: {@code voicemesh.v1} by default
+ * (the logged JSON as it is, PCM16 audio as binary frames); another wire protocol renders the same
+ * events, replies and audio into its own messages.
  */
 final class ClientChannel {
   /** The wire protocol's version, announced in {@code session.ready}. */
@@ -44,6 +49,22 @@ final class ClientChannel {
   private long delivered;
   private boolean muted;
   private boolean slow;
+  private Renderer renderer = new VoiceMeshRenderer();
+
+  /** How one wire protocol shows the conversation to its client. */
+  interface Renderer {
+    /** A session event this connection made; {@code logged} is its stored ({@code voicemesh.v1}) form. */
+    void event(ConversationEvent event, LoggedEvent logged);
+
+    /** A session event made elsewhere (replayed from the log, or by another writer), in its stored form. */
+    void logged(long seq, String json);
+
+    /** A reply to this connection only, in the {@code voicemesh.v1} vocabulary. */
+    void reply(String type, JsonObject fields);
+
+    /** Agent audio: PCM16LE at {@link Pcm16#DEFAULT_RATE_HZ}. */
+    void audio(Buffer pcm);
+  }
 
   /**
    * {@code onLost} is told when this connection can no longer serve its session: {@code taken_over}
@@ -72,6 +93,11 @@ final class ClientChannel {
     }
   }
 
+  /** Renders this connection's messages in another wire protocol than {@code voicemesh.v1}. */
+  void render(Renderer renderer) {
+    this.renderer = renderer;
+  }
+
   /** The newest seq sent to this client. */
   long delivered() {
     return delivered;
@@ -98,22 +124,22 @@ final class ClientChannel {
     return log.storageBehind();
   }
 
-  /** Makes a session event of {@code type} and sends it to this client; nothing once this channel no longer writes. */
-  void emit(String type, JsonObject fields) {
-    LoggedEvent event = log.append(type, fields);
-    if (event != null) {
-      write(event.seq(), event.json());
+  /** Makes a session event and sends it to this client; nothing once this channel no longer writes. */
+  void emit(ConversationEvent event) {
+    LoggedEvent logged = log.append(event.type(), event.fields());
+    if (logged != null) {
+      delivered = Math.max(delivered, logged.seq());
+      renderer.event(event, logged);
     }
   }
 
   /** An error the session's listeners should see too (an engine failed): a session event. */
   void error(ErrorCode code, String message) {
     MeshMetrics.error(code);
-    JsonObject fields = new JsonObject().put("code", code.wire()).put("message", message);
     if (writer) {
-      emit("error", fields);
+      emit(new ConversationEvent.Error(code, message));
     } else {
-      reply("error", fields);
+      reply("error", new JsonObject().put("code", code.wire()).put("message", message));
     }
   }
 
@@ -123,7 +149,7 @@ final class ClientChannel {
    */
   void warning(String stage, String code, String message) {
     if (writer) {
-      emit("warning", new JsonObject().put("stage", stage).put("code", code).put("message", message));
+      emit(new ConversationEvent.Warning(stage, code, message));
     }
   }
 
@@ -191,11 +217,27 @@ final class ClientChannel {
 
   /** A reply to this connection only. */
   void reply(String type, JsonObject fields) {
+    renderer.reply(type, fields);
+  }
+
+  /** A text message to the client, unless it is gone or found not to read. */
+  void sendText(String text) {
     if (sending()) {
-      socket.writeTextMessage(new JsonObject().put("type", type).put("sessionId", sessionId)
-          .put("ts", System.currentTimeMillis()).mergeIn(fields).encode());
+      socket.writeTextMessage(text);
       checkWriteQueue();
     }
+  }
+
+  /** A binary message to the client, unless it is gone or found not to read. */
+  void sendBinary(Buffer data) {
+    if (sending()) {
+      socket.writeBinaryMessage(data);
+      checkWriteQueue();
+    }
+  }
+
+  String sessionId() {
+    return sessionId;
   }
 
   /** Whether frames still go to the socket: not once it closed, nor once its client was found not to read. */
@@ -230,17 +272,13 @@ final class ClientChannel {
 
   private void write(long seq, String text) {
     delivered = Math.max(delivered, seq);
-    if (sending()) {
-      socket.writeTextMessage(text);
-      checkWriteQueue();
-    }
+    renderer.logged(seq, text);
   }
 
   /** Agent audio: PCM16LE to this client unless it muted the agent; published for the session's listeners. */
   void audio(Buffer pcm) {
-    if (!muted && sending()) {
-      socket.writeBinaryMessage(pcm);
-      checkWriteQueue();
+    if (!muted) {
+      renderer.audio(pcm);
     }
     if (writer) {
       bus.publish(Addresses.sessionAudio(sessionId), pcm);
@@ -252,6 +290,30 @@ final class ClientChannel {
     // Audio is dropped for a listener that falls behind; its events (checked in write) decide whether it stays.
     if (!muted && sending() && !socket.writeQueueFull()) {
       socket.writeBinaryMessage(pcm);
+    }
+  }
+
+  /** {@code voicemesh.v1}: session events as the log holds them, replies as JSON, audio as binary PCM16. */
+  private final class VoiceMeshRenderer implements Renderer {
+    @Override
+    public void event(ConversationEvent event, LoggedEvent logged) {
+      sendText(logged.json());
+    }
+
+    @Override
+    public void logged(long seq, String json) {
+      sendText(json);
+    }
+
+    @Override
+    public void reply(String type, JsonObject fields) {
+      sendText(new JsonObject().put("type", type).put("sessionId", sessionId)
+          .put("ts", System.currentTimeMillis()).mergeIn(fields).encode());
+    }
+
+    @Override
+    public void audio(Buffer pcm) {
+      sendBinary(pcm);
     }
   }
 }

@@ -15,6 +15,7 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.message.AudioChunkHeader;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
@@ -24,12 +25,14 @@ import io.voicemesh.api.message.SessionOpen;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.WriterRelease;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
- * One client connection on {@code /v1/voice}: the place where a voice turn's stages meet.
+ * One speaker connection: the place where a voice turn's stages meet. It knows no wire protocol:
+ * its {@link WireProtocol} turns the client's messages into commands ({@link ConversationControl})
+ * and renders the {@link ConversationEvent}s it makes.
  *
  * <pre>
  * client audio ─▶ checks (size, alignment, rate) ─▶ STT stream (opened on first audio)
@@ -40,7 +43,7 @@ import java.util.UUID;
  * {@code error} event and otherwise ignored: it never closes the
  * connection, and never touches another session or stored data.
  */
-final class Conversation {
+final class Conversation implements ConversationControl {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Conversation.class);
   private static final long RATE_ERROR_INTERVAL_MS = 1_000;
 
@@ -54,7 +57,7 @@ final class Conversation {
   private final ClientChannel client;
   private final SessionDirectory sessions;
   private final String connectionId = UUID.randomUUID().toString();
-  private final TextCommands commands;
+  private final WireProtocol protocol;
   private final SocketGuard guard;
   private final RateLimiter textLimit;
   private RateLimiter audioLimit;
@@ -81,6 +84,17 @@ final class Conversation {
   private boolean utteranceOpen;
   private long audioGapTimer = -1;
   private Turn turn;
+  /** Whether a finished utterance is answered at once; else user messages wait for {@link #respond}. */
+  private boolean autoRespond = true;
+  private final List<String> unanswered = new ArrayList<>();
+  private String lastUserText;
+  /** The utterance in progress was cleared: its transcript does not become a user message. */
+  private boolean discardUtterance;
+  /** Audio arrived since the last final transcript: a commit will bring one. */
+  private boolean audioSinceFinal;
+  /** A commit's final transcript is awaited; a respond meanwhile waits for it (timer id, or -1). */
+  private long commitTimer = -1;
+  private boolean respondOnFinal;
   private Future<Void> previousTurn = Future.succeededFuture();
   /** Completes once the connection is gone and what it made is stored (or given up on). */
   private final Promise<Void> released = Promise.promise();
@@ -88,7 +102,7 @@ final class Conversation {
   private Future<Void> departure;
 
   Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
-      Runnable onClosed, NodeConnections.Slot slot) {
+      Runnable onClosed, NodeConnections.Slot slot, WireProtocol.Factory protocols) {
     this.onClosed = onClosed;
     this.slot = slot;
     this.vertx = vertx;
@@ -99,14 +113,10 @@ final class Conversation {
     this.client = new ClientChannel(vertx, socket, connectionId, settings, this::writerLost);
     this.guard = new SocketGuard(vertx, socket, client, settings);
     this.bargeIn = new BargeIn(settings.backchannels(), settings.falseInterruptionMs());
-    this.commands = new TextCommands(client, Map.of(
-        "session.update", this::update,
-        "input.commit", m -> commit(),
-        "response.cancel", m -> interruptTurn(),
-        "control", this::control,
-        "playback.mark", this::playbackMark,
-        "ping", this::ping,
-        "session.status", m -> status()));
+    this.protocol = protocols.create(this, client);
+    if (protocol.renderer() != null) {
+      client.render(protocol.renderer());
+    }
     this.textLimit = new RateLimiter(settings.textMessagesPerSecond(), settings.textMessagesPerSecond());
   }
 
@@ -119,7 +129,7 @@ final class Conversation {
     String resumeSessionId = request.sessionId();
     socket.pause();
     socket.closeHandler(v -> close());
-    socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, this::onText, this::onAudio)));
+    socket.frameHandler(guard.watching(MessageAssembler.forClient(settings, client, guard, protocol::text, protocol::binary)));
     socket.exceptionHandler(e -> {
       LOG.info("session {}: connection failed: {}", session == null ? "(opening)" : session.sessionId(), e.toString());
       close();
@@ -286,34 +296,32 @@ final class Conversation {
     socket.close((short) 1000, ErrorCode.SESSION_ENDED.wire());
   }
 
-  private void status() {
-    sessions.status(session.sessionId())
-        .onSuccess(status -> client.reply("session.status", status
+  @Override
+  public Future<JsonObject> status() {
+    return sessions.status(session.sessionId())
+        .map(status -> status
             .put("role", "speaker")
             .put("connectionId", connectionId)
             // The writer knows its newest event before the log has stored it.
             .put("lastSeq", client.delivered())
             .put("paused", paused)
             .put("muted", client.muted())
-            .put("turnActive", turn != null && turn.active())))
-        .onFailure(client::replyError);
+            .put("turnActive", turn != null && turn.active()));
   }
 
-  // ---- client frames -------------------------------------------------------------------------
+  // ---- client commands -----------------------------------------------------------------------
 
-  private void onText(String text) {
-    if (!textLimit.tryAcquire(1)) {
-      rateLimited("more than " + settings.textMessagesPerSecond() + " text messages per second");
-      return;
+  @Override
+  public boolean textAllowed() {
+    if (textLimit.tryAcquire(1)) {
+      return true;
     }
-    commands.handle(text);
+    rateLimited("more than " + settings.textMessagesPerSecond() + " text messages per second");
+    return false;
   }
 
-  private void onAudio(Buffer frame) {
-    if (frame.length() % Pcm16.BYTES_PER_SAMPLE != 0) {
-      client.replyError(ErrorCode.BAD_AUDIO, "audio frames are PCM16: an even number of bytes; got " + frame.length());
-      return;
-    }
+  @Override
+  public void audio(Buffer frame) {
     if (frame.length() == 0 || paused) {
       return;
     }
@@ -322,6 +330,7 @@ final class Conversation {
       return;
     }
     stt.audio(frame);
+    audioSinceFinal = true;
     lastAudioNanos = System.nanoTime();
   }
 
@@ -333,7 +342,8 @@ final class Conversation {
     }
   }
 
-  private void update(JsonObject m) {
+  @Override
+  public JsonObject update(JsonObject m) {
     // Every field is checked before any is applied: a refused update changes nothing.
     int rate = Fields.integer(m, "inputSampleRate", inputRateHz, 8_000, 48_000);
     TurnSilence silence = turnSilence.update(m);
@@ -347,32 +357,28 @@ final class Conversation {
       resumeAnswer();
       bargeIn = new BargeIn(backchannels, falseInterruption);
     }
-    client.reply("session.updated", turnSilence.describe(new JsonObject().put("inputSampleRate", inputRateHz)
+    return turnSilence.describe(new JsonObject().put("inputSampleRate", inputRateHz)
         .put("minSpeechMs", minSpeechMs).put("voice", voice).put("backchannels", bargeIn.backchannels())
-        .put("falseInterruptionMs", bargeIn.falseInterruptionMs())));
+        .put("falseInterruptionMs", bargeIn.falseInterruptionMs()));
   }
 
-  private void playbackMark(JsonObject m) {
-    Object ms = m.getValue("ms");
-    if (!(ms instanceof Number played) || played.longValue() < 0) {
-      throw new MeshException(ErrorCode.BAD_REQUEST, "playback.mark needs ms: the audio played so far this turn");
-    }
-    Object turnField = m.getValue("turnId");
-    if (turnField != null && !(turnField instanceof String)) {
-      throw new MeshException(ErrorCode.BAD_REQUEST, "playback.mark's turnId must be the turn's id");
-    }
-    String turnId = (String) turnField;
+  @Override
+  public void playbackMark(String turnId, long ms) {
     if (turn != null && (turnId == null || turnId.equals(turn.id))) {
-      turn.playbackMark(played.longValue());
+      turn.playbackMark(ms);
     }
   }
 
-  private void ping(JsonObject m) {
-    client.reply("pong", new JsonObject().put("id", m.getValue("id")));
+  @Override
+  public void truncate(String turnId, long audioEndMs) {
+    if (turn == null || !turn.id.equals(turnId) || !turn.truncate(audioEndMs)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "only the answer still being played can be truncated");
+    }
   }
 
-  private void control(JsonObject m) {
-    switch (String.valueOf(m.getValue("action"))) {
+  @Override
+  public void control(String action) {
+    switch (action) {
       case "pause" -> paused = true;
       case "resume" -> paused = false;
       case "mute" -> client.muted(true);
@@ -381,8 +387,89 @@ final class Conversation {
     }
   }
 
-  private void commit() {
+  @Override
+  public void commit() {
     stt.commit();
+    if (audioSinceFinal) {
+      // The final transcript follows once the recognizer has the audio before the commit; a respond
+      // that comes before it waits for it, at most as long as a turn's longest silence.
+      cancelCommitTimer();
+      commitTimer = vertx.setTimer(AUDIO_GAP_SLACK_MS + turnSilence.maxSilenceMs(), t -> {
+        commitTimer = -1;
+        if (respondOnFinal && !closed) {
+          respondOnFinal = false;
+          respondNow();
+        }
+      });
+    }
+  }
+
+  private void cancelCommitTimer() {
+    if (commitTimer >= 0) {
+      vertx.cancelTimer(commitTimer);
+      commitTimer = -1;
+    }
+  }
+
+  @Override
+  public boolean clearInput() {
+    if (!audioSinceFinal) {
+      return false;
+    }
+    discardUtterance = true;
+    stt.commit();
+    return true;
+  }
+
+  @Override
+  public void autoRespond(boolean auto) {
+    autoRespond = auto;
+  }
+
+  @Override
+  public void userText(String text) {
+    if (autoRespond) {
+      long now = System.nanoTime();
+      startTurn(text, new TurnClock(now, now, now));
+    } else {
+      unanswered.add(text);
+    }
+  }
+
+  @Override
+  public void respond() {
+    if (commitTimer >= 0) {
+      respondOnFinal = true;
+      return;
+    }
+    respondNow();
+  }
+
+  private void respondNow() {
+    String text = unanswered.isEmpty() ? lastUserText : String.join(" ", unanswered);
+    unanswered.clear();
+    if (text == null) {
+      // Also after a commit that brought no words: an error reply, not a thrown one (this may run on a timer).
+      client.replyError(ErrorCode.BAD_REQUEST, "there is nothing to respond to yet: no user message");
+      return;
+    }
+    long now = System.nanoTime();
+    startTurn(text, new TurnClock(now, now, now));
+  }
+
+  @Override
+  public void cancelResponse() {
+    interruptTurn();
+  }
+
+  @Override
+  public void dtmf(String digit) {
+    client.emit(new ConversationEvent.Dtmf(digit));
+  }
+
+  @Override
+  public void endSession() {
+    sessions.end(session.sessionId()).onFailure(client::replyError);
   }
 
   // ---- speech to text ------------------------------------------------------------------------
@@ -401,35 +488,53 @@ final class Conversation {
       return;
     }
     if (event instanceof SttEvent.SpeechStarted started) {
-      client.emit("speech_started", new JsonObject().put("audioMs", started.audioMs()));
+      client.emit(new ConversationEvent.SpeechStarted(started.audioMs()));
       utteranceOpen = true;
       watchAudioGap(AUDIO_GAP_SLACK_MS + turnSilence.maxSilenceMs());
       if (answering()) {
         bargeIn(bargeIn.speechStarted());
       }
     } else if (event instanceof SttEvent.SpeechStopped stopped) {
-      client.emit("speech_stopped", new JsonObject().put("audioMs", stopped.audioMs()));
+      client.emit(new ConversationEvent.SpeechStopped(stopped.audioMs()));
     } else if (event instanceof SttEvent.TranscriptPartial partial) {
-      client.emit("transcript.partial", new JsonObject().put("text", partial.text()).put("audioMs", partial.audioMs()));
+      client.emit(new ConversationEvent.TranscriptPartial(partial.text(), partial.audioMs()));
       if (answering()) {
         bargeIn(bargeIn.partial(partial.text()));
       }
     } else if (event instanceof SttEvent.TranscriptFinal fin) {
-      client.emit("transcript.final", new JsonObject().put("text", fin.text()).put("audioMs", fin.audioMs()));
+      client.emit(new ConversationEvent.TranscriptFinal(fin.text(), fin.audioMs()));
       utteranceOpen = false;
+      audioSinceFinal = false;
+      boolean respondNow = respondOnFinal;
+      respondOnFinal = false;
+      cancelCommitTimer();
+      if (discardUtterance) {
+        discardUtterance = false;
+        return;
+      }
+      if (respondNow && !fin.text().isBlank()) {
+        unanswered.add(fin.text());
+        respondNow();
+        return;
+      }
       if (answering() && bargeIn.falseInterruptionMs() > 0) {
         BargeIn.Utterance said = bargeIn.finished(fin.text());
         if (said == BargeIn.Utterance.BACKCHANNEL) {
-          client.emit("user_backchannel", new JsonObject().put("turnId", turn.id).put("text", fin.text()));
+          client.emit(new ConversationEvent.UserBackchannel(turn.id, fin.text()));
         }
         if (said != BargeIn.Utterance.TURN) {
           resumeAnswer();
           return;
         }
       }
-      if (!fin.text().isBlank()) {
+      if (fin.text().isBlank()) {
+        return;
+      }
+      if (autoRespond) {
         startTurn(fin.text(), new TurnClock(stt.arrivalOf(fin.speechEndMs()), stt.arrivalOf(fin.audioMs()),
             System.nanoTime()));
+      } else {
+        unanswered.add(fin.text());
       }
     } else if (event instanceof SttEvent.Warning warning) {
       client.warning("stt", ENGINE_FALLBACK, warning.message());
@@ -476,6 +581,7 @@ final class Conversation {
       return;
     }
     interruptTurn();
+    lastUserText = userText;
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
         clock, stt.node(), history);
     turn = next;

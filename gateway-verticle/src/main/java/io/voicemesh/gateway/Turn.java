@@ -14,6 +14,7 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.Role;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.message.AudioChunkHeader;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
@@ -100,19 +101,12 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     this.tools = new ToolEvents(vertx, new ToolEvents.Sink() {
       @Override
       public void executing(ToolCall call) {
-        events.toolExecuting(new JsonObject().put("callId", call.callId()).put("name", call.name())
-            .put("arguments", call.arguments()));
+        events.toolExecuting(new ConversationEvent.ToolExecuting(id, call.callId(), call.name(), call.arguments()));
       }
 
       @Override
       public void completed(String callId, ToolCall call, JsonObject result, ErrorCode code, String error) {
-        JsonObject event = new JsonObject().put("callId", callId).put("name", call.name());
-        if (code == null) {
-          event.put("result", result);
-        } else {
-          event.put("error", new JsonObject().put("code", code.wire()).put("message", error));
-        }
-        events.toolCompleted(event);
+        events.toolCompleted(new ConversationEvent.ToolCompleted(id, callId, call.name(), result, code, error));
       }
     });
     this.synthesis = new SentenceSynthesis(this::askTts, this);
@@ -266,7 +260,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     if (!audioStarted) {
       audioStarted = true;
       timings.audioPlayed(System.nanoTime());
-      events.audio("audio.start", new JsonObject().put("sampleRate", Pcm16.DEFAULT_RATE_HZ));
+      events.audio(new ConversationEvent.AudioStart(id, Pcm16.DEFAULT_RATE_HZ));
     }
     client.audio(pcm);
   }
@@ -280,9 +274,23 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     heard.playbackMark(ms);
   }
 
+  /**
+   * The client stopped playing this answer after {@code audioEndMs} of its audio (the Realtime
+   * protocol's truncate): the answer ends, and what is stored is what was heard by then. False when
+   * the turn had already ended: its stored answer stands.
+   */
+  boolean truncate(long audioEndMs) {
+    if (completing) {
+      return false;
+    }
+    heard.playbackMark(audioEndMs);
+    interrupt();
+    return true;
+  }
+
   private void audioDrained() {
     if (audioStarted) {
-      events.audio("audio.end", new JsonObject().put("audioMs", playout.sentMs()));
+      events.audio(new ConversationEvent.AudioEnd(id, playout.sentMs()));
     }
     if (llmDone) {
       complete(false);
@@ -307,15 +315,11 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     // cancel is known; then for every open tool call to report.
     Future<Void> toolsDone = within(llm.ended(), LLM_SETTLE_MS).compose(v -> tools.settled(settings.toolWaitMs()));
     Future.join(stored, toolsDone).onComplete(all -> {
-      JsonObject completed = new JsonObject().put("interrupted", interrupted)
-          .put("heardText", heardText).put("timings", timings.json()).put("servedBy", servedBy());
-      if (failure != null) {
-        completed.put("error", new JsonObject().put("code", failure.code().wire()).put("message", failure.getMessage()));
-      }
       if (stored.failed()) {
         client.error(MeshException.from(stored.cause()).code(), "the assistant message was not stored: " + stored.cause().getMessage());
       }
-      events.completed(completed);
+      events.completed(new ConversationEvent.AgentCompleted(id, interrupted, heardText, timings.json(), servedBy(),
+          failure == null ? null : failure.code(), failure == null ? null : failure.getMessage()));
       finished.complete();
     });
   }
@@ -350,7 +354,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     bus.publish(Addresses.TTS_CANCEL, cancel);
     playout.stop();
     if (audioStarted) {
-      events.audio("audio.clear", new JsonObject());
+      events.audio(new ConversationEvent.AudioClear(id));
     }
     complete(true);
   }

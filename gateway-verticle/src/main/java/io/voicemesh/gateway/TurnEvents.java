@@ -1,7 +1,15 @@
 package io.voicemesh.gateway;
 
-import io.vertx.core.json.JsonObject;
-import java.util.function.BiConsumer;
+import io.voicemesh.api.event.ConversationEvent;
+import io.voicemesh.api.event.ConversationEvent.AgentCompleted;
+import io.voicemesh.api.event.ConversationEvent.AgentDelta;
+import io.voicemesh.api.event.ConversationEvent.AgentResponse;
+import io.voicemesh.api.event.ConversationEvent.AgentStarted;
+import io.voicemesh.api.event.ConversationEvent.AgentThinking;
+import io.voicemesh.api.event.ConversationEvent.ToolCompleted;
+import io.voicemesh.api.event.ConversationEvent.ToolExecuting;
+import io.voicemesh.api.event.ConversationEvent.UserMessage;
+import java.util.function.Consumer;
 
 /**
  * The client-visible events of one turn, in the order the protocol promises on every path —
@@ -21,11 +29,11 @@ final class TurnEvents {
   private enum Stage { NEW, USER_MESSAGE, STARTED, THINKING, RESPONDED, COMPLETED }
 
   private final String turnId;
-  private final BiConsumer<String, JsonObject> emit;
+  private final Consumer<ConversationEvent> emit;
   private Stage stage = Stage.NEW;
   private final String userText;
 
-  TurnEvents(String turnId, String userText, BiConsumer<String, JsonObject> emit) {
+  TurnEvents(String turnId, String userText, Consumer<ConversationEvent> emit) {
     this.turnId = turnId;
     this.userText = userText;
     this.emit = emit;
@@ -44,27 +52,27 @@ final class TurnEvents {
     reach(Stage.THINKING);
   }
 
-  void toolExecuting(JsonObject fields) {
-    during("tool_executing", fields);
+  void toolExecuting(ToolExecuting event) {
+    during(event);
   }
 
   /** Also after agent_response: a call shown is always closed (its pair is worth more than the order). */
-  void toolCompleted(JsonObject fields) {
+  void toolCompleted(ToolCompleted event) {
     if (stage != Stage.COMPLETED) {
       reach(Stage.THINKING);
-      send("tool_completed", fields);
+      emit.accept(event);
     }
   }
 
   void delta(String text) {
-    during("agent_response.delta", new JsonObject().put("delta", text));
+    during(new AgentDelta(turnId, text));
   }
 
   /** {@code audio.start}, {@code audio.end}, {@code audio.clear}. */
-  void audio(String type, JsonObject fields) {
+  void audio(ConversationEvent.OfTurn event) {
     if (stage != Stage.COMPLETED) {
       reach(Stage.THINKING);
-      send(type, fields);
+      emit.accept(event);
     }
   }
 
@@ -73,23 +81,23 @@ final class TurnEvents {
     if (stage.compareTo(Stage.RESPONDED) < 0) {
       reach(Stage.THINKING);
       stage = Stage.RESPONDED;
-      send("agent_response", new JsonObject().put("text", text));
+      emit.accept(new AgentResponse(turnId, text));
     }
   }
 
-  void completed(JsonObject fields) {
+  void completed(AgentCompleted event) {
     if (stage != Stage.COMPLETED) {
       reach(Stage.THINKING);
       stage = Stage.COMPLETED;
-      send("agent_completed", fields);
+      emit.accept(event);
     }
   }
 
   /** An event of the answer in progress: after agent_thinking, before agent_response. */
-  private void during(String type, JsonObject fields) {
+  private void during(ConversationEvent event) {
     if (stage.compareTo(Stage.RESPONDED) < 0) {
       reach(Stage.THINKING);
-      send(type, fields);
+      emit.accept(event);
     }
   }
 
@@ -98,15 +106,11 @@ final class TurnEvents {
     while (stage.compareTo(target) < 0) {
       stage = Stage.values()[stage.ordinal() + 1];
       switch (stage) {
-        case USER_MESSAGE -> send("user_message", new JsonObject().put("text", userText));
-        case STARTED -> send("agent_started", new JsonObject());
-        case THINKING -> send("agent_thinking", new JsonObject());
+        case USER_MESSAGE -> emit.accept(new UserMessage(turnId, userText));
+        case STARTED -> emit.accept(new AgentStarted(turnId));
+        case THINKING -> emit.accept(new AgentThinking(turnId));
         default -> throw new IllegalStateException("no event for " + stage);
       }
     }
-  }
-
-  private void send(String type, JsonObject fields) {
-    emit.accept(type, new JsonObject().put("turnId", turnId).mergeIn(fields));
   }
 }
