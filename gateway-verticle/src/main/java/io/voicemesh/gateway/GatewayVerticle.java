@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * GET  /v1/voice          WebSocket, the voice protocol (README); bearer token required; one
  *                         {@link Conversation} (speaker) or {@link ListenerConnection} per connection
+ * GET  /v1/realtime       WebSocket, the OpenAI Realtime protocol ({@link RealtimeProtocol}) on a
+ *                         {@link Conversation} of its own
  * /api/v1/sessions...     REST sessions API ({@link SessionApi}); GET /api/openapi.json describes it
  * GET  /health/live       200 while the node's event loop answers (Kubernetes liveness)
  * GET  /health            this node's roles, load and cluster members, and whether every role the
@@ -136,10 +138,13 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
           // (docs/BENCHMARKS.md), so nothing is lost. permessage-deflate is not negotiated, and a
           // frame with RSV1 set is then a protocol violation (1002).
           .setPerMessageWebSocketCompressionSupported(false)
-          .setPerFrameWebSocketCompressionSupported(false));
+          .setPerFrameWebSocketCompressionSupported(false)
+          // The OpenAI SDKs in a browser offer "realtime" beside the key's subprotocol; one must be chosen.
+          .setWebSocketSubProtocols(List.of(RealtimeUpgrade.SUBPROTOCOL)));
       server.connectionHandler(connection -> HeaderDeadline.watch(connection, settings.headerTimeoutMs()));
       return server.requestHandler(request -> {
-        if (VOICE_PATH.equals(request.path()) && request.method() == HttpMethod.GET) {
+        if ((VOICE_PATH.equals(request.path()) || RealtimeUpgrade.PATH.equals(request.path()))
+            && request.method() == HttpMethod.GET) {
           // Not through the router: Vert.x Web would hand over its wrapper of the WebSocket, and the
           // connection's guards need Vert.x's own (SocketGuard, ProtocolViolations).
           voice(request);
@@ -176,8 +181,9 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
    */
   private void voice(HttpServerRequest http) {
     String upgrade = http.getHeader("Upgrade");
+    boolean realtime = RealtimeUpgrade.PATH.equals(http.path());
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-      fail(http, new MeshException(ErrorCode.BAD_REQUEST, VOICE_PATH + " is a WebSocket endpoint"));
+      fail(http, new MeshException(ErrorCode.BAD_REQUEST, http.path() + " is a WebSocket endpoint"));
       return;
     }
     MultiMap query;
@@ -190,8 +196,17 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
     // Checks below are asynchronous: hold the request so it can still be upgraded after them.
     http.pause();
     String header = SessionApi.bearer(http.getHeader("Authorization"));
-    tokens.verify(header != null ? header : query.get("token"))
-        .compose(caller -> VoiceRequest.parse(query, caller, settings).compose(request -> {
+    String token = header != null ? header : query.get("token");
+    if (token == null && realtime) {
+      token = RealtimeUpgrade.subprotocolToken(http);
+    }
+    WireProtocol.Factory protocol = realtime
+        ? new RealtimeProtocol.Factory(query.get("model") == null ? settings.agent(null) : query.get("model"),
+            RealtimeUpgrade.beta(http))
+        : VoiceMeshProtocol::new;
+    tokens.verify(token)
+        .compose(caller -> (realtime ? RealtimeUpgrade.parse(query, caller, settings)
+            : VoiceRequest.parse(query, caller, settings)).compose(request -> {
           if (request.sessionId() == null) {
             return Future.succeededFuture(new Accepted(request, null));
           }
@@ -238,7 +253,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
                   Conversation speaker = new Conversation(vertx, socket, settings, sessions, () -> {
                     connections.decrementAndGet();
                     slot.release();
-                  }, slot);
+                  }, slot, protocol);
                   speakers.add(speaker);
                   speaker.released().onComplete(v -> speakers.remove(speaker));
                   speaker.start(request);
@@ -249,7 +264,13 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
                 fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade"));
               });
         })
-        .onFailure(e -> fail(http, e));
+        .onFailure(e -> {
+          if (realtime && RealtimeUpgrade.refusedInProtocol(e)) {
+            RealtimeUpgrade.refuse(http, e);
+          } else {
+            fail(http, e);
+          }
+        });
   }
 
   /** An upgrade within the user's quotas, with its reserved place. */

@@ -18,9 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * The official {@code @vertx/eventbus-bridge-client.js} (npm, pinned in {@code src/test/node}) run by
- * Node: {@code bridge-driver.js} takes commands as JSON lines and prints what its clients see
- * (open, close, message, reply, error) as JSON lines, each tagged with its connection's name.
+ * A Node script of {@code src/test/node} driving an official client (npm, pinned there): it takes
+ * commands as JSON lines and prints what its clients see as JSON lines. {@code bridge-driver.js}
+ * runs {@code @vertx/eventbus-bridge-client.js} (open, close, message, reply, error, each tagged
+ * with its connection's name); {@code realtime-driver.js} the {@code openai} SDK's Realtime client.
  * {@code .ci/run} installs the packages with {@code npm ci}; a checkout without them gets them here.
  */
 final class BridgeDriver implements AutoCloseable {
@@ -45,7 +46,13 @@ final class BridgeDriver implements AutoCloseable {
 
   /** A driver whose Node process has these environment variables too (NODE_EXTRA_CA_CERTS for TLS). */
   static BridgeDriver start(Map<String, String> environment) throws Exception {
-    if (!Files.isDirectory(DIR.resolve("node_modules/@vertx/eventbus-bridge-client.js"))) {
+    return start("bridge-driver.js", environment);
+  }
+
+  /** {@code script} of {@code src/test/node}, with these environment variables too. */
+  static BridgeDriver start(String script, Map<String, String> environment) throws Exception {
+    if (!Files.isDirectory(DIR.resolve("node_modules/@vertx/eventbus-bridge-client.js"))
+        || !Files.isDirectory(DIR.resolve("node_modules/openai"))) {
       // Not inheritIO: the test JVM's stdin and stdout are surefire's channel to its fork.
       Path npmLog = Files.createDirectories(Path.of("target", "bridge-driver")).resolve("npm-ci.log");
       Process ci = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
@@ -58,7 +65,7 @@ final class BridgeDriver implements AutoCloseable {
     }
     Path log = Files.createDirectories(Path.of("target", "bridge-driver")).resolve("stderr-" + ProcessHandle.current().pid()
         + "-" + System.nanoTime() + ".log");
-    ProcessBuilder builder = new ProcessBuilder("node", "bridge-driver.js").directory(DIR.toFile())
+    ProcessBuilder builder = new ProcessBuilder("node", script).directory(DIR.toFile())
         .redirectError(log.toFile());
     builder.environment().putAll(environment);
     Process node = builder.start();
@@ -150,6 +157,11 @@ final class BridgeDriver implements AutoCloseable {
   /** What connection {@code conn} has seen of one kind, in order. */
   synchronized List<JsonObject> events(String conn, String event) {
     return seen.stream().filter(e -> conn.equals(e.getString("conn")) && event.equals(e.getString("event"))).toList();
+  }
+
+  /** Everything seen so far, in order. */
+  synchronized List<JsonObject> seen() {
+    return List.copyOf(seen);
   }
 
   /** Messages connection {@code conn} received on {@code address}. */

@@ -1,0 +1,302 @@
+package io.voicemesh.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.Resampler;
+import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code /v1/realtime} driven by the official {@code openai} npm package's {@code OpenAIRealtimeWS},
+ * unchanged but for its base URL (the gateway, over TLS with the certificate
+ * {@code --tls-self-signed} made, trusted through NODE_EXTRA_CA_CERTS) and its API key (our token).
+ */
+@DisplayName("The OpenAI Realtime protocol, through the official openai client")
+@Timeout(300)
+class RealtimeTest {
+  private static final Duration WAIT = Duration.ofSeconds(40);
+  private static final Path DATA = Path.of("target", "realtime-test-data");
+  /** A long answer: five sentences, about three seconds of speech each. */
+  private static final List<String> STORY = List.of(
+      "Once upon a time a small boat sailed across the quiet sea.",
+      "The sailor watched the stars and sang a song about the wind.",
+      "At dawn the island appeared, green and bright above the waves.",
+      "He tied the boat to an old tree and walked along the sand.",
+      "That evening he wrote a letter home and slept beside the fire.");
+  private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
+
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.with(() -> Map.of("voicemesh.dataDir", DATA.toString(),
+      "voicemesh.gateway.tls.selfSigned", true,
+      "voicemesh.llm.agents.scripted.engine", "openai",
+      "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
+      "voicemesh.llm.agents.scripted.model", "test-model"));
+
+  @AfterAll
+  static void stopOpenAi() throws Exception {
+    openAi.close();
+  }
+
+  /** The official client, connected: {@code session.created} has come. */
+  private static BridgeDriver connect(String model) throws Exception {
+    BridgeDriver rt = BridgeDriver.start("realtime-driver.js",
+        Map.of("NODE_EXTRA_CA_CERTS", mesh.mesh().tlsCertificate().toAbsolutePath().toString()));
+    rt.command(new JsonObject().put("op", "connect").put("baseURL", mesh.mesh().baseUrl() + "v1")
+        .put("apiKey", mesh.token(TestMesh.USER)).put("model", model));
+    return rt;
+  }
+
+  private static JsonObject awaitServer(BridgeDriver rt, String type) throws Exception {
+    return awaitServer(rt, type, e -> true);
+  }
+
+  private static JsonObject awaitServer(BridgeDriver rt, String type, Predicate<JsonObject> match) throws Exception {
+    return rt.await(e -> "server".equals(e.getString("event")) && type.equals(e.getJsonObject("data").getString("type"))
+        && match.test(e.getJsonObject("data")), WAIT).getJsonObject("data");
+  }
+
+  private static List<JsonObject> server(BridgeDriver rt) {
+    return rt.seen().stream().filter(e -> "server".equals(e.getString("event"))).map(e -> e.getJsonObject("data")).toList();
+  }
+
+  private static List<String> types(BridgeDriver rt) {
+    return server(rt).stream().map(e -> e.getString("type")).toList();
+  }
+
+  private static void send(BridgeDriver rt, JsonObject event) throws Exception {
+    rt.command(new JsonObject().put("op", "send").put("event", event));
+  }
+
+  /** {@code text} spoken, at 24 kHz (the protocol's rate), followed by {@code silenceMs}, streamed at real time in 20 ms appends. */
+  private static void speak(BridgeDriver rt, String text, int silenceMs) throws Exception {
+    byte[] at16k = Speech.concat(Speech.say(text), Speech.silence(silenceMs));
+    Resampler up = new Resampler(16_000, 24_000);
+    byte[] at24k = Speech.concat(up.process(at16k), up.flush());
+    Path file = Files.createDirectories(DATA.resolve("audio")).resolve(text.replace(' ', '-') + "-" + silenceMs + ".pcm");
+    Files.write(file, at24k);
+    rt.command(new JsonObject().put("op", "stream").put("path", file.toAbsolutePath().toString()).put("chunkMs", 20)
+        .put("rate", 24_000));
+  }
+
+  private static JsonObject userText(String text) {
+    return new JsonObject().put("type", "conversation.item.create").put("item", new JsonObject().put("type", "message")
+        .put("role", "user").put("content", new JsonArray().add(new JsonObject().put("type", "input_text").put("text", text))));
+  }
+
+  /** {@code expected} appear in this order in {@code types} (other events between them). */
+  private static void assertInOrder(List<String> expected, List<String> types) {
+    int at = 0;
+    for (String type : expected) {
+      int found = types.subList(at, types.size()).indexOf(type);
+      assertTrue(found >= 0, type + " missing after position " + at + " in " + types);
+      at += found + 1;
+    }
+  }
+
+  private static long audioBytes(BridgeDriver rt) {
+    return server(rt).stream().filter(e -> "response.output_audio.delta".equals(e.getString("type")))
+        .mapToLong(e -> e.getLong("delta_bytes")).sum();
+  }
+
+  @Test
+  @DisplayName("a spoken turn with server VAD: transcription, audio and transcript, response.done, in the protocol's order")
+  void spokenTurn() throws Exception {
+    try (BridgeDriver rt = connect("default")) {
+      JsonObject created = awaitServer(rt, "session.created").getJsonObject("session");
+      assertEquals("realtime", created.getString("type"));
+      assertEquals(24_000, created.getJsonObject("audio").getJsonObject("input").getJsonObject("format").getInteger("rate"));
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
+          .put("audio", new JsonObject().put("input", new JsonObject()
+              .put("transcription", new JsonObject().put("model", "whisper-1"))
+              .put("turn_detection", new JsonObject().put("type", "server_vad").put("silence_duration_ms", 600))))));
+      JsonObject updated = awaitServer(rt, "session.updated").getJsonObject("session");
+      assertEquals(600, updated.getJsonObject("audio").getJsonObject("input").getJsonObject("turn_detection")
+          .getInteger("silence_duration_ms"));
+      speak(rt, "what time is it", 1_500);
+
+      JsonObject transcribed = awaitServer(rt, "conversation.item.input_audio_transcription.completed");
+      assertTrue(transcribed.getString("transcript").contains("time"), transcribed.encode());
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+      JsonObject item = done.getJsonArray("output").getJsonObject(0);
+      assertEquals("assistant", item.getString("role"));
+      String transcript = item.getJsonArray("content").getJsonObject(0).getString("transcript");
+      assertFalse(transcript.isBlank(), done.encode());
+      // 24 kHz PCM16: at least a second of speech.
+      assertTrue(audioBytes(rt) > 48_000, "audio bytes " + audioBytes(rt));
+      String deltas = String.join("", server(rt).stream()
+          .filter(e -> "response.output_audio_transcript.delta".equals(e.getString("type")))
+          .map(e -> e.getString("delta")).toList());
+      assertEquals(transcript, deltas);
+      assertInOrder(List.of("session.created", "session.updated", "input_audio_buffer.speech_started",
+          "input_audio_buffer.speech_stopped", "input_audio_buffer.committed", "conversation.item.added",
+          "conversation.item.done", "conversation.item.input_audio_transcription.completed", "response.created",
+          "response.output_item.added", "conversation.item.added", "response.content_part.added",
+          "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_audio.done",
+          "response.output_audio_transcript.done", "response.content_part.done", "response.output_item.done",
+          "conversation.item.done", "response.done"), types(rt));
+      assertEquals(List.of(), rt.seen().stream().filter(e -> "sdk-error".equals(e.getString("event"))).toList());
+
+      // Everything else stays ours: the session's log holds the turn like any other.
+      String sessionId = created.getString("id");
+      List<String> logged = List.of();
+      for (long end = System.nanoTime() + WAIT.toNanos(); !logged.contains("agent_completed") && System.nanoTime() < end; ) {
+        logged = mesh.query("SELECT type FROM session_events WHERE session_id = $1 ORDER BY seq",
+            UUID.fromString(sessionId)).stream().map(row -> (String) row.get("type")).toList();
+      }
+      assertInOrder(List.of("transcript.final", "user_message", "agent_started", "agent_response", "agent_completed"),
+          logged);
+    }
+  }
+
+  @Test
+  @DisplayName("a text-only response to a user text message, with manual turns")
+  void textOnly() throws Exception {
+    try (BridgeDriver rt = connect("default")) {
+      awaitServer(rt, "session.created");
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
+          .put("output_modalities", new JsonArray().add("text"))
+          .put("audio", new JsonObject().put("input", new JsonObject().putNull("turn_detection")))));
+      awaitServer(rt, "session.updated");
+      send(rt, userText("what is twelve times seven"));
+      awaitServer(rt, "conversation.item.done");
+      send(rt, new JsonObject().put("type", "response.create"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+      JsonObject text = awaitServer(rt, "response.output_text.done");
+      assertTrue(text.getString("text").contains("84"), text.encode());
+      assertEquals(0, audioBytes(rt), "no audio in a text-only response");
+      assertInOrder(List.of("conversation.item.added", "conversation.item.done", "response.created",
+          "response.output_item.added", "response.content_part.added", "response.output_text.delta",
+          "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.done"),
+          types(rt));
+    }
+  }
+
+  @Test
+  @DisplayName("a manual spoken turn: turn_detection null, commit, then response.create")
+  void manualSpokenTurn() throws Exception {
+    try (BridgeDriver rt = connect("default")) {
+      awaitServer(rt, "session.created");
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
+          .put("audio", new JsonObject().put("input", new JsonObject().putNull("turn_detection")
+              .put("transcription", new JsonObject().put("model", "whisper-1"))))));
+      awaitServer(rt, "session.updated");
+      speak(rt, "what time is it", 200);
+      rt.await(e -> "streamed".equals(e.getString("event")), WAIT);
+      send(rt, new JsonObject().put("type", "input_audio_buffer.commit"));
+      send(rt, new JsonObject().put("type", "response.create"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+      assertTrue(audioBytes(rt) > 0);
+      assertFalse(types(rt).contains("input_audio_buffer.speech_started"), "no VAD events in manual mode");
+      assertInOrder(List.of("input_audio_buffer.committed", "conversation.item.input_audio_transcription.completed",
+          "response.created", "response.done"), types(rt));
+    }
+  }
+
+  @Test
+  @DisplayName("response.cancel mid-answer: response.done cancelled, and the audio stops")
+  void cancelMidAnswer() throws Exception {
+    openAi.script(new Answer(List.of(String.join(" ", STORY))));
+    try (BridgeDriver rt = connect("scripted")) {
+      awaitServer(rt, "session.created");
+      send(rt, userText("tell me a story"));
+      awaitServer(rt, "response.output_audio.delta");
+      send(rt, new JsonObject().put("type", "response.cancel"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("cancelled", done.getString("status"), done.encode());
+      assertEquals("client_cancelled", done.getJsonObject("status_details").getString("reason"));
+      List<String> types = types(rt);
+      int end = types.indexOf("response.done");
+      assertFalse(types.subList(end, types.size()).contains("response.output_audio.delta"), "audio after response.done");
+      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
+          .getString("transcript");
+      assertTrue(String.join(" ", STORY).startsWith(heard) && heard.length() < String.join(" ", STORY).length(),
+          "heard: " + heard);
+    }
+  }
+
+  @Test
+  @DisplayName("conversation.item.truncate cuts the answer to what was heard, as the next turn's model request shows")
+  void truncate() throws Exception {
+    openAi.script(new Answer(List.of(String.join(" ", STORY))), new Answer(List.of("Fine.")));
+    try (BridgeDriver rt = connect("scripted")) {
+      awaitServer(rt, "session.created");
+      send(rt, userText("tell me a story"));
+      String itemId = awaitServer(rt, "response.output_item.added").getJsonObject("item").getString("id");
+      // Past the first sentence's audio (≈ 3 s at 24 kHz PCM16 is 144,000 bytes).
+      rt.await(e -> audioBytes(rt) > 200_000, WAIT);
+      int requestsBefore = openAi.requests().size();
+      send(rt, new JsonObject().put("type", "conversation.item.truncate").put("item_id", itemId)
+          .put("content_index", 0).put("audio_end_ms", 3_500));
+      JsonObject truncated = awaitServer(rt, "conversation.item.truncated");
+      assertEquals(3_500, truncated.getInteger("audio_end_ms"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
+          .getString("transcript");
+      assertTrue(heard.startsWith(STORY.get(0)) && !heard.contains(STORY.get(2)), "heard at 3.5 s: " + heard);
+
+      send(rt, userText("and then"));
+      awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
+          .equals(done.getString("id")));
+      String history = openAi.requests().get(requestsBefore).getJsonArray("messages").encode();
+      assertTrue(history.contains(heard), history);
+      assertFalse(history.contains(STORY.get(2)), "the unheard rest reached the model: " + history);
+    }
+  }
+
+  @Test
+  @DisplayName("bad events get an error naming their event_id, and the session goes on")
+  void badEvents() throws Exception {
+    try (BridgeDriver rt = connect("default")) {
+      awaitServer(rt, "session.created");
+      send(rt, new JsonObject().put("type", "no.such.event").put("event_id", "evt_unknown"));
+      send(rt, new JsonObject().put("type", "input_audio_buffer.append").put("event_id", "evt_base64").put("audio", "%%%"));
+      send(rt, new JsonObject().put("type", "session.update").put("event_id", "evt_types")
+          .put("session", new JsonObject().put("audio", new JsonObject().put("input", new JsonObject()
+              .put("turn_detection", new JsonObject().put("silence_duration_ms", "long"))))));
+      send(rt, new JsonObject().put("type", "input_audio_buffer.append").put("event_id", "evt_audio_type").put("audio", 42));
+      List<String> expected = List.of("evt_unknown", "evt_base64", "evt_types", "evt_audio_type");
+      List<JsonObject> errors = new ArrayList<>();
+      for (String id : expected) {
+        errors.add(awaitServer(rt, "error", e -> id.equals(e.getJsonObject("error").getString("event_id"))));
+      }
+      assertEquals("invalid_request_error", errors.get(0).getJsonObject("error").getString("type"));
+      assertEquals("bad_audio", errors.get(1).getJsonObject("error").getString("code"));
+      assertEquals(List.of(), types(rt).stream().filter("session.updated"::equals).toList(), "a refused update changes nothing");
+      // The session goes on.
+      send(rt, userText("what is twelve times seven"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+    }
+  }
+
+  @Test
+  @DisplayName("an unknown model: an invalid_request_error event, then close")
+  void unknownModel() throws Exception {
+    try (BridgeDriver rt = connect("gpt-no-such-agent")) {
+      JsonObject error = awaitServer(rt, "error").getJsonObject("error");
+      assertEquals("invalid_request_error", error.getString("type"));
+      assertEquals("model", error.getString("param"));
+      JsonObject closed = rt.await(e -> "close".equals(e.getString("event")), WAIT);
+      assertEquals(1008, closed.getInteger("code"));
+    }
+  }
+}
