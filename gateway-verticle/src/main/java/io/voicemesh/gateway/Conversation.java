@@ -17,6 +17,7 @@ import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.message.AudioChunkHeader;
+import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.LlmEvent;
 import io.voicemesh.api.message.NodeLeft;
@@ -24,9 +25,13 @@ import io.voicemesh.api.message.SessionInfo;
 import io.voicemesh.api.message.SessionOpen;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.message.ToolCall;
+import io.voicemesh.api.message.ToolSpec;
 import io.voicemesh.api.message.WriterRelease;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -87,6 +92,9 @@ final class Conversation implements ConversationControl {
   /** Whether a finished utterance is answered at once; else user messages wait for {@link #respond}. */
   private boolean autoRespond = true;
   private final List<String> unanswered = new ArrayList<>();
+  private List<ToolSpec> clientTools = List.of();
+  /** Outputs of the last turn's client tool calls, by callId, for the next respond. */
+  private final Map<String, String> toolOutputs = new LinkedHashMap<>();
   private String lastUserText;
   /** The utterance in progress was cleared: its transcript does not become a user message. */
   private boolean discardUtterance;
@@ -445,7 +453,33 @@ final class Conversation implements ConversationControl {
     respondNow();
   }
 
+  @Override
+  public void clientTools(List<ToolSpec> tools) {
+    clientTools = List.copyOf(tools);
+  }
+
+  @Override
+  public void toolOutput(String callId, String output) {
+    boolean called = turn != null && turn.clientCalls().stream().anyMatch(call -> call.callId().equals(callId));
+    if (!called) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "no call " + callId + " of the last answer waits for its output");
+    }
+    toolOutputs.put(callId, output);
+  }
+
   private void respondNow() {
+    if (!toolOutputs.isEmpty()) {
+      // The model's calls and the client's outputs go after the history; new user words, if any, after them.
+      List<ToolCall> answered = turn.clientCalls().stream().filter(call -> toolOutputs.containsKey(call.callId())).toList();
+      List<ChatMessage> exchange = new ArrayList<>(List.of(ChatMessage.toolCalls(answered)));
+      answered.forEach(call -> exchange.add(ChatMessage.toolOutput(call.callId(), toolOutputs.get(call.callId()))));
+      toolOutputs.clear();
+      String text = String.join(" ", unanswered);
+      unanswered.clear();
+      long now = System.nanoTime();
+      startTurn(text, new TurnClock(now, now, now), new Turn.ClientTools(clientTools, exchange));
+      return;
+    }
     String text = unanswered.isEmpty() ? lastUserText : String.join(" ", unanswered);
     unanswered.clear();
     if (text == null) {
@@ -576,14 +610,20 @@ final class Conversation implements ConversationControl {
 
   /** A new turn starts once the previous one has stored what the user heard of it. */
   private void startTurn(String userText, TurnClock clock) {
+    startTurn(userText, clock, new Turn.ClientTools(clientTools, List.of()));
+  }
+
+  private void startTurn(String userText, TurnClock clock, Turn.ClientTools tools) {
     if (departure != null) {
       // The gateway is stopping: the transcript is in the log; the client resumes elsewhere to go on.
       return;
     }
     interruptTurn();
-    lastUserText = userText;
+    if (!userText.isBlank()) {
+      lastUserText = userText;
+    }
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
-        clock, stt.node(), history);
+        clock, stt.node(), history, tools);
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
       // Also once the client has gone (close interrupted it): a turn interrupted before it began

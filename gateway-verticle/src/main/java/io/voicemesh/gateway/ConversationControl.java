@@ -3,6 +3,8 @@ package io.voicemesh.gateway;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.message.ToolSpec;
+import java.util.List;
 
 /**
  * What a client may ask of its conversation, whatever wire protocol it speaks: each
@@ -39,6 +41,15 @@ interface ConversationControl {
    * a {@link #commit}, once its transcript is in.
    */
   void respond();
+
+  /** The tools the client runs itself, offered to the model (the Realtime protocol's function calling). */
+  void clientTools(List<ToolSpec> tools);
+
+  /**
+   * The client's output of call {@code callId}, one the model made in the last turn; the next
+   * {@link #respond} sends it to the model.
+   */
+  void toolOutput(String callId, String output);
 
   /** Stops the agent's answer (the client's own barge-in); what was heard is stored. */
   void cancelResponse();

@@ -36,6 +36,9 @@ final class LlmStream {
 
     void llmToolFinished(LlmEvent.ToolFinished finished);
 
+    /** The model called a tool the client runs; the answer ends after it. */
+    void llmClientToolCall(ToolCall call);
+
     /** The answer is complete: {@code heard} is what the client was sent, {@code text} the last attempt's whole text. */
     void llmDone(String heard, String text);
 
@@ -124,6 +127,12 @@ final class LlmStream {
     }
     if (event instanceof LlmEvent.ToolStarted started) {
       listener.llmToolStarted(started.call(), attempt);
+      return;
+    }
+    if (event instanceof LlmEvent.ClientToolCall call) {
+      if (!stopped) {
+        listener.llmClientToolCall(call.call());
+      }
       return;
     }
     if (event instanceof LlmEvent.LlmDone || event instanceof LlmEvent.LlmFailed) {

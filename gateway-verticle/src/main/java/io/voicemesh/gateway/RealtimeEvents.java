@@ -35,6 +35,8 @@ import java.util.UUID;
  * agent_started      → response.created · response.output_item.added · conversation.item.added ·
  *                      response.content_part.added
  * agent_response.delta → response.output_audio_transcript.delta (audio) / response.output_text.delta
+ * function_call      → a function_call item: response.output_item.added ·
+ *                      response.function_call_arguments.delta/done · response.output_item.done
  * agent audio        → response.output_audio.delta (base64, in the session's output format)
  * agent_completed    → the *.done events · conversation.item.done · response.done (completed,
  *                      cancelled, failed) · rate_limits.updated
@@ -64,11 +66,17 @@ final class RealtimeEvents implements ClientChannel.Renderer {
   /** Why the next response that ends interrupted ends: the client's cancel, or the user's speech. */
   private boolean cancelRequested;
 
-  /** One agent turn as a response with one message item. */
+  /**
+   * One agent turn as a response: a message item (made when the first words or audio come) and a
+   * function_call item per call of a client tool, in the order they came.
+   */
   private final class Response {
     final String id = "resp_" + shortId();
     final String itemId = "item_" + shortId();
     final String turnId;
+    /** The message item's output_index, or -1 before it is made. */
+    int messageIndex = -1;
+    final JsonArray output = new JsonArray();
     final StringBuilder transcript = new StringBuilder();
     final Resampler resampler;
 
@@ -180,6 +188,8 @@ final class RealtimeEvents implements ClientChannel.Renderer {
       responseStarted(started.turnId());
     } else if (event instanceof AgentDelta delta) {
       responseText(delta);
+    } else if (event instanceof ConversationEvent.FunctionCall call) {
+      functionCall(call);
     } else if (event instanceof AgentCompleted completed) {
       responseDone(completed);
     } else if (event instanceof ConversationEvent.Error error) {
@@ -222,17 +232,59 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     response = new Response(turnId);
     turnsByItem.put(response.itemId, turnId);
     send("response.created", new JsonObject().put("response", responseObject("in_progress", null, new JsonArray())));
+  }
+
+  /** The response's message item and its content part, once its first words or audio come. */
+  private void messageStarts() {
+    if (response.messageIndex >= 0) {
+      return;
+    }
+    response.messageIndex = response.output.size();
+    response.output.addNull(); // its place; filled when it is done
     JsonObject item = item(response.itemId, "assistant", "in_progress", new JsonArray());
-    send("response.output_item.added", new JsonObject().put("response_id", response.id).put("output_index", 0)
-        .put("item", item));
+    send("response.output_item.added", new JsonObject().put("response_id", response.id)
+        .put("output_index", response.messageIndex).put("item", item));
     itemAdded(item);
     send("response.content_part.added", partFields().put("part", part("")));
+  }
+
+  /** A call of a tool the client runs: a function_call item of the response, added and done. */
+  private void functionCall(ConversationEvent.FunctionCall call) {
+    if (response == null || !response.turnId.equals(call.turnId())) {
+      return;
+    }
+    String itemId = "item_" + shortId();
+    int index = response.output.size();
+    JsonObject item = new JsonObject().put("id", itemId).put("object", "realtime.item").put("type", "function_call")
+        .put("status", "in_progress").put("call_id", call.callId()).put("name", call.name()).put("arguments", "");
+    response.output.add(item);
+    JsonObject fields = new JsonObject().put("response_id", response.id).put("item_id", itemId)
+        .put("output_index", index).put("call_id", call.callId());
+    send("response.output_item.added", new JsonObject().put("response_id", response.id).put("output_index", index)
+        .put("item", item));
+    itemAdded(item);
+    send("response.function_call_arguments.delta", fields.copy().put("delta", call.arguments()));
+    send("response.function_call_arguments.done", fields.copy().put("name", call.name()).put("arguments", call.arguments()));
+    item.put("status", "completed").put("arguments", call.arguments());
+    send("response.output_item.done", new JsonObject().put("response_id", response.id).put("output_index", index)
+        .put("item", item));
+    send("conversation.item.done", new JsonObject().put("previous_item_id", null).put("item", item));
+  }
+
+  /** The client's output of a call: its item, added and done. */
+  void functionOutputItem(String callId, String output, String itemId) {
+    JsonObject item = new JsonObject().put("id", itemId == null ? "item_" + shortId() : itemId)
+        .put("object", "realtime.item").put("type", "function_call_output").put("status", "completed")
+        .put("call_id", callId).put("output", output);
+    itemAdded(item);
+    send("conversation.item.done", new JsonObject().put("previous_item_id", lastItemId).put("item", item));
   }
 
   private void responseText(AgentDelta delta) {
     if (response == null || !response.turnId.equals(delta.turnId())) {
       return;
     }
+    messageStarts();
     response.transcript.append(delta.delta());
     send(session.audioOut() ? "response.output_audio_transcript.delta" : "response.output_text.delta",
         partFields().put("delta", delta.delta()));
@@ -243,8 +295,8 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     if (response == null || !session.audioOut()) {
       return;
     }
-    byte[] out = response.resampler.process(pcm.getBytes());
-    sendAudio(out);
+    messageStarts();
+    sendAudio(response.resampler.process(pcm.getBytes()));
   }
 
   private void sendAudio(byte[] pcm) {
@@ -272,6 +324,15 @@ final class RealtimeEvents implements ClientChannel.Renderer {
           .put("reason", cancelRequested ? "client_cancelled" : "turn_detected");
     }
     cancelRequested = false;
+    if (response.messageIndex >= 0) {
+      messageDone(completed, transcript);
+    }
+    send("response.done", new JsonObject().put("response", responseObject(status, details, response.output)));
+    send("rate_limits.updated", new JsonObject().put("rate_limits", new JsonArray()));
+    response = null;
+  }
+
+  private void messageDone(AgentCompleted completed, String transcript) {
     if (session.audioOut()) {
       sendAudio(response.resampler.flush());
       send("response.output_audio.done", partFields());
@@ -285,13 +346,10 @@ final class RealtimeEvents implements ClientChannel.Renderer {
         : new JsonObject().put("type", "output_text").put("text", transcript);
     JsonObject item = item(response.itemId, "assistant", completed.interrupted() || completed.failed()
         ? "incomplete" : "completed", new JsonArray().add(content));
-    send("response.output_item.done", new JsonObject().put("response_id", response.id).put("output_index", 0)
-        .put("item", item));
+    send("response.output_item.done", new JsonObject().put("response_id", response.id)
+        .put("output_index", response.messageIndex).put("item", item));
     send("conversation.item.done", new JsonObject().put("previous_item_id", null).put("item", item));
-    send("response.done", new JsonObject().put("response", responseObject(status, details,
-        new JsonArray().add(item))));
-    send("rate_limits.updated", new JsonObject().put("rate_limits", new JsonArray()));
-    response = null;
+    response.output.set(response.messageIndex, item);
   }
 
   // ---- shapes --------------------------------------------------------------------------------
@@ -313,7 +371,7 @@ final class RealtimeEvents implements ClientChannel.Renderer {
 
   private JsonObject partFields() {
     return new JsonObject().put("response_id", response.id).put("item_id", response.itemId)
-        .put("output_index", 0).put("content_index", 0);
+        .put("output_index", response.messageIndex).put("content_index", 0);
   }
 
   private JsonObject responseObject(String status, JsonObject details, JsonArray output) {

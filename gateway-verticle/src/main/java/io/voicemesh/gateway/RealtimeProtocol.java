@@ -107,6 +107,7 @@ final class RealtimeProtocol implements WireProtocol {
     }
     conversation.update(session.update(changes));
     conversation.autoRespond(session.autoRespond());
+    conversation.clientTools(session.clientTools);
     events.sendSessionUpdated();
   }
 
@@ -136,8 +137,12 @@ final class RealtimeProtocol implements WireProtocol {
       throw new MeshException(ErrorCode.BAD_REQUEST, "conversation.item.create needs an item");
     }
     String type = item.getValue("type") == null ? "message" : String.valueOf(item.getValue("type"));
-    if (type.equals("function_call_output") || type.equals("function_call")) {
-      unsupported(type + " items", "client-side function calls are not supported yet; the agent calls its own tools");
+    if (type.equals("function_call_output")) {
+      functionCallOutput(item);
+      return;
+    }
+    if (type.equals("function_call")) {
+      unsupported("creating function_call items", "only the model makes calls");
     }
     if (!type.equals("message") || !"user".equals(item.getValue("role"))) {
       unsupported("conversation.item.create of a " + item.getValue("role") + " " + type,
@@ -161,6 +166,15 @@ final class RealtimeProtocol implements WireProtocol {
     Object id = item.getValue("id");
     events.userTextItem(text.toString(), id instanceof String given ? given : null);
     conversation.userText(text.toString());
+  }
+
+  private void functionCallOutput(JsonObject item) {
+    if (!(item.getValue("call_id") instanceof String callId) || !(item.getValue("output") instanceof String output)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "a function_call_output item needs call_id and output (strings)");
+    }
+    conversation.toolOutput(callId, output);
+    Object id = item.getValue("id");
+    events.functionOutputItem(callId, output, id instanceof String given ? given : null);
   }
 
   private void truncate(JsonObject event) {

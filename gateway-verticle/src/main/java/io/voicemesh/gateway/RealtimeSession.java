@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.G711;
+import io.voicemesh.api.message.ToolSpec;
 import java.util.List;
 
 /**
@@ -18,7 +19,8 @@ import java.util.List;
  * silence, {@code semantic_vad}'s {@code eagerness} our eagerness; {@code turn_detection: null} or
  * {@code create_response: false} make turns wait for {@code response.create}. {@code threshold},
  * {@code prefix_padding_ms}, {@code instructions}, {@code tools}, {@code temperature} and the like
- * are kept and shown, not applied (the README lists them).
+ * are kept and shown, not applied (the README lists them). {@code tools} are the client's own
+ * functions ({@link #clientTools}), offered to the model beside the agent's tools.
  */
 final class RealtimeSession {
   /** An audio format of the protocol, with the rate it is carried at. */
@@ -78,6 +80,7 @@ final class RealtimeSession {
   Object toolChoice = "auto";
   Object maxOutputTokens = "inf";
   Double temperature = 0.8;
+  List<ToolSpec> clientTools = List.of();
 
   RealtimeSession(String model, boolean beta) {
     this.model = model;
@@ -153,6 +156,7 @@ final class RealtimeSession {
     }
     String nextInstructions = session.containsKey("instructions") ? text(session, "instructions") : instructions;
     JsonArray nextTools = session.containsKey("tools") ? array(session, "tools") : tools;
+    List<ToolSpec> specs = clientTools(nextTools);
     Object nextMaxTokens = session.containsKey("max_output_tokens") ? session.getValue("max_output_tokens")
         : session.containsKey("max_response_output_tokens") ? session.getValue("max_response_output_tokens")
         : maxOutputTokens;
@@ -171,6 +175,7 @@ final class RealtimeSession {
     turnDetection = nextTurnDetection;
     instructions = nextInstructions;
     tools = nextTools;
+    clientTools = specs;
     toolChoice = session.containsKey("tool_choice") ? session.getValue("tool_choice") : toolChoice;
     maxOutputTokens = nextMaxTokens;
     temperature = nextTemperature;
@@ -183,6 +188,25 @@ final class RealtimeSession {
       }
     }
     return core;
+  }
+
+  /** {@code tools} as the model is offered them; each is {type: function, name, description, parameters}. */
+  private static List<ToolSpec> clientTools(JsonArray tools) {
+    List<ToolSpec> specs = new java.util.ArrayList<>();
+    for (Object entry : tools) {
+      if (!(entry instanceof JsonObject tool) || !"function".equals(tool.getValue("type", "function"))
+          || !(tool.getValue("name") instanceof String name) || name.isBlank()) {
+        throw invalid("tools are {type: \"function\", name, description, parameters}");
+      }
+      Object description = tool.getValue("description");
+      Object parameters = tool.getValue("parameters");
+      if ((description != null && !(description instanceof String)) || (parameters != null && !(parameters instanceof JsonObject))) {
+        throw invalid("a tool's description is a string and its parameters a JSON schema object");
+      }
+      specs.add(new ToolSpec(name, description == null ? "" : (String) description,
+          parameters == null ? new JsonObject().put("type", "object") : (JsonObject) parameters));
+    }
+    return List.copyOf(specs);
   }
 
   private static void checkTurnDetection(JsonObject detection) {

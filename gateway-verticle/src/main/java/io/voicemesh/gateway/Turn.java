@@ -24,7 +24,9 @@ import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.SynthesizeDone;
 import io.voicemesh.api.message.SynthesizeRequest;
 import io.voicemesh.api.message.ToolCall;
+import io.voicemesh.api.message.ToolSpec;
 import io.voicemesh.api.message.TurnCancel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -69,6 +71,14 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   private final SentenceSynthesis synthesis;
   private final AudioPlayout playout;
   private final HeardText heard = new HeardText();
+  private final List<ToolSpec> clientTools;
+  private final List<ChatMessage> exchange;
+  private final List<ToolCall> clientCalls = new ArrayList<>();
+
+  /** The tools the client runs, and the outputs of its last calls this turn answers (or none). */
+  record ClientTools(List<ToolSpec> specs, List<ChatMessage> exchange) {
+    static final ClientTools NONE = new ClientTools(List.of(), List.of());
+  }
   private final TurnEvents events;
   private final Promise<Void> finished = Promise.promise();
   private List<ChatMessage> history;
@@ -82,8 +92,16 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   private String answer = "";
   private MeshException failure;
 
+  /**
+   * {@code userText} may be empty when the turn answers the client's outputs of tools it runs
+   * ({@code exchange}: the model's calls and the outputs, sent after the history); {@code clientTools}
+   * are the tools the client runs, offered to the model.
+   */
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
-      String agent, String voice, String userText, TurnClock clock, String sttNode, ConversationHistory conversationHistory) {
+      String agent, String voice, String userText, TurnClock clock, String sttNode, ConversationHistory conversationHistory,
+      ClientTools clientTools) {
+    this.clientTools = clientTools.specs();
+    this.exchange = clientTools.exchange();
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.client = client;
@@ -143,7 +161,8 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     events.userMessage();
     // While the store is away the turn goes on with the history this conversation knows.
     boolean storeBehind = conversationHistory.behind() || client.storageBehind();
-    Future<Void> userStored = conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText));
+    Future<Void> userStored = userText.isBlank() ? Future.succeededFuture()
+        : conversationHistory.add(new MessageAppend(sessionId, id, ChatMessage.Role.USER, userText));
     if (interruptedEarly) {
       llm.abandon();
       complete(true);
@@ -165,8 +184,10 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
 
   /** 2. The answer streams in: text to the client and, sentence by sentence, to speech. */
   private Future<String> askLlm(int attempt) {
-    GenerateRequest request = new GenerateRequest(sessionId, id, agent, history, Addresses.conversationLlm(connectionId),
-        attempt);
+    List<ChatMessage> messages = new ArrayList<>(history);
+    messages.addAll(exchange);
+    GenerateRequest request = new GenerateRequest(sessionId, id, agent, messages, Addresses.conversationLlm(connectionId),
+        attempt, clientTools);
     return Bus.request(bus, Addresses.LLM_GENERATE, request, JsonObject.class, settings.llmAckTimeoutMs())
         .map(accepted -> accepted.getString("node"));
   }
@@ -191,6 +212,17 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   @Override
   public void llmToolFinished(LlmEvent.ToolFinished done) {
     tools.finished(done);
+  }
+
+  @Override
+  public void llmClientToolCall(ToolCall call) {
+    clientCalls.add(call);
+    events.functionCall(new ConversationEvent.FunctionCall(id, call.callId(), call.name(), call.arguments().encode()));
+  }
+
+  /** The calls of tools the client runs that the model made in this turn, in order. */
+  List<ToolCall> clientCalls() {
+    return List.copyOf(clientCalls);
   }
 
   @Override

@@ -64,6 +64,10 @@ final class TurnEvents {
     }
   }
 
+  void functionCall(ConversationEvent.FunctionCall event) {
+    during(event);
+  }
+
   void delta(String text) {
     during(new AgentDelta(turnId, text));
   }

@@ -49,6 +49,11 @@ class LlmStreamTest {
     }
 
     @Override
+    public void llmClientToolCall(ToolCall call) {
+      heard.add("clientTool:" + call.callId());
+    }
+
+    @Override
     public void llmDone(String heardText, String text) {
       heard.add("done:" + heardText + "|" + text);
     }

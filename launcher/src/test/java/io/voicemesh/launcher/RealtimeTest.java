@@ -8,6 +8,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.audio.Resampler;
 import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ScriptedCall;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ToolCalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -259,6 +261,53 @@ class RealtimeTest {
       String history = openAi.requests().get(requestsBefore).getJsonArray("messages").encode();
       assertTrue(history.contains(heard), history);
       assertFalse(history.contains(STORY.get(2)), "the unheard rest reached the model: " + history);
+    }
+  }
+
+  @Test
+  @DisplayName("a client-side function call: the model's call goes to the client, its output back to the model")
+  void clientFunctionCall() throws Exception {
+    openAi.script(new ToolCalls(List.of(new ScriptedCall("call_weather_1", "get_weather",
+        List.of("{\"city\":", "\"Paris\"}")))), new Answer(List.of("It is sunny ", "in Paris.")));
+    int requestsBefore = openAi.requests().size();
+    try (BridgeDriver rt = connect("scripted")) {
+      awaitServer(rt, "session.created");
+      JsonObject weather = new JsonObject().put("type", "function").put("name", "get_weather")
+          .put("description", "The weather in a city.").put("parameters", new JsonObject().put("type", "object")
+              .put("properties", new JsonObject().put("city", new JsonObject().put("type", "string"))));
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
+          .put("tools", new JsonArray().add(weather)).put("tool_choice", "auto")));
+      awaitServer(rt, "session.updated");
+      send(rt, userText("what is the weather in paris"));
+
+      JsonObject arguments = awaitServer(rt, "response.function_call_arguments.done");
+      assertEquals("get_weather", arguments.getString("name"));
+      assertEquals(new JsonObject().put("city", "Paris"), new JsonObject(arguments.getString("arguments")));
+      String callId = arguments.getString("call_id");
+      JsonObject first = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", first.getString("status"), first.encode());
+      JsonObject call = first.getJsonArray("output").getJsonObject(0);
+      assertEquals("function_call", call.getString("type"));
+      assertEquals(callId, call.getString("call_id"));
+      JsonArray offered = openAi.requests().get(requestsBefore).getJsonArray("tools");
+      assertTrue(offered.encode().contains("get_weather"), "the model was offered the client's tool: " + offered);
+
+      send(rt, new JsonObject().put("type", "conversation.item.create").put("item", new JsonObject()
+          .put("type", "function_call_output").put("call_id", callId).put("output", "{\"sky\":\"sunny\"}")));
+      send(rt, new JsonObject().put("type", "response.create"));
+      JsonObject second = awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
+          .equals(first.getString("id"))).getJsonObject("response");
+      assertEquals("completed", second.getString("status"), second.encode());
+      assertEquals("It is sunny in Paris.", second.getJsonArray("output").getJsonObject(0).getJsonArray("content")
+          .getJsonObject(0).getString("transcript"));
+      JsonArray messages = openAi.requests().get(requestsBefore + 1).getJsonArray("messages");
+      JsonObject toolResult = messages.getJsonObject(messages.size() - 1);
+      assertEquals("tool", toolResult.getString("role"), messages.encode());
+      assertEquals(callId, toolResult.getString("tool_call_id"));
+      assertEquals("{\"sky\":\"sunny\"}", toolResult.getString("content"));
+      JsonObject calls = messages.getJsonObject(messages.size() - 2);
+      assertEquals("get_weather", calls.getJsonArray("tool_calls").getJsonObject(0).getJsonObject("function")
+          .getString("name"), messages.encode());
     }
   }
 

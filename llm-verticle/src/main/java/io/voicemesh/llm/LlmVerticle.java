@@ -146,6 +146,11 @@ public final class LlmVerticle extends VerticleBase implements Drainable {
         send.accept(new LlmEvent.ToolFinished(request.turnId(), seq[0]++, call, result,
             error == null ? null : error.code(), error == null ? null : error.getMessage()));
       }
+
+      @Override
+      public void clientToolCall(ToolCall call) {
+        send.accept(new LlmEvent.ClientToolCall(request.turnId(), seq[0]++, call));
+      }
     });
     running.put(request.turnId(), generation);
     generation.result()

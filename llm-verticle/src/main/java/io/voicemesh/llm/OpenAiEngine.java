@@ -24,6 +24,7 @@ import io.voicemesh.api.engine.Toolbox;
 import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.GenerateRequest;
 import io.voicemesh.api.message.ToolCall;
+import io.voicemesh.api.message.ToolSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,9 @@ import java.util.TreeMap;
  * </pre>
  * When a round ends with tool calls, each runs once through the agent's {@link Toolbox}, the
  * results go back as {@code tool} messages, and the next round streams on, up to
- * {@link #MAX_ROUNDS}. Every failure — refused connection, non-200 status, an error object, a
+ * {@link #MAX_ROUNDS}. Tools the client runs ({@code GenerateRequest.clientTools}) are declared too;
+ * a round that calls one ends the generation: the calls go to the client, whose outputs come back as
+ * {@code tool} messages of the next turn. Every failure — refused connection, non-200 status, an error object, a
  * stream that stops before {@code [DONE]}, silence longer than the idle timeout — fails the
  * generation with {@code engine_unavailable}.
  */
@@ -77,13 +80,23 @@ final class OpenAiEngine implements LlmEngine {
       messages.add(message(ChatMessage.system(settings.instructions())));
     }
     request.messages().forEach(m -> messages.add(message(m)));
-    ChatLoop loop = new ChatLoop(tools, listener);
+    ChatLoop loop = new ChatLoop(tools, request.clientTools(), listener);
     loop.round(messages, 1);
     return loop;
   }
 
   private static JsonObject message(ChatMessage m) {
-    return new JsonObject().put("role", m.role().wire()).put("content", m.text());
+    JsonObject message = new JsonObject().put("role", m.role().wire()).put("content", m.text());
+    if (m.toolCalls() != null) {
+      JsonArray calls = new JsonArray();
+      m.toolCalls().forEach(call -> calls.add(new JsonObject().put("id", call.callId()).put("type", "function")
+          .put("function", new JsonObject().put("name", call.name()).put("arguments", call.arguments().encode()))));
+      message.put("tool_calls", calls);
+    }
+    if (m.toolCallId() != null) {
+      message.put("tool_call_id", m.toolCallId());
+    }
+    return message;
   }
 
   @Override
@@ -103,13 +116,19 @@ final class OpenAiEngine implements LlmEngine {
     private final Promise<String> result = Promise.promise();
     private final StringBuilder text = new StringBuilder();
     private final Toolbox tools;
+    private final List<ToolSpec> clientTools;
     private final GenerationListener listener;
     private HttpClientRequest request;
     private boolean cancelled;
 
-    ChatLoop(Toolbox tools, GenerationListener listener) {
+    ChatLoop(Toolbox tools, List<ToolSpec> clientTools, GenerationListener listener) {
       this.tools = tools;
+      this.clientTools = clientTools;
       this.listener = listener;
+    }
+
+    private boolean runsOnClient(PendingCall call) {
+      return !tools.has(call.name) && clientTools.stream().anyMatch(spec -> spec.name().equals(call.name));
     }
 
     void round(JsonArray messages, int round) {
@@ -117,17 +136,23 @@ final class OpenAiEngine implements LlmEngine {
           .put("model", settings.model())
           .put("stream", true)
           .put("messages", messages);
-      if (!tools.specs().isEmpty()) {
+      if (!tools.specs().isEmpty() || !clientTools.isEmpty()) {
         JsonArray declared = new JsonArray();
-        tools.specs().forEach(spec -> declared.add(new JsonObject().put("type", "function").put("function",
-            new JsonObject().put("name", spec.name()).put("description", spec.description())
-                .put("parameters", spec.parameters()))));
+        java.util.stream.Stream.concat(tools.specs().stream(), clientTools.stream().filter(spec -> !tools.has(spec.name())))
+            .forEach(spec -> declared.add(new JsonObject().put("type", "function").put("function",
+                new JsonObject().put("name", spec.name()).put("description", spec.description())
+                    .put("parameters", spec.parameters()))));
         body.put("tools", declared);
       }
       stream(body).onComplete(done -> {
         if (done.failed()) {
           result.tryFail(done.cause());
         } else if (cancelled || done.result().isEmpty()) {
+          result.tryComplete(text.toString());
+        } else if (done.result().stream().anyMatch(this::runsOnClient)) {
+          // The client runs these: the turn ends with its calls; their outputs start the next turn.
+          done.result().stream().filter(this::runsOnClient).forEach(call -> listener.clientToolCall(
+              new ToolCall(call.id, call.name, arguments(call))));
           result.tryComplete(text.toString());
         } else if (round >= MAX_ROUNDS) {
           result.tryFail(new MeshException(ErrorCode.ENGINE_UNAVAILABLE,
@@ -172,6 +197,15 @@ final class OpenAiEngine implements LlmEngine {
         });
       }
       return chain;
+    }
+
+    /** The call's arguments as the model wrote them; an empty object when they are not a JSON object. */
+    private static JsonObject arguments(PendingCall call) {
+      try {
+        return call.arguments.isEmpty() ? new JsonObject() : new JsonObject(call.arguments.toString());
+      } catch (DecodeException e) {
+        return new JsonObject();
+      }
     }
 
     private JsonObject toolMessage(String callId, JsonObject content) {

@@ -12,4 +12,8 @@ public interface GenerationListener {
 
   /** Exactly once per {@link #toolStarted}: {@code result}, or the {@code failure}. */
   void toolFinished(ToolCall call, JsonObject result, Throwable failure);
+
+  /** The model called a tool the client runs: the generation ends after it (see {@code LlmEvent.ClientToolCall}). */
+  default void clientToolCall(ToolCall call) {
+  }
 }

@@ -24,6 +24,7 @@ public sealed interface ConversationEvent {
   String AGENT_THINKING = "agent_thinking";
   String TOOL_EXECUTING = "tool_executing";
   String TOOL_COMPLETED = "tool_completed";
+  String FUNCTION_CALL = "function_call";
   String AGENT_RESPONSE_DELTA = "agent_response.delta";
   String AGENT_RESPONSE = "agent_response";
   String AGENT_COMPLETED = "agent_completed";
@@ -177,6 +178,20 @@ public sealed interface ConversationEvent {
         return body.put("result", result);
       }
       return body.put("error", new JsonObject().put("code", errorCode.wire()).put("message", errorMessage));
+    }
+  }
+
+  /**
+   * The model called a tool the client runs (the Realtime protocol's function calling): the client
+   * runs it and sends its output; {@code arguments} is the model's JSON text.
+   */
+  record FunctionCall(String turnId, String callId, String name, String arguments) implements OfTurn {
+    public String type() {
+      return FUNCTION_CALL;
+    }
+
+    public JsonObject body() {
+      return new JsonObject().put("callId", callId).put("name", name).put("arguments", arguments);
     }
   }
 

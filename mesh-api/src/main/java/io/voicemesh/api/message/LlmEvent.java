@@ -17,7 +17,8 @@ import io.voicemesh.api.ErrorCode;
     @JsonSubTypes.Type(value = LlmEvent.LlmDone.class, name = "done"),
     @JsonSubTypes.Type(value = LlmEvent.LlmFailed.class, name = "failed"),
     @JsonSubTypes.Type(value = LlmEvent.ToolStarted.class, name = "tool.started"),
-    @JsonSubTypes.Type(value = LlmEvent.ToolFinished.class, name = "tool.finished")
+    @JsonSubTypes.Type(value = LlmEvent.ToolFinished.class, name = "tool.finished"),
+    @JsonSubTypes.Type(value = LlmEvent.ClientToolCall.class, name = "tool.client")
 })
 public sealed interface LlmEvent {
 
@@ -41,5 +42,12 @@ public sealed interface LlmEvent {
   /** The call's outcome: {@code result}, or {@code code} and {@code error} when it failed. */
   record ToolFinished(String turnId, long seq, ToolCall call, JsonObject result, ErrorCode code, String error)
       implements LlmEvent {
+  }
+
+  /**
+   * The model called a tool the client runs ({@code GenerateRequest.clientTools}): the client gets
+   * the call; the turn's answer ends with it (an {@link LlmDone} follows).
+   */
+  record ClientToolCall(String turnId, long seq, ToolCall call) implements LlmEvent {
   }
 }
