@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Bus;
 import io.voicemesh.api.message.EventPage;
@@ -72,7 +73,7 @@ final class SessionFeed {
       return;
     }
     if (event.seq() <= channel.delivered()) {
-      if ("session.ended".equals(event.type())) {
+      if (ConversationEvent.SESSION_ENDED.equals(event.type())) {
         // Numbered like an event this client already has (a writer that would not let go): still the end.
         onEnded.run();
       }
@@ -162,7 +163,7 @@ final class SessionFeed {
         if (!started) {
           replayed++;
         }
-        if ("session.ended".equals(next.type())) {
+        if (ConversationEvent.SESSION_ENDED.equals(next.type())) {
           onEnded.run();
         }
       } else {

@@ -13,6 +13,7 @@ import io.vertx.kafka.client.producer.RecordMetadata;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.message.KafkaRelayStatus;
 import java.time.Duration;
@@ -377,11 +378,11 @@ final class KafkaRelay {
    * ({@code agent_completed}, with what the user heard of it and the turn's timings); null for other events.
    */
   private JsonObject transcript(Pending event) {
-    if (!"user_message".equals(event.type()) && !"agent_completed".equals(event.type())) {
+    if (!ConversationEvent.USER_MESSAGE.equals(event.type()) && !ConversationEvent.AGENT_COMPLETED.equals(event.type())) {
       return null;
     }
     JsonObject stored = new JsonObject(event.json());
-    boolean user = "user_message".equals(event.type());
+    boolean user = ConversationEvent.USER_MESSAGE.equals(event.type());
     JsonObject record = new JsonObject().put("sessionId", event.sessionId().toString())
         .put("turnId", stored.getValue("turnId")).put("seq", event.seq()).put("role", user ? "user" : "agent")
         .put("text", user ? stored.getString("text") : stored.getString("heardText"))

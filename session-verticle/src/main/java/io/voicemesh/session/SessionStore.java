@@ -6,6 +6,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.message.ChatMessage;
@@ -206,12 +207,12 @@ final class SessionStore {
                   .compose(updated -> {
                     Row row = updated.iterator().next();
                     long seq = row.getLong("seq");
-                    String json = new JsonObject().put("type", "session.ended").put("seq", seq)
+                    String json = new JsonObject().put("type", ConversationEvent.SESSION_ENDED).put("seq", seq)
                         .put("sessionId", id.toString()).put("ts", millis(row.getOffsetDateTime("ended_at")))
                         .put("reason", "ended").encode();
                     return conn.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
-                            + "VALUES ($1, $2, 'session.ended', $3::json)").execute(Tuple.of(id, seq, json))
-                        .map(v -> new LoggedEvent(seq, "session.ended", json));
+                            + "VALUES ($1, $2, $3, $4::json)").execute(Tuple.of(id, seq, ConversationEvent.SESSION_ENDED, json))
+                        .map(v -> new LoggedEvent(seq, ConversationEvent.SESSION_ENDED, json));
                   });
             })
             .compose(event -> conn.preparedQuery(INFO + "FROM sessions s WHERE s.id = $1").execute(Tuple.of(id))
@@ -270,7 +271,7 @@ final class SessionStore {
                       UUID id = row.getUUID("id");
                       sessionOf.add(id);
                       long seq = row.getLong("last_seq") + 1;
-                      events.add(new LoggedEvent(seq, "session.ended", new JsonObject().put("type", "session.ended")
+                      events.add(new LoggedEvent(seq, ConversationEvent.SESSION_ENDED, new JsonObject().put("type", ConversationEvent.SESSION_ENDED)
                           .put("seq", seq).put("sessionId", id.toString()).put("ts", millis(endedAt.get(id)))
                           .put("reason", "idle").encode()));
                     });
