@@ -15,6 +15,7 @@ import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.audio.Resampler;
 import io.voicemesh.api.event.ConversationEvent;
 import io.voicemesh.api.message.AudioChunkHeader;
 import io.voicemesh.api.message.ChatMessage;
@@ -76,6 +77,8 @@ final class Conversation implements ConversationControl {
   private String userId;
   private String voice;
   private int inputRateHz;
+  /** Resamples the client's audio to the STT's 16 kHz; null when it is at 16 kHz already. */
+  private Resampler toSttRate;
   private TurnSilence turnSilence;
   private int minSpeechMs;
   private long lastRateErrorAt;
@@ -337,7 +340,7 @@ final class Conversation implements ConversationControl {
       rateLimited("audio arrives faster than " + settings.audioRealtimeFactor() + "x real time");
       return;
     }
-    stt.audio(frame);
+    stt.audio(toSttRate == null ? frame : Buffer.buffer(toSttRate.process(frame.getBytes())));
     audioSinceFinal = true;
     lastAudioNanos = System.nanoTime();
   }
@@ -508,11 +511,19 @@ final class Conversation implements ConversationControl {
 
   // ---- speech to text ------------------------------------------------------------------------
 
+  /**
+   * The recognizers' models are trained at 16 kHz, and Vosk given another rate hears nothing (8 kHz
+   * phone audio came back as empty transcripts): audio at any other rate is resampled to 16 kHz here,
+   * and the STT stream is always 16 kHz.
+   */
   private void applyAudioFormat(int rateHz, TurnSilence silence, int minSpeech) {
+    if (rateHz != inputRateHz) {
+      toSttRate = rateHz == Pcm16.DEFAULT_RATE_HZ ? null : new Resampler(rateHz, Pcm16.DEFAULT_RATE_HZ);
+    }
     inputRateHz = rateHz;
     turnSilence = silence;
     minSpeechMs = minSpeech;
-    stt.format(rateHz, silence.minSilenceMs(), silence.maxSilenceMs(), minSpeech);
+    stt.format(Pcm16.DEFAULT_RATE_HZ, silence.minSilenceMs(), silence.maxSilenceMs(), minSpeech);
     int bytesPerSecond = Pcm16.bytesFor(rateHz, 1000);
     audioLimit = new RateLimiter(bytesPerSecond * settings.audioRealtimeFactor(), bytesPerSecond * 2.0);
   }
@@ -546,8 +557,11 @@ final class Conversation implements ConversationControl {
         discardUtterance = false;
         return;
       }
-      if (respondNow && !fin.text().isBlank()) {
-        unanswered.add(fin.text());
+      if (respondNow) {
+        // A respond waited for this commit's transcript, which may be empty (the commit came in silence).
+        if (!fin.text().isBlank()) {
+          unanswered.add(fin.text());
+        }
         respondNow();
         return;
       }

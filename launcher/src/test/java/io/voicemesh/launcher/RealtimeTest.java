@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.audio.G711;
 import io.voicemesh.api.audio.Resampler;
 import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
 import io.voicemesh.launcher.ScriptedOpenAiServer.ScriptedCall;
@@ -55,12 +56,17 @@ class RealtimeTest {
     openAi.close();
   }
 
-  /** The official client, connected: {@code session.created} has come. */
+  /** The official client, connecting (await {@code session.created}). */
   private static BridgeDriver connect(String model) throws Exception {
+    return connect(model, false);
+  }
+
+  /** {@code beta}: the SDK's beta client, which asks for the beta protocol ({@code OpenAI-Beta: realtime=v1}). */
+  private static BridgeDriver connect(String model, boolean beta) throws Exception {
     BridgeDriver rt = BridgeDriver.start("realtime-driver.js",
         Map.of("NODE_EXTRA_CA_CERTS", mesh.mesh().tlsCertificate().toAbsolutePath().toString()));
     rt.command(new JsonObject().put("op", "connect").put("baseURL", mesh.mesh().baseUrl() + "v1")
-        .put("apiKey", mesh.token(TestMesh.USER)).put("model", model));
+        .put("apiKey", mesh.token(TestMesh.USER)).put("model", model).put("beta", beta));
     return rt;
   }
 
@@ -87,13 +93,20 @@ class RealtimeTest {
 
   /** {@code text} spoken, at 24 kHz (the protocol's rate), followed by {@code silenceMs}, streamed at real time in 20 ms appends. */
   private static void speak(BridgeDriver rt, String text, int silenceMs) throws Exception {
+    speak(rt, text, silenceMs, null);
+  }
+
+  /** The same, as G.711 at 8 kHz when {@code law} is given. */
+  private static void speak(BridgeDriver rt, String text, int silenceMs, G711 law) throws Exception {
     byte[] at16k = Speech.concat(Speech.say(text), Speech.silence(silenceMs));
-    Resampler up = new Resampler(16_000, 24_000);
-    byte[] at24k = Speech.concat(up.process(at16k), up.flush());
-    Path file = Files.createDirectories(DATA.resolve("audio")).resolve(text.replace(' ', '-') + "-" + silenceMs + ".pcm");
-    Files.write(file, at24k);
+    int rate = law == null ? 24_000 : G711.RATE_HZ;
+    Resampler resampler = new Resampler(16_000, rate);
+    byte[] pcm = Speech.concat(resampler.process(at16k), resampler.flush());
+    Path file = Files.createDirectories(DATA.resolve("audio")).resolve(text.replace(' ', '-') + "-" + silenceMs
+        + (law == null ? ".pcm" : "." + law));
+    Files.write(file, law == null ? pcm : law.encode(pcm));
     rt.command(new JsonObject().put("op", "stream").put("path", file.toAbsolutePath().toString()).put("chunkMs", 20)
-        .put("rate", 24_000));
+        .put("rate", rate).put("bytesPerSample", law == null ? 2 : 1));
   }
 
   private static JsonObject userText(String text) {
@@ -164,6 +177,72 @@ class RealtimeTest {
       }
       assertInOrder(List.of("transcript.final", "user_message", "agent_started", "agent_response", "agent_completed"),
           logged);
+    }
+  }
+
+  @Test
+  @DisplayName("G.711 μ-law in and out (audio/pcmu at 8 kHz): a spoken turn")
+  void mulawTurn() throws Exception {
+    try (BridgeDriver rt = connect("default")) {
+      awaitServer(rt, "session.created");
+      JsonObject pcmu = new JsonObject().put("type", "audio/pcmu");
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
+          .put("audio", new JsonObject()
+              .put("input", new JsonObject().put("format", pcmu).put("transcription", new JsonObject().put("model", "x")))
+              .put("output", new JsonObject().put("format", pcmu)))));
+      awaitServer(rt, "session.updated");
+      speak(rt, "what time is it", 1_500, G711.ULAW);
+      JsonObject transcribed = awaitServer(rt, "conversation.item.input_audio_transcription.completed");
+      assertTrue(transcribed.getString("transcript").contains("time"), transcribed.encode());
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+      // One byte a sample at 8 kHz: at least a second of speech, and nothing like 24 kHz PCM16's 48 KB a second.
+      long bytes = audioBytes(rt);
+      String transcript = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
+          .getString("transcript");
+      assertTrue(bytes > 8_000 && bytes < transcript.split(" ").length * 8_000L, bytes + " bytes for: " + transcript);
+    }
+  }
+
+  @Test
+  @DisplayName("barge-in through the adapter: speech over the answer cancels it (turn_detected) and keeps what was heard")
+  void bargeIn() throws Exception {
+    openAi.script(new Answer(List.of(String.join(" ", STORY))), new Answer(List.of("Seventy two.")));
+    try (BridgeDriver rt = connect("scripted")) {
+      awaitServer(rt, "session.created");
+      speak(rt, "what time is it", 1_000);
+      awaitServer(rt, "response.output_audio.delta");
+      rt.await(e -> audioBytes(rt) > 96_000, WAIT); // two seconds of the answer
+      speak(rt, "calculate eight times nine", 1_000);
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("cancelled", done.getString("status"), done.encode());
+      assertEquals("turn_detected", done.getJsonObject("status_details").getString("reason"));
+      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
+          .getString("transcript");
+      assertTrue(String.join(" ", STORY).startsWith(heard) && !heard.contains(STORY.get(3)), "heard: " + heard);
+      JsonObject next = awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
+          .equals(done.getString("id"))).getJsonObject("response");
+      assertEquals("completed", next.getString("status"), next.encode());
+    }
+  }
+
+  @Test
+  @DisplayName("the SDK's beta client gets the beta event names")
+  void betaClient() throws Exception {
+    try (BridgeDriver rt = connect("default", true)) {
+      JsonObject created = awaitServer(rt, "session.created").getJsonObject("session");
+      assertEquals("pcm16", created.getString("input_audio_format"), created.encode());
+      send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject()
+          .put("modalities", new JsonArray().add("text")).putNull("turn_detection")));
+      awaitServer(rt, "session.updated");
+      send(rt, userText("what is twelve times seven"));
+      send(rt, new JsonObject().put("type", "response.create"));
+      JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
+      assertEquals("completed", done.getString("status"), done.encode());
+      assertTrue(awaitServer(rt, "response.text.done").getString("text").contains("84"));
+      List<String> types = types(rt);
+      assertTrue(types.contains("conversation.item.created") && types.contains("response.text.delta"), types.toString());
+      assertFalse(types.contains("response.output_text.delta") || types.contains("conversation.item.added"), types.toString());
     }
   }
 
