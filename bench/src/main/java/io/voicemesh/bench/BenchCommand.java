@@ -11,6 +11,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,9 +34,9 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   private static final List<Integer> DEFAULT_RAMP = List.of(250, 500, 750, 1000, 1500, 2000);
 
-  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-8 and 10 (default all); "
+  @Option(names = "--sections", split = ",", description = "which figures to measure, 1-8, 10 and 11 (default all); "
       + "3 and 4 come from the same turns, 2 and 5 share the pass-through mesh")
-  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 10));
+  Set<Integer> sections = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 10, 11));
 
   @Option(names = "--sessions", description = "largest session count of the ramp (default ${DEFAULT-VALUE})")
   int sessions = 2000;
@@ -153,6 +155,9 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (sections.contains(10)) {
         kafkaRelay(work);
+      }
+      if (sections.contains(11)) {
+        protocolAdapters(work);
       }
     } finally {
       deleteTree(work);
@@ -460,6 +465,70 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.printf("  note: the configured end-of-turn silence alone (%d ms) exceeds the 500 ms voice-to-voice target;"
           + " after endpointing the answer took %s (p50).%n", silenceMs, Report.ms(after.p50Ms()));
     }
+  }
+
+  // ---- 11 ------------------------------------------------------------------------------------
+
+  /**
+   * The same spoken turns through {@code /v1/voice} and through the Realtime adapter on one mesh,
+   * in alternating rounds so both see the same machine: what the adapter adds is the difference
+   * between the two, after endpointing (the end of the user's turn seen by the client → its first
+   * agent audio), where the adapter's work (JSON, base64, resampling to 24 kHz) lies.
+   */
+  private void protocolAdapters(Path work) {
+    List<String> phrases = List.of("what time is it", "calculate eight times nine");
+    System.out.printf("%n== 11. Protocol adapters: %d measured turns each through /v1/voice and /v1/realtime, "
+        + "alternating rounds, %d talking at once%n", turns, v2vSessions);
+    Vertx clientVertx = Vertx.vertx();
+    try {
+      MeshConfig config = MeshConfig.load(null, GatewayLoad.meshSettings(
+          Files.createDirectories(work.resolve("adapters")), "bench-adapters"));
+      long silenceMs = config.section("gateway").getLong("silenceMs");
+      try (Mesh mesh = Mesh.start(config).await(5, TimeUnit.MINUTES)) {
+        Map<String, byte[]> speech = VoiceToVoice.say(phrases);
+        String token = mesh.tokens().mint("bench", null, Instant.now().plus(Duration.ofDays(1))).token();
+        VoiceToVoice voice = new VoiceToVoice(clientVertx, mesh.httpPort(), "/v1/voice?token=" + token, silenceMs, speech);
+        VoiceToVoice realtime = new VoiceToVoice(clientVertx, mesh.httpPort(), RealtimeWire.uri(token), silenceMs, speech)
+            .over(RealtimeWire::new, RealtimeWire.uri(token));
+        List<VoiceToVoice.Turn> viaVoice = new ArrayList<>();
+        List<VoiceToVoice.Turn> viaRealtime = new ArrayList<>();
+        int rounds = 4;
+        for (int round = 0; round < rounds; round++) {
+          int each = Math.max(1, turns / rounds);
+          viaVoice.addAll(voice.run(round == 0 ? warmupTurns : 0, each, v2vSessions));
+          viaRealtime.addAll(realtime.run(round == 0 ? warmupTurns : 0, each, v2vSessions));
+        }
+        LatencyRecorder.Percentiles voiceAfter = adapterRow("/v1/voice", viaVoice);
+        LatencyRecorder.Percentiles realtimeAfter = adapterRow("/v1/realtime", viaRealtime);
+        if (voiceAfter != null && realtimeAfter != null) {
+          double added = realtimeAfter.p50Ms() - voiceAfter.p50Ms();
+          report.row("11. the Realtime adapter adds, after endpointing p50", Report.ms(added), "/v1/voice", "< 5 ms",
+              added < 5);
+        }
+      }
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      report.failed("11. protocol adapters", e);
+    } finally {
+      EventBusHop.close(clientVertx);
+    }
+  }
+
+  /** One protocol's rows; its after-endpointing percentiles, or null when no turn succeeded. */
+  private LatencyRecorder.Percentiles adapterRow(String path, List<VoiceToVoice.Turn> turns) {
+    List<VoiceToVoice.Turn> ok = turns.stream().filter(VoiceToVoice.Turn::ok).toList();
+    String n = ok.size() + "/" + turns.size() + " turns";
+    if (ok.isEmpty()) {
+      report.row("11. " + path + " voice-to-voice", "no successful turn (" + n + ")", "-", "", false);
+      return null;
+    }
+    LatencyRecorder.Percentiles v2v = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::voiceToVoice).toArray());
+    LatencyRecorder.Percentiles after = LatencyRecorder.Percentiles.of(ok.stream().mapToLong(VoiceToVoice.Turn::afterEndpointing).toArray());
+    report.row("11. " + path + " voice-to-voice p50/p95, " + n, Report.ms(v2v.p50Ms()) + " / " + Report.ms(v2v.p95Ms()),
+        "-", "", null);
+    report.row("11. " + path + " after endpointing p50/p95", Report.ms(after.p50Ms()) + " / " + Report.ms(after.p95Ms()),
+        "-", "", null);
+    return after;
   }
 
   // ---- 6 -------------------------------------------------------------------------------------

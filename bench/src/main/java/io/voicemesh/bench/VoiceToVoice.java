@@ -73,7 +73,9 @@ final class VoiceToVoice {
 
   private final Vertx vertx;
   private final int port;
-  private final String uri;
+  private String uri;
+  /** Makes each turn's protocol client. */
+  private java.util.function.Supplier<Wire> wires = () -> VOICEMESH;
   private final long silenceMs;
   private final Map<String, byte[]> speech = new LinkedHashMap<>();
   /** Sent as {@code session.update} before each turn's speech (null: the mesh's defaults). */
@@ -119,6 +121,13 @@ final class VoiceToVoice {
       tts.close();
     }
     return spoken;
+  }
+
+  /** Each turn speaks the protocol {@code wires} makes, at {@code uri}, instead of {@code voicemesh.v1}. */
+  VoiceToVoice over(java.util.function.Supplier<Wire> wires, String uri) {
+    this.wires = wires;
+    this.uri = uri;
+    return this;
   }
 
   /** Every session first sends {@code update} as its {@code session.update} and waits for {@code session.updated}. */
@@ -171,7 +180,7 @@ final class VoiceToVoice {
   }
 
   /** What the client saw of one turn; written on the socket's event loop, read after the latch. */
-  private static final class Observed {
+  static final class Observed {
     final CountDownLatch ready = new CountDownLatch(1);
     final CountDownLatch updated = new CountDownLatch(1);
     final CountDownLatch completed = new CountDownLatch(1);
@@ -185,7 +194,96 @@ final class VoiceToVoice {
     volatile String note;
     volatile long timer = -1;
     volatile io.vertx.core.Context context;
+
+    void ready() {
+      ready.countDown();
+    }
+
+    void updated() {
+      updated.countDown();
+    }
+
+    /** The user's turn ended with {@code text} (at {@code audioMs} of the session's audio, or -1). */
+    void transcript(String text, long audioMs) {
+      long now = System.nanoTime();
+      if (endOfSpeechAt != 0 && finalAt == 0 && !text.isBlank()) {
+        finalAt = now;
+        finalAudioMs = audioMs;
+        finalText = text;
+      } else if (endOfSpeechAt != 0 && finalAt == 0) {
+        note = "transcript.final was empty: nothing recognized, so no agent turn";
+        completed.countDown();
+      } else if (endOfSpeechAt == 0 && !text.isBlank()) {
+        note = FINAL_BEFORE_END + " (\"" + text + "\") came before the end of speech";
+      }
+    }
+
+    void agentAudio() {
+      if (firstAudioAt == 0 && finalAt != 0) {
+        firstAudioAt = System.nanoTime();
+      }
+    }
+
+    void answer(String text) {
+      answer = text;
+    }
+
+    void completed(JsonObject serverTimings) {
+      timings = serverTimings;
+      if (finalAt != 0 || note != null) {
+        completed.countDown();
+      }
+    }
+
+    void error(String why) {
+      note = why;
+    }
   }
+
+  /** A wire protocol as the bench's client speaks it, for one turn's connection. */
+  interface Wire {
+    /** The first messages after the connection opened (the session settings the turn needs), or none. */
+    default List<String> setup() {
+      return List.of();
+    }
+
+    /** A 20 ms frame of the user's PCM16 16 kHz audio, written to the socket. */
+    void frame(WebSocket socket, byte[] pcm);
+
+    /** What a text message from the gateway tells the client. */
+    void text(Observed seen, JsonObject event);
+
+    /** What a binary message from the gateway tells the client. */
+    default void binary(Observed seen) {
+    }
+  }
+
+  /** {@code voicemesh.v1} on {@code /v1/voice}. */
+  static final Wire VOICEMESH = new Wire() {
+    @Override
+    public void frame(WebSocket socket, byte[] pcm) {
+      socket.writeBinaryMessage(Buffer.buffer(pcm));
+    }
+
+    @Override
+    public void binary(Observed seen) {
+      seen.agentAudio();
+    }
+
+    @Override
+    public void text(Observed seen, JsonObject event) {
+      switch (String.valueOf(event.getString("type"))) {
+        case "session.ready" -> seen.ready();
+        case "session.updated" -> seen.updated();
+        case "transcript.final" -> seen.transcript(event.getString("text", ""), event.getLong("audioMs", -1L));
+        case "agent_response" -> seen.answer(event.getString("text", ""));
+        case "agent_completed" -> seen.completed(event.getJsonObject("timings"));
+        case "error" -> seen.error("error " + event.getString("code") + ": " + event.getString("message"));
+        default -> { }
+      }
+    }
+
+  };
 
   private Turn turn(WebSocketClient client, String phrase) throws Exception {
     int frame = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, PcmClock.FRAME_MS);
@@ -204,17 +302,14 @@ final class VoiceToVoice {
     }
     int lastVoicedFrame = leadFrames + lastVoiced;
     Observed seen = new Observed();
+    Wire wire = wires.get();
     WebSocket socket = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
             .setURI(uri).setTimeout(10_000))
         .map(ws -> {
           // On the socket's event loop: handlers first, session.ready may be the next frame.
           seen.context = Vertx.currentContext();
-          ws.textMessageHandler(text -> onEvent(seen, new JsonObject(text)));
-          ws.binaryMessageHandler(pcm -> {
-            if (seen.firstAudioAt == 0 && seen.finalAt != 0) {
-              seen.firstAudioAt = System.nanoTime();
-            }
-          });
+          ws.textMessageHandler(text -> wire.text(seen, new JsonObject(text)));
+          ws.binaryMessageHandler(pcm -> wire.binary(seen));
           ws.closeHandler(v -> {
             seen.note = "connection closed " + ws.closeStatusCode();
             seen.ready.countDown();
@@ -226,6 +321,12 @@ final class VoiceToVoice {
     try {
       if (!seen.ready.await(15, TimeUnit.SECONDS) || seen.note != null) {
         return new Turn(phrase, "", "", 0, 0, 0, 0, null, "no session.ready" + (seen.note == null ? "" : ": " + seen.note));
+      }
+      for (String message : wire.setup()) {
+        socket.writeTextMessage(message).await(5, TimeUnit.SECONDS);
+        if (!seen.updated.await(15, TimeUnit.SECONDS) || seen.note != null) {
+          return new Turn(phrase, "", "", 0, 0, 0, 0, null, "no session.updated" + (seen.note == null ? "" : ": " + seen.note));
+        }
       }
       if (sessionUpdate != null) {
         socket.writeTextMessage(sessionUpdate.copy().put("type", "session.update").encode()).await(5, TimeUnit.SECONDS);
@@ -249,7 +350,7 @@ final class VoiceToVoice {
             if (speechIndex >= 0 && speechIndex < speechFrames) {
               System.arraycopy(audio, speechIndex * frame, pcm, 0, frame);
             }
-            socket.writeBinaryMessage(Buffer.buffer(pcm));
+            wire.frame(socket, pcm);
             if (f == lastVoicedFrame) {
               seen.endOfSpeechAt = System.nanoTime();
             }
@@ -288,35 +389,5 @@ final class VoiceToVoice {
 
   private static Turn failed(String phrase, Observed seen, String why) {
     return new Turn(phrase, String.valueOf(seen.finalText), seen.answer, 0, 0, 0, 0, null, why);
-  }
-
-  private static void onEvent(Observed seen, JsonObject event) {
-    long now = System.nanoTime();
-    switch (String.valueOf(event.getString("type"))) {
-      case "session.ready" -> seen.ready.countDown();
-      case "session.updated" -> seen.updated.countDown();
-      case "transcript.final" -> {
-        String text = event.getString("text", "");
-        if (seen.endOfSpeechAt != 0 && seen.finalAt == 0 && !text.isBlank()) {
-          seen.finalAt = now;
-          seen.finalAudioMs = event.getLong("audioMs", -1L);
-          seen.finalText = text;
-        } else if (seen.endOfSpeechAt != 0 && seen.finalAt == 0) {
-          seen.note = "transcript.final was empty: nothing recognized, so no agent turn";
-          seen.completed.countDown();
-        } else if (seen.endOfSpeechAt == 0 && !text.isBlank()) {
-          seen.note = FINAL_BEFORE_END + " (\"" + text + "\") came before the end of speech";
-        }
-      }
-      case "agent_response" -> seen.answer = event.getString("text", "");
-      case "agent_completed" -> {
-        seen.timings = event.getJsonObject("timings");
-        if (seen.finalAt != 0 || seen.note != null) {
-          seen.completed.countDown();
-        }
-      }
-      case "error" -> seen.note = "error " + event.getString("code") + ": " + event.getString("message");
-      default -> { }
-    }
   }
 }
