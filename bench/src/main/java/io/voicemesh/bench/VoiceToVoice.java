@@ -70,6 +70,8 @@ final class VoiceToVoice {
   }
 
   private static final String FINAL_BEFORE_END = "a transcript.final";
+  /** {@code endedAfterAudioMs} when the protocol does not say where in the audio the turn ended. */
+  static final long UNKNOWN = Long.MIN_VALUE;
 
   private final Vertx vertx;
   private final int port;
@@ -176,7 +178,7 @@ final class VoiceToVoice {
     return String.format("\"%s\" -> heard \"%s\", answered \"%s\" | voice-to-voice %.0f ms = endpointing %.0f + after %.0f"
             + " | final %.0f ms after the silence window | turn ended %d ms of audio after the speech", t.phrase(),
         t.transcript(), t.answer(), t.voiceToVoice() / 1e6, t.endpointing() / 1e6, t.afterEndpointing() / 1e6,
-        t.finalAfterWindow() / 1e6, t.endedAfterAudioMs());
+        t.finalAfterWindow() / 1e6, t.endedAfterAudioMs()).replace(" | turn ended " + UNKNOWN + " ms of audio after the speech", "");
   }
 
   /** What the client saw of one turn; written on the socket's event loop, read after the latch. */
@@ -381,7 +383,7 @@ final class VoiceToVoice {
       long speechEndAudioMs = (long) (lastVoicedFrame + 1) * PcmClock.FRAME_MS;
       return new Turn(phrase, seen.finalText, seen.answer, endpointing + after, endpointing, after,
           endpointing - TimeUnit.MILLISECONDS.toNanos(silenceMs), seen.timings, null,
-          seen.finalAudioMs - speechEndAudioMs);
+          seen.finalAudioMs < 0 ? UNKNOWN : seen.finalAudioMs - speechEndAudioMs);
     } finally {
       socket.close().await(10, TimeUnit.SECONDS);
     }
