@@ -35,21 +35,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RealtimeTest {
   private static final Duration WAIT = Duration.ofSeconds(40);
   private static final Path DATA = Path.of("target", "realtime-test-data");
-  /** A long answer: five sentences, about three seconds of speech each. */
-  private static final List<String> STORY = List.of(
-      "Once upon a time a small boat sailed across the quiet sea.",
-      "The sailor watched the stars and sang a song about the wind.",
-      "At dawn the island appeared, green and bright above the waves.",
-      "He tied the boat to an old tree and walked along the sand.",
-      "That evening he wrote a letter home and slept beside the fire.");
+  private static final List<String> STORY = ScriptedOpenAiServer.STORY;
   private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
   @RegisterExtension
-  static final TestMesh mesh = TestMesh.with(() -> Map.of("voicemesh.dataDir", DATA.toString(),
-      "voicemesh.gateway.tls.selfSigned", true,
-      "voicemesh.llm.agents.scripted.engine", "openai",
-      "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
-      "voicemesh.llm.agents.scripted.model", "test-model"));
+  static final TestMesh mesh = TestMesh.with(() -> {
+    Map<String, Object> settings = new java.util.HashMap<>(openAi.agentSettings());
+    settings.put("voicemesh.dataDir", DATA.toString());
+    settings.put("voicemesh.gateway.tls.selfSigned", true);
+    return settings;
+  });
 
   @AfterAll
   static void stopOpenAi() throws Exception {
@@ -122,6 +117,12 @@ class RealtimeTest {
       assertTrue(found >= 0, type + " missing after position " + at + " in " + types);
       at += found + 1;
     }
+  }
+
+  /** The transcript (or text) of a response's first output item. */
+  private static String transcriptOf(JsonObject response) {
+    JsonObject content = response.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0);
+    return content.containsKey("transcript") ? content.getString("transcript") : content.getString("text");
   }
 
   private static long audioBytes(BridgeDriver rt) {
@@ -198,8 +199,7 @@ class RealtimeTest {
       assertEquals("completed", done.getString("status"), done.encode());
       // One byte a sample at 8 kHz: at least a second of speech, and nothing like 24 kHz PCM16's 48 KB a second.
       long bytes = audioBytes(rt);
-      String transcript = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
-          .getString("transcript");
+      String transcript = transcriptOf(done);
       assertTrue(bytes > 8_000 && bytes < transcript.split(" ").length * 8_000L, bytes + " bytes for: " + transcript);
     }
   }
@@ -217,8 +217,7 @@ class RealtimeTest {
       JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
       assertEquals("cancelled", done.getString("status"), done.encode());
       assertEquals("turn_detected", done.getJsonObject("status_details").getString("reason"));
-      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
-          .getString("transcript");
+      String heard = transcriptOf(done);
       assertTrue(String.join(" ", STORY).startsWith(heard) && !heard.contains(STORY.get(3)), "heard: " + heard);
       JsonObject next = awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
           .equals(done.getString("id"))).getJsonObject("response");
@@ -307,8 +306,7 @@ class RealtimeTest {
       List<String> types = types(rt);
       int end = types.indexOf("response.done");
       assertFalse(types.subList(end, types.size()).contains("response.output_audio.delta"), "audio after response.done");
-      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
-          .getString("transcript");
+      String heard = transcriptOf(done);
       assertTrue(String.join(" ", STORY).startsWith(heard) && heard.length() < String.join(" ", STORY).length(),
           "heard: " + heard);
     }
@@ -330,8 +328,7 @@ class RealtimeTest {
       JsonObject truncated = awaitServer(rt, "conversation.item.truncated");
       assertEquals(3_500, truncated.getInteger("audio_end_ms"));
       JsonObject done = awaitServer(rt, "response.done").getJsonObject("response");
-      String heard = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0)
-          .getString("transcript");
+      String heard = transcriptOf(done);
       assertTrue(heard.startsWith(STORY.get(0)) && !heard.contains(STORY.get(2)), "heard at 3.5 s: " + heard);
 
       send(rt, userText("and then"));
@@ -377,8 +374,7 @@ class RealtimeTest {
       JsonObject second = awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
           .equals(first.getString("id"))).getJsonObject("response");
       assertEquals("completed", second.getString("status"), second.encode());
-      assertEquals("It is sunny in Paris.", second.getJsonArray("output").getJsonObject(0).getJsonArray("content")
-          .getJsonObject(0).getString("transcript"));
+      assertEquals("It is sunny in Paris.", transcriptOf(second));
       JsonArray messages = openAi.requests().get(requestsBefore + 1).getJsonArray("messages");
       JsonObject toolResult = messages.getJsonObject(messages.size() - 1);
       assertEquals("tool", toolResult.getString("role"), messages.encode());

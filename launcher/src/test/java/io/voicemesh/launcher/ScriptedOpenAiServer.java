@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -64,6 +65,24 @@ final class ScriptedOpenAiServer implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("the scripted OpenAI server did not start", e);
     }
+  }
+
+  /** An agent named {@code scripted} on the {@code openai} engine, answering from this server's script. */
+  static final String AGENT = "scripted";
+
+  /** A long answer: five sentences, about three seconds of speech each. */
+  static final List<String> STORY = List.of(
+      "Once upon a time a small boat sailed across the quiet sea.",
+      "The sailor watched the stars and sang a song about the wind.",
+      "At dawn the island appeared, green and bright above the waves.",
+      "He tied the boat to an old tree and walked along the sand.",
+      "That evening he wrote a letter home and slept beside the fire.");
+
+  /** The settings that add agent {@link #AGENT} to a mesh. */
+  Map<String, Object> agentSettings() {
+    return Map.of("voicemesh.llm.agents.scripted.engine", "openai",
+        "voicemesh.llm.agents.scripted.baseUrl", baseUrl(),
+        "voicemesh.llm.agents.scripted.model", "test-model");
   }
 
   String baseUrl() {

@@ -30,10 +30,7 @@ class SessionStreamTest {
   private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
   @RegisterExtension
-  static final TestMesh mesh = TestMesh.with(() -> Map.of(
-      "voicemesh.llm.agents.scripted.engine", "openai",
-      "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
-      "voicemesh.llm.agents.scripted.model", "test-model"));
+  static final TestMesh mesh = TestMesh.with(openAi::agentSettings);
 
   @AfterAll
   static void stopOpenAi() throws Exception {

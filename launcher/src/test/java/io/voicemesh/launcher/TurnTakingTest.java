@@ -28,13 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TurnTakingTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int MIN_SPEECH_MS = 300;
-  /** A long answer: five sentences, about three seconds of speech each. */
-  private static final List<String> STORY = List.of(
-      "Once upon a time a small boat sailed across the quiet sea.",
-      "The sailor watched the stars and sang a song about the wind.",
-      "At dawn the island appeared, green and bright above the waves.",
-      "He tied the boat to an old tree and walked along the sand.",
-      "That evening he wrote a letter home and slept beside the fire.");
+  private static final List<String> STORY = ScriptedOpenAiServer.STORY;
 
   private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
