@@ -96,6 +96,8 @@ final class Conversation implements ConversationControl {
   private boolean autoRespond = true;
   private final List<String> unanswered = new ArrayList<>();
   private List<ToolSpec> clientTools = List.of();
+  /** Whether answers are spoken; a text-only client gets text alone. */
+  private boolean voiced = true;
   /** Outputs of the last turn's client tool calls, by callId, for the next respond. */
   private final Map<String, String> toolOutputs = new LinkedHashMap<>();
   private String lastUserText;
@@ -457,6 +459,11 @@ final class Conversation implements ConversationControl {
   }
 
   @Override
+  public void voiced(boolean spoken) {
+    voiced = spoken;
+  }
+
+  @Override
   public void clientTools(List<ToolSpec> tools) {
     clientTools = List.copyOf(tools);
   }
@@ -480,7 +487,7 @@ final class Conversation implements ConversationControl {
       String text = String.join(" ", unanswered);
       unanswered.clear();
       long now = System.nanoTime();
-      startTurn(text, new TurnClock(now, now, now), new Turn.ClientTools(clientTools, exchange));
+      startTurn(text, new TurnClock(now, now, now), new Turn.TurnInput(clientTools, exchange, voiced));
       return;
     }
     String text = unanswered.isEmpty() ? lastUserText : String.join(" ", unanswered);
@@ -624,10 +631,10 @@ final class Conversation implements ConversationControl {
 
   /** A new turn starts once the previous one has stored what the user heard of it. */
   private void startTurn(String userText, TurnClock clock) {
-    startTurn(userText, clock, new Turn.ClientTools(clientTools, List.of()));
+    startTurn(userText, clock, new Turn.TurnInput(clientTools, List.of(), voiced));
   }
 
-  private void startTurn(String userText, TurnClock clock, Turn.ClientTools tools) {
+  private void startTurn(String userText, TurnClock clock, Turn.TurnInput input) {
     if (departure != null) {
       // The gateway is stopping: the transcript is in the log; the client resumes elsewhere to go on.
       return;
@@ -637,7 +644,7 @@ final class Conversation implements ConversationControl {
       lastUserText = userText;
     }
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
-        clock, stt.node(), history, tools);
+        clock, stt.node(), history, input);
     turn = next;
     previousTurn = previousTurn.transform(ignored -> {
       // Also once the client has gone (close interrupted it): a turn interrupted before it began

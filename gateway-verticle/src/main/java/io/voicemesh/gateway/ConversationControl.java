@@ -42,6 +42,9 @@ interface ConversationControl {
    */
   void respond();
 
+  /** Whether the agent's answers are spoken (the default) or given as text alone, with nothing synthesized. */
+  void voiced(boolean spoken);
+
   /** The tools the client runs itself, offered to the model (the Realtime protocol's function calling). */
   void clientTools(List<ToolSpec> tools);
 

@@ -101,8 +101,9 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     this.clientEventId = eventId;
   }
 
+  /** The client cancels the response in progress (none: nothing to say about the next one). */
   void cancelRequested() {
-    cancelRequested = true;
+    cancelRequested = response != null;
   }
 
   /** The turn whose answer is {@code itemId}, or null. */

@@ -108,6 +108,7 @@ final class RealtimeProtocol implements WireProtocol {
     conversation.update(session.update(changes));
     conversation.autoRespond(session.autoRespond());
     conversation.clientTools(session.clientTools);
+    conversation.voiced(session.audioOut());
     events.sendSessionUpdated();
   }
 

@@ -74,10 +74,16 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   private final List<ToolSpec> clientTools;
   private final List<ChatMessage> exchange;
   private final List<ToolCall> clientCalls = new ArrayList<>();
+  private final boolean voiced;
+  /** The answer's text sent so far, when it is not spoken: what the user has of it if interrupted. */
+  private final StringBuilder shownText = new StringBuilder();
 
-  /** The tools the client runs, and the outputs of its last calls this turn answers (or none). */
-  record ClientTools(List<ToolSpec> specs, List<ChatMessage> exchange) {
-    static final ClientTools NONE = new ClientTools(List.of(), List.of());
+  /**
+   * What the client asks of this turn beside the user's words: the tools it runs itself, the
+   * outputs of its last calls this turn answers (or none), and whether the answer is spoken
+   * ({@code voiced}; a text-only client gets the text alone, with nothing synthesized).
+   */
+  record TurnInput(List<ToolSpec> clientTools, List<ChatMessage> exchange, boolean voiced) {
   }
   private final TurnEvents events;
   private final Promise<Void> finished = Promise.promise();
@@ -99,9 +105,10 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
    */
   Turn(Vertx vertx, ClientChannel client, GatewaySettings settings, String sessionId, String connectionId,
       String agent, String voice, String userText, TurnClock clock, String sttNode, ConversationHistory conversationHistory,
-      ClientTools clientTools) {
-    this.clientTools = clientTools.specs();
-    this.exchange = clientTools.exchange();
+      TurnInput input) {
+    this.clientTools = input.clientTools();
+    this.exchange = input.exchange();
+    this.voiced = input.voiced();
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.client = client;
@@ -229,7 +236,11 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   public void llmDelta(String fresh) {
     timings.llmDelta(System.nanoTime());
     events.delta(fresh);
-    chunker.push(fresh).forEach(this::speak);
+    if (voiced) {
+      chunker.push(fresh).forEach(this::speak);
+    } else {
+      shownText.append(fresh);
+    }
   }
 
   @Override
@@ -239,7 +250,7 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     tools.closeAll(ErrorCode.ENGINE_UNAVAILABLE, "its LLM node was lost before it reported");
     events.response(text);
     String rest = chunker.flush();
-    if (!rest.isEmpty()) {
+    if (!rest.isEmpty() && voiced) {
       speak(rest);
     }
     endLlm();
@@ -336,7 +347,8 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
     }
     completing = true;
     synthesis.stop();
-    String heardText = interrupted || failure != null ? heard.heard(playout.sentMs()) : answer;
+    String heardText = !(interrupted || failure != null) ? answer
+        : voiced ? heard.heard(playout.sentMs()) : shownText.toString();
     // Stored in order after the user's message; agent_completed waits for it (bounded): while the
     // store is away it stays queued and the turn ends without it.
     boolean storeBehind = conversationHistory.behind() || client.storageBehind();

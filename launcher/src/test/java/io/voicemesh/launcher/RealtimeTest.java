@@ -249,7 +249,7 @@ class RealtimeTest {
   @DisplayName("a text-only response to a user text message, with manual turns")
   void textOnly() throws Exception {
     try (BridgeDriver rt = connect("default")) {
-      awaitServer(rt, "session.created");
+      String sessionId = awaitServer(rt, "session.created").getJsonObject("session").getString("id");
       send(rt, new JsonObject().put("type", "session.update").put("session", new JsonObject().put("type", "realtime")
           .put("output_modalities", new JsonArray().add("text"))
           .put("audio", new JsonObject().put("input", new JsonObject().putNull("turn_detection")))));
@@ -262,6 +262,8 @@ class RealtimeTest {
       JsonObject text = awaitServer(rt, "response.output_text.done");
       assertTrue(text.getString("text").contains("84"), text.encode());
       assertEquals(0, audioBytes(rt), "no audio in a text-only response");
+      assertEquals(List.of(), mesh.query("SELECT seq FROM session_events WHERE session_id = $1 AND type = 'audio.start'",
+          UUID.fromString(sessionId)), "nothing was synthesized");
       assertInOrder(List.of("conversation.item.added", "conversation.item.done", "response.created",
           "response.output_item.added", "response.content_part.added", "response.output_text.delta",
           "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.done"),
