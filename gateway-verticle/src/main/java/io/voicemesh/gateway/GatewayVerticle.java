@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
@@ -45,6 +46,7 @@ import org.slf4j.LoggerFactory;
  *                         {@link Conversation} (speaker) or {@link ListenerConnection} per connection
  * GET  /v1/realtime       WebSocket, the OpenAI Realtime protocol ({@link RealtimeProtocol}) on a
  *                         {@link Conversation} of its own
+ * GET  /v1/twilio         WebSocket, Twilio Media Streams ({@link TwilioUpgrade}, {@link TwilioProtocol})
  * /api/v1/sessions...     REST sessions API ({@link SessionApi}); GET /api/openapi.json describes it
  * GET  /health/live       200 while the node's event loop answers (Kubernetes liveness)
  * GET  /health            this node's roles, load and cluster members, and whether every role the
@@ -143,8 +145,8 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
           .setWebSocketSubProtocols(List.of(RealtimeUpgrade.SUBPROTOCOL)));
       server.connectionHandler(connection -> HeaderDeadline.watch(connection, settings.headerTimeoutMs()));
       return server.requestHandler(request -> {
-        if ((VOICE_PATH.equals(request.path()) || RealtimeUpgrade.PATH.equals(request.path()))
-            && request.method() == HttpMethod.GET) {
+        if ((VOICE_PATH.equals(request.path()) || RealtimeUpgrade.PATH.equals(request.path())
+            || TwilioUpgrade.PATH.equals(request.path())) && request.method() == HttpMethod.GET) {
           // Not through the router: Vert.x Web would hand over its wrapper of the WebSocket, and the
           // connection's guards need Vert.x's own (SocketGuard, ProtocolViolations).
           voice(request);
@@ -193,6 +195,10 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
       fail(http, new MeshException(ErrorCode.BAD_REQUEST, "the query string is not well-formed"));
       return;
     }
+    if (TwilioUpgrade.PATH.equals(http.path())) {
+      twilio(http, query.get("token"));
+      return;
+    }
     // Checks below are asynchronous: hold the request so it can still be upgraded after them.
     http.pause();
     String header = SessionApi.bearer(http.getHeader("Authorization"));
@@ -205,25 +211,9 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
             RealtimeUpgrade.beta(http))
         : VoiceMeshProtocol::new;
     tokens.verify(token)
-        .compose(caller -> (realtime ? RealtimeUpgrade.parse(query, caller, settings)
-            : VoiceRequest.parse(query, caller, settings)).compose(request -> {
-          if (request.sessionId() == null) {
-            return Future.succeededFuture(new Accepted(request, null));
-          }
-          return sessions.get(request.sessionId()).map(info -> {
-            caller.mayUse(info);
-            if ("ended".equals(info.status())) {
-              throw new MeshException(ErrorCode.SESSION_ENDED, "session " + info.sessionId() + " has ended");
-            }
-            return new Accepted(request, info);
-          });
-        }))
-        .map(accepted -> {
-          VoiceRequest request = accepted.request();
-          // Reserved now, on this loop, so upgrades in flight cannot all pass the same check.
-          NodeConnections.Slot slot = held.admit(request.caller().user(), request.sessionId(), request.listener());
-          return new Admitted(accepted, slot);
-        })
+        .compose(caller -> realtime ? RealtimeUpgrade.parse(query, caller, settings)
+            : VoiceRequest.parse(query, caller, settings))
+        .compose(this::admit)
         .onSuccess(admitted -> {
           if (draining) {
             admitted.slot().release();
@@ -231,34 +221,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
             return;
           }
           http.toWebSocket()
-              .onSuccess(socket -> {
-                NodeConnections.Slot slot = admitted.slot();
-                if (draining) {
-                  slot.release();
-                  socket.close((short) 1001, ErrorCode.GOING_AWAY.wire());
-                  return;
-                }
-                connections.incrementAndGet();
-                VoiceRequest request = admitted.accepted().request();
-                if (request.listener()) {
-                  ListenerConnection[] listener = new ListenerConnection[1];
-                  listener[0] = new ListenerConnection(vertx, socket, settings, sessions, () -> {
-                    connections.decrementAndGet();
-                    slot.release();
-                    listeners.remove(listener[0]);
-                  });
-                  listeners.add(listener[0]);
-                  listener[0].start(admitted.accepted().session(), request);
-                } else {
-                  Conversation speaker = new Conversation(vertx, socket, settings, sessions, () -> {
-                    connections.decrementAndGet();
-                    slot.release();
-                  }, slot, protocol);
-                  speakers.add(speaker);
-                  speaker.released().onComplete(v -> speakers.remove(speaker));
-                  speaker.start(request);
-                }
-              })
+              .onSuccess(socket -> serve(socket, admitted, protocol))
               .onFailure(e -> {
                 admitted.slot().release();
                 fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade"));
@@ -275,6 +238,82 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
 
   /** An upgrade within the user's quotas, with its reserved place. */
   private record Admitted(Accepted accepted, NodeConnections.Slot slot) {
+  }
+
+  /**
+   * Checks the session a request names (the caller's, not ended) and reserves the connection's
+   * place in the user's quotas.
+   */
+  private Future<Admitted> admit(VoiceRequest request) {
+    Future<Accepted> accepted = request.sessionId() == null ? Future.succeededFuture(new Accepted(request, null))
+        : sessions.get(request.sessionId()).map(info -> {
+          request.caller().mayUse(info);
+          if ("ended".equals(info.status())) {
+            throw new MeshException(ErrorCode.SESSION_ENDED, "session " + info.sessionId() + " has ended");
+          }
+          return new Accepted(request, info);
+        });
+    // Reserved on this loop, so upgrades in flight cannot all pass the same check.
+    return accepted.map(ok -> new Admitted(ok, held.admit(request.caller().user(), request.sessionId(), request.listener())));
+  }
+
+  /** An admitted connection, upgraded: its speaker {@link Conversation} or its listener starts. */
+  private void serve(ServerWebSocket socket, Admitted admitted, WireProtocol.Factory protocol) {
+    NodeConnections.Slot slot = admitted.slot();
+    if (draining) {
+      slot.release();
+      socket.close((short) 1001, ErrorCode.GOING_AWAY.wire());
+      return;
+    }
+    connections.incrementAndGet();
+    VoiceRequest request = admitted.accepted().request();
+    if (request.listener()) {
+      ListenerConnection[] listener = new ListenerConnection[1];
+      listener[0] = new ListenerConnection(vertx, socket, settings, sessions, () -> {
+        connections.decrementAndGet();
+        slot.release();
+        listeners.remove(listener[0]);
+      });
+      listeners.add(listener[0]);
+      listener[0].start(admitted.accepted().session(), request);
+    } else {
+      Conversation speaker = new Conversation(vertx, socket, settings, sessions, () -> {
+        connections.decrementAndGet();
+        slot.release();
+      }, slot, protocol);
+      speakers.add(speaker);
+      speaker.released().onComplete(v -> speakers.remove(speaker));
+      speaker.start(request);
+    }
+  }
+
+  /**
+   * {@code /v1/twilio}: the upgrade is accepted before the token is known (it comes in the stream's
+   * {@code start}, see {@link TwilioUpgrade}); a {@code ?token=} is checked first when there is one.
+   * After {@code start}, the same checks as any speaker's; a refusal closes the stream.
+   */
+  private void twilio(HttpServerRequest http, String queryToken) {
+    if (draining) {
+      fail(http, new MeshException(ErrorCode.GOING_AWAY, "this gateway is shutting down; connect to another one"));
+      return;
+    }
+    http.pause();
+    Future<Caller> early = queryToken == null ? Future.succeededFuture() : tokens.verify(queryToken);
+    early.onFailure(e -> fail(http, e)).onSuccess(queryCaller -> http.toWebSocket()
+        .onFailure(e -> fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade")))
+        .onSuccess(socket -> TwilioUpgrade.awaitStart(vertx, socket, settings)
+            .compose(start -> (queryCaller != null ? Future.succeededFuture(queryCaller) : tokens.verify(start.parameter("token")))
+                .map(caller -> start.request(caller, settings))
+                .compose(this::admit)
+                .map(admitted -> {
+                  if (socket.isClosed()) {
+                    admitted.slot().release();
+                  } else {
+                    serve(socket, admitted, new TwilioProtocol.Factory(start));
+                  }
+                  return admitted;
+                }))
+            .onFailure(e -> TwilioUpgrade.refuse(socket, e))));
   }
 
   /**
