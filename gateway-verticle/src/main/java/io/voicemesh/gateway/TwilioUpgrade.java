@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.G711;
+import io.voicemesh.api.audio.Pcm16;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,8 @@ final class TwilioUpgrade {
       if (sessionId != null) {
         caller.mayReach(sessionId);
       }
-      return new VoiceRequest(caller, sessionId, null, false, settings.agent(parameter("agent")), G711.RATE_HZ);
+      // The caller's audio reaches the conversation resampled to 16 kHz (TwilioProtocol).
+      return new VoiceRequest(caller, sessionId, null, false, settings.agent(parameter("agent")), Pcm16.DEFAULT_RATE_HZ);
     }
   }
 
