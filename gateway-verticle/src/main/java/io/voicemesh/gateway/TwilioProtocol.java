@@ -6,14 +6,12 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.G711;
-import io.voicemesh.api.audio.Pcm16;
-import io.voicemesh.api.audio.Resampler;
 import java.util.Base64;
 import java.util.regex.Pattern;
 
 /**
  * Twilio Media Streams on {@code /v1/twilio}, once the stream has started ({@link TwilioUpgrade}):
- * {@code media} is the caller's audio (base64 μ-law at 8 kHz, resampled to the session's 16 kHz),
+ * {@code media} is the caller's audio (base64 μ-law at 8 kHz: the session's input rate is 8 kHz),
  * {@code mark} an echo of a mark {@link TwilioPlayback} sent (the caller has heard the audio before it),
  * {@code dtmf} a key pressed (a {@code dtmf} session event), {@code stop} the call's end (the session
  * ends). Twilio has no error message: a message that cannot be used (not JSON, bad base64, a
@@ -26,11 +24,6 @@ final class TwilioProtocol implements WireProtocol {
   private final ConversationControl conversation;
   private final ClientChannel client;
   private final TwilioPlayback playback;
-  /**
-   * The caller's 8 kHz audio is heard at 16 kHz: the bundled Vosk model recognized nothing in the
-   * same speech at 8 kHz (and all of it once resampled).
-   */
-  private final Resampler up = new Resampler(G711.RATE_HZ, Pcm16.DEFAULT_RATE_HZ);
 
   /** Makes the protocol of a stream that has started. */
   record Factory(TwilioUpgrade.Start start) implements WireProtocol.Factory {
@@ -99,7 +92,7 @@ final class TwilioProtocol implements WireProtocol {
     } catch (IllegalArgumentException e) {
       throw new MeshException(ErrorCode.BAD_AUDIO, "media.payload is not valid base64");
     }
-    conversation.audio(Buffer.buffer(up.process(G711.ULAW.decode(codes))));
+    conversation.audio(Buffer.buffer(G711.ULAW.decode(codes)));
   }
 
   private void mark(JsonObject message) {

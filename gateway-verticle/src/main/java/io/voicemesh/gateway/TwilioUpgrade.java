@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.G711;
-import io.voicemesh.api.audio.Pcm16;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +51,7 @@ final class TwilioUpgrade {
       if (sessionId != null) {
         caller.mayReach(sessionId);
       }
-      // The caller's audio reaches the conversation resampled to 16 kHz (TwilioProtocol).
-      return new VoiceRequest(caller, sessionId, null, false, settings.agent(parameter("agent")), Pcm16.DEFAULT_RATE_HZ);
+      return new VoiceRequest(caller, sessionId, null, false, settings.agent(parameter("agent")), G711.RATE_HZ);
     }
   }
 

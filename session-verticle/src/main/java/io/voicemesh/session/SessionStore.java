@@ -210,8 +210,9 @@ final class SessionStore {
                     String json = new JsonObject().put("type", ConversationEvent.SESSION_ENDED).put("seq", seq)
                         .put("sessionId", id.toString()).put("ts", millis(row.getOffsetDateTime("ended_at")))
                         .put("reason", "ended").encode();
+                    // text, then json: a String bound as json is stored as a JSON string, not as the event.
                     return conn.preparedQuery("INSERT INTO session_events (session_id, seq, type, event) "
-                            + "VALUES ($1, $2, $3, $4::json)").execute(Tuple.of(id, seq, ConversationEvent.SESSION_ENDED, json))
+                            + "VALUES ($1, $2, $3, $4::text::json)").execute(Tuple.of(id, seq, ConversationEvent.SESSION_ENDED, json))
                         .map(v -> new LoggedEvent(seq, ConversationEvent.SESSION_ENDED, json));
                   });
             })
