@@ -299,21 +299,25 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
     }
     http.pause();
     Future<Caller> early = queryToken == null ? Future.succeededFuture() : tokens.verify(queryToken);
-    early.onFailure(e -> fail(http, e)).onSuccess(queryCaller -> http.toWebSocket()
-        .onFailure(e -> fail(http, new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade")))
-        .onSuccess(socket -> TwilioUpgrade.awaitStart(vertx, socket, settings)
-            .compose(start -> (queryCaller != null ? Future.succeededFuture(queryCaller) : tokens.verify(start.parameter("token")))
-                .map(caller -> start.request(caller, settings))
-                .compose(this::admit)
-                .map(admitted -> {
-                  if (socket.isClosed()) {
-                    admitted.slot().release();
-                  } else {
-                    serve(socket, admitted, new TwilioProtocol.Factory(start));
-                  }
-                  return admitted;
-                }))
-            .onFailure(e -> TwilioUpgrade.refuse(socket, e))));
+    early.compose(caller -> http.toWebSocket().onSuccess(socket -> twilioStream(socket, caller))
+            .recover(e -> Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "not a valid WebSocket upgrade"))))
+        .onFailure(e -> fail(http, e));
+  }
+
+  /** An upgraded Twilio stream: its {@code start}, then the checks; {@code queryCaller} is null when the token is in {@code start}. */
+  private void twilioStream(ServerWebSocket socket, Caller queryCaller) {
+    TwilioUpgrade.awaitStart(vertx, socket, settings)
+        .compose(start -> (queryCaller != null ? Future.succeededFuture(queryCaller) : tokens.verify(start.parameter("token")))
+            .map(caller -> start.request(caller, settings))
+            .compose(this::admit)
+            .onSuccess(admitted -> {
+              if (socket.isClosed()) {
+                admitted.slot().release(); // Twilio hung up while the checks ran
+              } else {
+                serve(socket, admitted, new TwilioProtocol.Factory(start));
+              }
+            }))
+        .onFailure(e -> TwilioUpgrade.refuse(socket, e));
   }
 
   /**
