@@ -33,6 +33,18 @@ final class EventOrder {
   private EventOrder() {
   }
 
+  /** Throws an AssertionError unless {@code expected} appear in this order in {@code types} (others may stand between). */
+  static void assertInOrder(List<String> expected, List<String> types) {
+    int at = 0;
+    for (String type : expected) {
+      int found = types.subList(at, types.size()).indexOf(type);
+      if (found < 0) {
+        throw new AssertionError(type + " missing after position " + at + " in " + types);
+      }
+      at += found + 1;
+    }
+  }
+
   /** Throws an AssertionError naming the first broken rule; {@code events} as received, in order. */
   static void check(List<JsonObject> events) {
     boolean joinedLate = events.stream().anyMatch(e -> "session.ready".equals(e.getString("type"))

@@ -29,20 +29,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(300)
 class TwilioTest {
   private static final Duration WAIT = Duration.ofSeconds(40);
-  /** A long answer: five sentences, about three seconds of speech each. */
-  private static final List<String> STORY = List.of(
-      "Once upon a time a small boat sailed across the quiet sea.",
-      "The sailor watched the stars and sang a song about the wind.",
-      "At dawn the island appeared, green and bright above the waves.",
-      "He tied the boat to an old tree and walked along the sand.",
-      "That evening he wrote a letter home and slept beside the fire.");
+  private static final List<String> STORY = ScriptedOpenAiServer.STORY;
   private static final ScriptedOpenAiServer openAi = ScriptedOpenAiServer.startUnchecked();
 
   @RegisterExtension
-  static final TestMesh mesh = TestMesh.with(() -> Map.of(
-      "voicemesh.llm.agents.scripted.engine", "openai",
-      "voicemesh.llm.agents.scripted.baseUrl", openAi.baseUrl(),
-      "voicemesh.llm.agents.scripted.model", "test-model"));
+  static final TestMesh mesh = TestMesh.with(openAi::agentSettings);
 
   @AfterAll
   static void stopOpenAi() throws Exception {
@@ -84,15 +75,6 @@ class TwilioTest {
       }
     }
     throw new AssertionError("no session for " + user);
-  }
-
-  private static void assertInOrder(List<String> expected, List<String> types) {
-    int at = 0;
-    for (String type : expected) {
-      int found = types.subList(at, types.size()).indexOf(type);
-      assertTrue(found >= 0, type + " missing after position " + at + " in " + types);
-      at += found + 1;
-    }
   }
 
   /** RMS of PCM16LE audio. */
@@ -144,8 +126,8 @@ class TwilioTest {
       assertTrue(said.getString("text").contains("time"), said.encode());
       JsonObject answer = events.stream().filter(e -> "agent_response".equals(e.getString("type"))).findFirst().orElseThrow();
       assertFalse(answer.getString("text").isBlank());
-      assertInOrder(List.of("transcript.final", "user_message", "agent_started", "agent_response", "audio.end",
-          "agent_completed", "dtmf", "session.ended"), types(events));
+      EventOrder.assertInOrder(List.of("transcript.final", "user_message", "agent_started", "agent_response",
+          "audio.end", "agent_completed", "dtmf", "session.ended"), types(events));
       EventOrder.check(events);
     }
   }
@@ -156,7 +138,7 @@ class TwilioTest {
     openAi.script(new Answer(List.of(String.join(" ", STORY))), new Answer(List.of("All right.")));
     String user = TestMesh.uniqueUser("twilio");
     try (TwilioCall call = open("?token=" + mesh.token(user))) {
-      call.start(Map.of("agent", "scripted"));
+      call.start(Map.of("agent", ScriptedOpenAiServer.AGENT));
       String sessionId = sessionOf(user);
       // The caller's playback stops at 600 ms: later marks are never echoed.
       call.echoMarksUpTo(600);
@@ -174,12 +156,13 @@ class TwilioTest {
       assertTrue(story.startsWith(heard), "heard: " + heard);
       // Sent: 3 s and more (about ten words); played, by the last mark echoed: 600 ms.
       assertTrue(heard.isEmpty() || heard.split(" ").length <= 4, "the heard text follows the echoed marks, not the audio sent: " + heard);
-      assertInOrder(List.of("user_message", "audio.start", "speech_started", "audio.clear", "agent_completed"), types(events));
+      EventOrder.assertInOrder(List.of("user_message", "audio.start", "speech_started", "audio.clear", "agent_completed"),
+          types(events));
     }
   }
 
   @Test
-  @DisplayName("bad input is logged and ignored: not JSON, media before start, bad base64, unknown events; the call goes on")
+  @DisplayName("bad input is logged and ignored: not JSON, media before start, bad base64, unknown events; the call goes on until stop and hang-up")
   void badInput() throws Exception {
     String user = TestMesh.uniqueUser("twilio-bad");
     try (TwilioCall call = open("")) {
@@ -203,6 +186,10 @@ class TwilioTest {
       List<JsonObject> events = logged(sessionId, has("agent_completed", e -> true), "agent_completed");
       assertFalse(types(events).contains("dtmf"), "a bad digit is not logged");
       assertFalse(call.closed().isDone(), "the call goes on");
+
+      call.hangUp();
+      logged(sessionId, has("session.ended", e -> true), "session.ended after stop and an immediate close");
+      assertEquals("ended", mesh.query("SELECT status FROM sessions WHERE id = $1", UUID.fromString(sessionId)).get(0).get("status"));
     }
   }
 
