@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * turns the echo back into a playback position, so the heard text follows the caller's ear.
  *
  * <pre>
- * agent audio (100 ms chunks) → media {payload} · mark {turnId:ms} · media · mark · …
- * audio.end                   → the resampler's tail as media · mark
- * audio.clear                 → clear (Twilio drops what it has not played, and echoes its marks)
+ * agent audio (each TTS chunk) → media {payload} · mark {turnId:ms} · media · mark · …
+ * audio.end                     → the resampler's tail as media · mark
+ * audio.clear                   → clear (Twilio drops what it has not played, and echoes its marks)
  * </pre>
  * Session events and replies have no Twilio message: they stay in the session's event log, errors
  * about the stream's own input are logged here (Twilio has no error message).

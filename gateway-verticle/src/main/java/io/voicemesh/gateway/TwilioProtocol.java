@@ -51,13 +51,15 @@ final class TwilioProtocol implements WireProtocol {
     Object event = message.getValue("event");
     try {
       if ("media".equals(event)) {
-        // Audio is limited by its rate (as audio), every other message by the text message rate.
+        // Audio is limited by its rate (as audio), other messages by the text message rate; the end
+        // of the call is never dropped.
         media(message);
+      } else if ("stop".equals(event)) {
+        conversation.endSession();
       } else if (conversation.textAllowed()) {
         switch (String.valueOf(event)) {
           case "mark" -> mark(message);
           case "dtmf" -> dtmf(message);
-          case "stop" -> conversation.endSession();
           case "connected", "start" -> client.replyError(ErrorCode.BAD_REQUEST, "ignored " + event + ": the stream has started");
           default -> client.replyError(ErrorCode.UNKNOWN_TYPE, "ignored an unknown event");
         }
@@ -81,7 +83,7 @@ final class TwilioProtocol implements WireProtocol {
     JsonObject media = object(message, "media");
     Object track = media.getValue("track");
     if (track != null && !"inbound".equals(track)) {
-      return; // a <Start><Stream> of both tracks also sends the agent's own audio back
+      return; // a stream of both tracks also sends the call's outbound audio: not the caller
     }
     if (!(media.getValue("payload") instanceof String payload)) {
       throw new MeshException(ErrorCode.BAD_AUDIO, "media needs media.payload");
