@@ -226,6 +226,19 @@ final class VoiceToVoice {
       }
     }
 
+    /**
+     * For a protocol that shows the client no end of the user's turn (Twilio): the first agent
+     * audio after the end of speech ends the measured turn; all of it counts as after endpointing.
+     */
+    void agentAudioWithoutTurnEvents() {
+      if (firstAudioAt == 0 && endOfSpeechAt != 0) {
+        finalAt = endOfSpeechAt;
+        finalText = "(not shown by the protocol)";
+        firstAudioAt = System.nanoTime();
+        completed.countDown();
+      }
+    }
+
     void answer(String text) {
       answer = text;
     }
@@ -244,7 +257,15 @@ final class VoiceToVoice {
 
   /** A wire protocol as the bench's client speaks it, for one turn's connection. */
   interface Wire {
-    /** The first messages after the connection opened (the session settings the turn needs), or none. */
+    /**
+     * What the client sends as soon as the connection opens, before the gateway says anything
+     * (Twilio's {@code connected} and {@code start}); none by default.
+     */
+    default List<String> opening(Observed seen) {
+      return List.of();
+    }
+
+    /** The messages after the session is ready (the session settings the turn needs), each answered by an update; or none. */
     default List<String> setup() {
       return List.of();
     }
@@ -317,6 +338,7 @@ final class VoiceToVoice {
             seen.ready.countDown();
             seen.completed.countDown();
           });
+          wire.opening(seen).forEach(ws::writeTextMessage);
           return ws;
         })
         .await(15, TimeUnit.SECONDS);
