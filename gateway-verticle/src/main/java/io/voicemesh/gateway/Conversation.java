@@ -464,6 +464,11 @@ final class Conversation implements ConversationControl {
   }
 
   @Override
+  public Future<Void> deleteMessage(String turnId, ChatMessage.Role role) {
+    return history.delete(turnId, role);
+  }
+
+  @Override
   public void clientTools(List<ToolSpec> tools) {
     clientTools = List.copyOf(tools);
   }

@@ -54,6 +54,12 @@ interface ConversationControl {
    */
   void toolOutput(String callId, String output);
 
+  /**
+   * The {@code role} message of turn {@code turnId} leaves the history the model sees from the next
+   * turn on (the session's event log keeps what was said).
+   */
+  Future<Void> deleteMessage(String turnId, io.voicemesh.api.message.ChatMessage.Role role);
+
   /** Stops the agent's answer (the client's own barge-in); what was heard is stored. */
   void cancelResponse();
 

@@ -11,6 +11,7 @@ import io.voicemesh.api.message.ChatMessage;
 import io.voicemesh.api.message.ContextReply;
 import io.voicemesh.api.message.ContextRequest;
 import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.MessageDelete;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,8 @@ final class ConversationHistory {
   private final ArrayDeque<Pending> unstored = new ArrayDeque<>();
   /** The recent history as this conversation knows it, oldest first, at most {@code contextMessages}. */
   private List<ChatMessage> recent = new ArrayList<>();
+  /** Beside each of {@link #recent}: its turn and role, or null when it came from the store. */
+  private List<String> recentTurns = new ArrayList<>();
   private boolean appending;
   private long failingSince = -1;
 
@@ -62,11 +65,27 @@ final class ConversationHistory {
    * it is stored, or fails when the store refused it or did not take it within the outage bound.
    */
   Future<Void> add(MessageAppend message) {
-    remember(new ChatMessage(message.role(), message.text()));
+    remember(new ChatMessage(message.role(), message.text()), message.turnId() + "/" + message.role().wire());
     Pending pending = new Pending(message, Promise.promise());
     unstored.addLast(pending);
     appendNext();
     return pending.stored().future();
+  }
+
+  /**
+   * Removes the {@code role} message of turn {@code turnId} from the history the model sees, once
+   * the messages queued before it are stored (so a delete never overtakes its message). What this
+   * gateway remembers for an outage drops the turn's message too.
+   */
+  Future<Void> delete(String turnId, ChatMessage.Role role) {
+    Future<Void> before = unstored.isEmpty() ? Future.succeededFuture() : unstored.peekLast().stored().future();
+    int at = recentTurns.lastIndexOf(turnId + "/" + role.wire());
+    if (at >= 0) {
+      recent.remove(at);
+      recentTurns.remove(at);
+    }
+    return before.transform(stored -> Bus.request(bus, Addresses.SESSION_MESSAGE_DELETE,
+        new MessageDelete(sessionId, turnId, role), Void.class, settings.sessionTimeoutMs()));
   }
 
   /**
@@ -92,6 +111,7 @@ final class ConversationHistory {
           if (reply.succeeded() && unstored.isEmpty()) {
             // The store's history also holds what earlier connections of the session said.
             recent = new ArrayList<>(reply.result().messages());
+            recentTurns = new ArrayList<>(java.util.Collections.nCopies(recent.size(), (String) null));
             context.complete(List.copyOf(recent));
           } else {
             context.complete(known(reply.failed() ? MeshException.from(reply.cause()).getMessage()
@@ -106,10 +126,12 @@ final class ConversationHistory {
     return List.copyOf(recent);
   }
 
-  private void remember(ChatMessage message) {
+  private void remember(ChatMessage message, String turnAndRole) {
     recent.add(message);
+    recentTurns.add(turnAndRole);
     while (recent.size() > settings.contextMessages()) {
       recent.remove(0);
+      recentTurns.remove(0);
     }
   }
 

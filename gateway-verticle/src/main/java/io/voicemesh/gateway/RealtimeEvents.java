@@ -15,7 +15,10 @@ import io.voicemesh.api.event.ConversationEvent.SpeechStopped;
 import io.voicemesh.api.event.ConversationEvent.TranscriptFinal;
 import io.voicemesh.api.event.ConversationEvent.TranscriptPartial;
 import io.voicemesh.api.message.LoggedEvent;
+import io.voicemesh.api.message.ChatMessage;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -61,6 +64,20 @@ final class RealtimeEvents implements ClientChannel.Renderer {
       return size() > 16;
     }
   };
+  /** The user items not yet answered: the next turn's user message is theirs. */
+  private final List<String> unansweredUserItems = new ArrayList<>();
+  /** Items whose message the history holds: item id → turn, and whether it is the user's. */
+  private final Map<String, StoredItem> stored = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, StoredItem> eldest) {
+      return size() > 256;
+    }
+  };
+
+  /** Where an item's message is kept: the turn it belongs to, and its role. */
+  record StoredItem(String turnId, ChatMessage.Role role) {
+  }
+
   /** The id of the client event being handled, for the errors it causes. */
   private String clientEventId;
   /** Why the next response that ends interrupted ends: the client's cancel, or the user's speech. */
@@ -111,6 +128,11 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     return turnsByItem.get(itemId);
   }
 
+  /** Where item {@code itemId}'s message is kept, or null for an item the history does not hold. */
+  StoredItem storedItem(String itemId) {
+    return stored.get(itemId);
+  }
+
   /** Sends one server event of {@code type}; the beta name when the client is beta. */
   void send(String type, JsonObject fields) {
     JsonObject event = new JsonObject().put("type", session.beta ? betaName(type) : type)
@@ -133,6 +155,11 @@ final class RealtimeEvents implements ClientChannel.Renderer {
 
   /** An {@code error} event: {@code invalid_request_error} for what the client sent, else {@code server_error}. */
   void error(ErrorCode code, String message, String param) {
+    error(code, message, param, clientEventId);
+  }
+
+  /** The same for client event {@code eventId}, answered later than while it was handled. */
+  void error(ErrorCode code, String message, String param, String eventId) {
     String type = switch (code) {
       case BAD_REQUEST, BAD_FRAME, BAD_AUDIO, UNKNOWN_TYPE, FRAME_TOO_LARGE, FORBIDDEN, UNAUTHORIZED,
           SESSION_NOT_FOUND, NOT_FOUND, SESSION_ENDED, AGENT_NOT_FOUND -> "invalid_request_error";
@@ -140,7 +167,7 @@ final class RealtimeEvents implements ClientChannel.Renderer {
       default -> "server_error";
     };
     send("error", new JsonObject().put("error", new JsonObject().put("type", type).put("code", code.wire())
-        .put("message", message).put("param", param).put("event_id", clientEventId)));
+        .put("message", message).put("param", param).put("event_id", eventId)));
   }
 
   // ---- items the client made -----------------------------------------------------------------
@@ -152,6 +179,7 @@ final class RealtimeEvents implements ClientChannel.Renderer {
         new JsonArray().add(new JsonObject().put("type", "input_text").put("text", text)));
     itemAdded(item);
     send("conversation.item.done", new JsonObject().put("previous_item_id", lastItemId).put("item", item));
+    unansweredUserItems.add(id);
     return id;
   }
 
@@ -185,6 +213,9 @@ final class RealtimeEvents implements ClientChannel.Renderer {
       transcriptionDelta(partial.text());
     } else if (event instanceof TranscriptFinal fin) {
       userSpoke(fin.text());
+    } else if (event instanceof ConversationEvent.UserMessage message) {
+      unansweredUserItems.forEach(id -> stored.put(id, new StoredItem(message.turnId(), ChatMessage.Role.USER)));
+      unansweredUserItems.clear();
     } else if (event instanceof AgentStarted started) {
       responseStarted(started.turnId());
     } else if (event instanceof AgentDelta delta) {
@@ -220,6 +251,7 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     send("input_audio_buffer.committed", new JsonObject().put("previous_item_id", lastItemId).put("item_id", id));
     JsonObject content = new JsonObject().put("type", "input_audio").put("transcript", null);
     JsonObject item = item(id, "user", "completed", new JsonArray().add(content));
+    unansweredUserItems.add(id);
     itemAdded(item);
     send("conversation.item.done", new JsonObject().put("previous_item_id", lastItemId).put("item", item));
     if (session.transcription != null) {
@@ -327,6 +359,8 @@ final class RealtimeEvents implements ClientChannel.Renderer {
     cancelRequested = false;
     if (response.messageIndex >= 0) {
       messageDone(completed, transcript);
+      // Stored (what was heard of it) by the time agent_completed came.
+      stored.put(response.itemId, new StoredItem(response.turnId, ChatMessage.Role.ASSISTANT));
     }
     send("response.done", new JsonObject().put("response", responseObject(status, details, response.output)));
     send("rate_limits.updated", new JsonObject().put("rate_limits", new JsonArray()));

@@ -48,8 +48,7 @@ final class RealtimeProtocol implements WireProtocol {
         }),
         Map.entry("conversation.item.create", this::itemCreate),
         Map.entry("conversation.item.truncate", this::truncate),
-        Map.entry("conversation.item.delete", m -> unsupported("conversation.item.delete",
-            "the session's history is append-only here")),
+        Map.entry("conversation.item.delete", this::delete),
         Map.entry("conversation.item.retrieve", m -> unsupported("conversation.item.retrieve",
             "items are not kept with their audio here")),
         Map.entry("response.create", m -> conversation.respond()),
@@ -176,6 +175,26 @@ final class RealtimeProtocol implements WireProtocol {
     conversation.toolOutput(callId, output);
     Object id = item.getValue("id");
     events.functionOutputItem(callId, output, id instanceof String given ? given : null);
+  }
+
+  /** The item's message leaves what the model sees; {@code conversation.item.deleted} once it has. */
+  private void delete(JsonObject event) {
+    if (!(event.getValue("item_id") instanceof String itemId)) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "conversation.item.delete needs item_id");
+    }
+    RealtimeEvents.StoredItem item = events.storedItem(itemId);
+    if (item == null) {
+      throw new MeshException(ErrorCode.BAD_REQUEST, "no message item " + shortened(itemId)
+          + " (function call items and items of a response in progress cannot be deleted)");
+    }
+    Object id = event.getValue("event_id");
+    String eventId = id instanceof String given ? given : null;
+    conversation.deleteMessage(item.turnId(), item.role())
+        .onSuccess(v -> events.send("conversation.item.deleted", new JsonObject().put("item_id", itemId)))
+        .onFailure(e -> {
+          MeshException error = MeshException.from(e);
+          events.error(error.code(), "the item was not deleted: " + error.getMessage(), "item_id", eventId);
+        });
   }
 
   private void truncate(JsonObject event) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -385,6 +386,38 @@ class RealtimeTest {
       JsonObject calls = messages.getJsonObject(messages.size() - 2);
       assertEquals("get_weather", calls.getJsonArray("tool_calls").getJsonObject(0).getJsonObject("function")
           .getString("name"), messages.encode());
+    }
+  }
+
+  @Test
+  @DisplayName("conversation.item.delete: deleted items are not in what the model sees next")
+  void deleteItems() throws Exception {
+    openAi.script(new Answer(List.of("Hello Bob.")), new Answer(List.of("Sunny.")), new Answer(List.of("I do not know.")));
+    int requestsBefore = openAi.requests().size();
+    try (BridgeDriver rt = connect("scripted")) {
+      awaitServer(rt, "session.created");
+      send(rt, userText("my name is Bob"));
+      JsonObject first = awaitServer(rt, "response.done").getJsonObject("response");
+      String answerItem = first.getJsonArray("output").getJsonObject(0).getString("id");
+      String userItem = awaitServer(rt, "conversation.item.done", e -> "user".equals(e.getJsonObject("item")
+          .getString("role"))).getJsonObject("item").getString("id");
+      send(rt, userText("how is the weather"));
+      JsonObject second = awaitServer(rt, "response.done", e -> !e.getJsonObject("response").getString("id")
+          .equals(first.getString("id"))).getJsonObject("response");
+      send(rt, new JsonObject().put("type", "conversation.item.delete").put("item_id", userItem));
+      send(rt, new JsonObject().put("type", "conversation.item.delete").put("item_id", answerItem));
+      awaitServer(rt, "conversation.item.deleted", e -> userItem.equals(e.getString("item_id")));
+      awaitServer(rt, "conversation.item.deleted", e -> answerItem.equals(e.getString("item_id")));
+      send(rt, new JsonObject().put("type", "conversation.item.delete").put("event_id", "evt_no_item")
+          .put("item_id", "item_nothing"));
+      awaitServer(rt, "error", e -> "evt_no_item".equals(e.getJsonObject("error").getString("event_id")));
+
+      send(rt, userText("what is my name"));
+      awaitServer(rt, "response.done", e -> !Set.of(first.getString("id"), second.getString("id"))
+          .contains(e.getJsonObject("response").getString("id")));
+      String history = openAi.requests().get(requestsBefore + 2).getJsonArray("messages").encode();
+      assertFalse(history.contains("Bob"), "a deleted item reached the model: " + history);
+      assertTrue(history.contains("how is the weather") && history.contains("Sunny."), history);
     }
   }
 

@@ -13,6 +13,8 @@ public final class Addresses {
   public static final String SESSION_OPEN = "session.open";
   /** {@code MessageAppend} → empty reply once stored. */
   public static final String SESSION_MESSAGE_ADD = "session.message.add";
+  /** {@code MessageDelete}: a message leaves the history the model sees (the event log keeps what was said). */
+  public static final String SESSION_MESSAGE_DELETE = "session.message.delete";
   /** {@code ContextRequest} → {@code ContextReply}: the most recent messages, oldest first. */
   public static final String SESSION_CONTEXT = "session.context";
   /** {@code SessionEnd} → {@code SessionInfo}: marks a session ended. */

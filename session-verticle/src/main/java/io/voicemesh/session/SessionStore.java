@@ -18,6 +18,7 @@ import io.voicemesh.api.message.EventPage;
 import io.voicemesh.api.message.EventReplay;
 import io.voicemesh.api.message.LoggedEvent;
 import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.MessageDelete;
 import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionGet;
 import io.voicemesh.api.message.SessionInfo;
@@ -128,6 +129,16 @@ final class SessionStore {
           }
           return null;
         });
+  }
+
+  /** The message leaves the context; deleting one that is not there changes nothing. */
+  Future<Void> deleteMessage(MessageDelete message) {
+    if (message.role() == null || message.turnId() == null) {
+      return Future.failedFuture(new MeshException(ErrorCode.BAD_REQUEST, "a message to delete needs its turn and role"));
+    }
+    return pool.preparedQuery("DELETE FROM messages WHERE session_id = $1 AND turn_id = $2 AND role = $3")
+        .execute(Tuple.of(parseId(message.sessionId()), message.turnId(), message.role().wire()))
+        .mapEmpty();
   }
 
   Future<ContextReply> context(ContextRequest request) {

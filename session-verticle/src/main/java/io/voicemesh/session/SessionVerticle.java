@@ -20,6 +20,7 @@ import io.voicemesh.api.message.EventReplay;
 import io.voicemesh.api.message.SessionGet;
 import io.voicemesh.api.message.SessionList;
 import io.voicemesh.api.message.MessageAppend;
+import io.voicemesh.api.message.MessageDelete;
 import io.voicemesh.api.message.RoleStatus;
 import io.voicemesh.api.message.SessionEnd;
 import io.voicemesh.api.message.SessionOpen;
@@ -140,6 +141,8 @@ public final class SessionVerticle extends VerticleBase {
             request -> store.open(request).map(activity::opened))),
         Bus.serve(bus, Addresses.SESSION_MESSAGE_ADD, MessageAppend.class,
             guarded(Addresses.SESSION_MESSAGE_ADD, store::append)),
+        Bus.serve(bus, Addresses.SESSION_MESSAGE_DELETE, MessageDelete.class,
+            guarded(Addresses.SESSION_MESSAGE_DELETE, store::deleteMessage)),
         Bus.serve(bus, Addresses.SESSION_CONTEXT, ContextRequest.class, guarded(Addresses.SESSION_CONTEXT, store::context)),
         Bus.serve(bus, Addresses.SESSION_END, SessionEnd.class, guarded(Addresses.SESSION_END,
             request -> store.end(request).map(ended -> {
