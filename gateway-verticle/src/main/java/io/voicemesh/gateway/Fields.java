@@ -52,4 +52,16 @@ final class Fields {
     throw new MeshException(ErrorCode.BAD_REQUEST, name + " must be a list of at most " + maxItems + " texts of 1 to "
         + maxLength + " characters");
   }
+
+  /** The audio of field {@code name}: base64 text, decoded; refused ({@code bad_audio}) when missing or not base64. */
+  static byte[] base64Audio(JsonObject message, String name) {
+    if (!(message.getValue(name) instanceof String text)) {
+      throw new MeshException(ErrorCode.BAD_AUDIO, name + " must be the audio as base64 text");
+    }
+    try {
+      return java.util.Base64.getDecoder().decode(text);
+    } catch (IllegalArgumentException e) {
+      throw new MeshException(ErrorCode.BAD_AUDIO, name + " is not valid base64");
+    }
+  }
 }

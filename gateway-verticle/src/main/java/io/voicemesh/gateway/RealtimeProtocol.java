@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
-import java.util.Base64;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -112,16 +111,7 @@ final class RealtimeProtocol implements WireProtocol {
   }
 
   private void append(JsonObject event) {
-    Object audio = event.getValue("audio");
-    if (!(audio instanceof String base64)) {
-      throw new MeshException(ErrorCode.BAD_AUDIO, "input_audio_buffer.append needs audio: base64 of the session's input format");
-    }
-    byte[] bytes;
-    try {
-      bytes = Base64.getDecoder().decode(base64);
-    } catch (IllegalArgumentException e) {
-      throw new MeshException(ErrorCode.BAD_AUDIO, "audio is not valid base64");
-    }
+    byte[] bytes = Fields.base64Audio(event, "audio");
     RealtimeSession.Format format = session.inputFormat;
     if (format.law != null) {
       bytes = format.law.decode(bytes);

@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.ErrorCode;
 import io.voicemesh.api.MeshException;
 import io.voicemesh.api.audio.G711;
-import java.util.Base64;
 import java.util.regex.Pattern;
 
 /**
@@ -85,15 +84,7 @@ final class TwilioProtocol implements WireProtocol {
     if (track != null && !"inbound".equals(track)) {
       return; // a stream of both tracks also sends the call's outbound audio: not the caller
     }
-    if (!(media.getValue("payload") instanceof String payload)) {
-      throw new MeshException(ErrorCode.BAD_AUDIO, "media needs media.payload");
-    }
-    byte[] codes;
-    try {
-      codes = Base64.getDecoder().decode(payload);
-    } catch (IllegalArgumentException e) {
-      throw new MeshException(ErrorCode.BAD_AUDIO, "media.payload is not valid base64");
-    }
+    byte[] codes = Fields.base64Audio(media, "payload");
     conversation.audio(Buffer.buffer(G711.ULAW.decode(codes)));
   }
 
