@@ -425,13 +425,11 @@ final class Conversation implements ConversationControl {
   }
 
   @Override
-  public boolean clearInput() {
-    if (!audioSinceFinal) {
-      return false;
+  public void clearInput() {
+    if (audioSinceFinal) {
+      discardUtterance = true;
+      stt.commit();
     }
-    discardUtterance = true;
-    stt.commit();
-    return true;
   }
 
   @Override
@@ -442,8 +440,7 @@ final class Conversation implements ConversationControl {
   @Override
   public void userText(String text) {
     if (autoRespond) {
-      long now = System.nanoTime();
-      startTurn(text, new TurnClock(now, now, now));
+      startTurn(text, TurnClock.now());
     } else {
       unanswered.add(text);
     }
@@ -491,8 +488,7 @@ final class Conversation implements ConversationControl {
       toolOutputs.clear();
       String text = String.join(" ", unanswered);
       unanswered.clear();
-      long now = System.nanoTime();
-      startTurn(text, new TurnClock(now, now, now), new Turn.TurnInput(clientTools, exchange, voiced));
+      startTurn(text, TurnClock.now(), new Turn.TurnInput(clientTools, exchange, voiced));
       return;
     }
     String text = unanswered.isEmpty() ? lastUserText : String.join(" ", unanswered);
@@ -502,8 +498,7 @@ final class Conversation implements ConversationControl {
       client.replyError(ErrorCode.BAD_REQUEST, "there is nothing to respond to yet: no user message");
       return;
     }
-    long now = System.nanoTime();
-    startTurn(text, new TurnClock(now, now, now));
+    startTurn(text, TurnClock.now());
   }
 
   @Override

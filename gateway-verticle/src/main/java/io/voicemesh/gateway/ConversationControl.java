@@ -27,8 +27,8 @@ interface ConversationControl {
   /** Ends the user's utterance now, as a long enough silence would. */
   void commit();
 
-  /** Drops the user's audio since the last utterance ended: it does not become a user message. False: there was none. */
-  boolean clearInput();
+  /** Drops the user's audio since the last utterance ended: it does not become a user message. */
+  void clearInput();
 
   /** Whether a finished utterance starts the agent's answer at once (true), or waits for {@link #respond}. */
   void autoRespond(boolean auto);

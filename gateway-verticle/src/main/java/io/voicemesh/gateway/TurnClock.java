@@ -6,4 +6,9 @@ package io.voicemesh.gateway;
  * the commit), and when the final transcript came back. -1 where the time is not known.
  */
 record TurnClock(long speechEndNanos, long turnEndNanos, long finalNanos) {
+  /** A turn that begins now with no speech before it: a typed message, or a respond the client asked for. */
+  static TurnClock now() {
+    long now = System.nanoTime();
+    return new TurnClock(now, now, now);
+  }
 }
