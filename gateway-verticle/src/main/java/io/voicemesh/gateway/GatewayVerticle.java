@@ -88,6 +88,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
       throw new IllegalArgumentException("auth.sessionTokenTtlSeconds is longer than auth.maxTokenLifetimeSeconds");
     }
     sessions = new SessionDirectory(vertx, settings);
+    new SttNodeAddresses(vertx).start();
     held = new NodeConnections(settings.connectionsPerUser(), settings.sessionsPerUser());
     if (settings.sessionTouchMs() > 0) {
       vertx.setPeriodic(settings.sessionTouchMs(), t -> touchSessions());

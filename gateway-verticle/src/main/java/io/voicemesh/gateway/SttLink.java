@@ -54,7 +54,6 @@ final class SttLink {
   private static final long RETRY_AFTER_FAILURE_MS = 1_000;
   private static final long OPEN_BACKOFF_MS = 50;
   private static final int HOP_SAMPLE_EVERY = 10;
-  private static final DeliveryOptions UNSTAMPED = new DeliveryOptions();
   /**
    * Opens raced when a stream moves off a node the cluster may still list: the event bus's
    * round-robin sends consecutive requests to different nodes, so one of two reaches a live one
@@ -107,8 +106,11 @@ final class SttLink {
   private int minSilenceMs;
   private int minSpeechMs;
   private State state = State.CLOSED;
-  private String streamAddress;
-  /** Sends to {@link #streamAddress}; its writes fail when the event bus cannot reach the node. */
+  /** The current stream: its node's stream address and its id there; null unless open. */
+  private SttOpened stream;
+  /** Its messages' headers. */
+  private DeliveryOptions streamHeaders;
+  /** Sends to the stream's node; its writes fail when the event bus cannot reach the node. */
   private MessageProducer<Buffer> frames;
   private String node;
   /** When the stream being opened was lost (nanoTime), for the log; 0 when not moving. */
@@ -184,7 +186,7 @@ final class SttLink {
 
   void commit() {
     switch (state) {
-      case OPEN -> bus.send(streamAddress, Json.encode(new SttControl.Commit()));
+      case OPEN -> bus.send(stream.nodeAddress(), Json.encode(new SttControl.Commit()), streamHeaders);
       case OPENING -> commitPending = true;
       case CLOSED -> { }
     }
@@ -196,7 +198,7 @@ final class SttLink {
    * are dropped: the replacement hears that audio again.
    */
   void received(SttEvent event, String fromStream) {
-    if (closed || state != State.OPEN || !streamAddress.equals(fromStream)) {
+    if (closed || state != State.OPEN || !stream.streamId().equals(fromStream)) {
       return;
     }
     if (event instanceof SttEvent.StreamClosed gone) {
@@ -250,19 +252,20 @@ final class SttLink {
 
   private void send(Frame frame) {
     // A sample of the frames carries a send time, enough for the hop histogram at a tenth of the cost.
-    frames.deliveryOptions(framesSent++ % HOP_SAMPLE_EVERY == 0 ? FrameStamp.now() : UNSTAMPED);
-    String to = streamAddress;
+    boolean stamped = framesSent++ % HOP_SAMPLE_EVERY == 0;
+    frames.deliveryOptions(stamped ? FrameStamp.stamp(stream.delivery(eventsAddress)) : streamHeaders);
+    SttOpened to = stream;
     frames.write(frame.pcm()).onFailure(e -> undelivered(to, e));
     retained.add(frame);
   }
 
   /**
    * The event bus could not deliver a frame to the stream: its node's connection closed and a new
-   * one was refused (the process is gone), or the stream is no longer registered. Either way the
-   * stream is lost now, whatever the membership view says yet.
+   * one was refused (the process is gone), or the node no longer listens. Either way the stream is
+   * lost now, whatever the membership view says yet.
    */
-  private void undelivered(String to, Throwable why) {
-    if (closed || state != State.OPEN || !to.equals(streamAddress)) {
+  private void undelivered(SttOpened to, Throwable why) {
+    if (closed || state != State.OPEN || to != stream) {
       return; // a frame of a stream already left behind
     }
     moveStream("audio to STT node " + node + " could not be delivered (" + why.getMessage() + ")", true, true);
@@ -296,9 +299,7 @@ final class SttLink {
    */
   private void moveStream(String why, boolean reopenNow, boolean nodeMayBeListed) {
     state = State.CLOSED;
-    streamAddress = null;
-    frames = null;
-    node = null;
+    forgetStream();
     lostAt = System.nanoTime();
     // Mid-utterance, the replay starts just before the speech and the next node takes it as speech
     // from its first frame: the words come back as partials at once, not after minSpeechMs more of
@@ -334,12 +335,13 @@ final class SttLink {
     firstOpened(spec, racing)
         .onSuccess(opened -> {
           if (closed || state != State.OPENING || attempt != opens) {
-            bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+            closeOn(opened);
             return;
           }
           state = State.OPEN;
-          streamAddress = opened.streamAddress();
-          frames = bus.sender(streamAddress);
+          stream = opened;
+          streamHeaders = opened.delivery(eventsAddress);
+          frames = bus.sender(opened.nodeAddress());
           node = opened.node();
           streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
           if (lostAt != 0) {
@@ -385,7 +387,7 @@ final class SttLink {
       won.complete(winner);
       opens.forEach(open -> open.onSuccess(opened -> {
         if (opened != winner) {
-          bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+          closeOn(opened);
         }
       }));
     });
@@ -427,16 +429,25 @@ final class SttLink {
 
   private void closeStream() {
     if (state == State.OPEN) {
-      bus.send(streamAddress, Json.encode(new SttControl.Close()));
+      closeOn(stream);
     }
     opens++;
     state = State.CLOSED;
-    streamAddress = null;
-    frames = null;
-    node = null;
+    forgetStream();
     lostAt = 0;
     commitPending = false;
     speaking = false;
+  }
+
+  private void closeOn(SttOpened opened) {
+    bus.send(opened.nodeAddress(), Json.encode(new SttControl.Close()), opened.delivery(eventsAddress));
+  }
+
+  private void forgetStream() {
+    stream = null;
+    streamHeaders = null;
+    frames = null;
+    node = null;
   }
 
   private void discardAudio() {

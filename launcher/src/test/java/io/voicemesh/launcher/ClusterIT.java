@@ -166,6 +166,11 @@ class ClusterIT {
   @Order(4)
   @DisplayName("kill -9 of the STT node mid-utterance: the final transcript has the words before and after, and the agent answers")
   void sttNodeKilledMidUtterance() throws Exception {
+    // As in a mesh that has run a while: each STT node has warmed a recognizer (it does so in the
+    // background after it starts), so the replay lands on one at full speed wherever it goes.
+    for (String node : List.of("stt-1", "stt-2")) {
+      awaitWarmRecognizer(node);
+    }
     try (VoiceClient client = connect("gw-1", "")) {
       client.await("session.ready", Duration.ofSeconds(10));
       byte[] speech = Speech.say("calculate eight times nine");
@@ -189,8 +194,8 @@ class ClusterIT {
       String text = fin.getString("text");
       assertTrue(text.contains("calculate") || text.contains("eight"), "words before the kill: " + text);
       assertTrue(text.contains("nine"), "words after the kill: " + text);
-      // The target is 1 s (issue #13); measured 1.1-2.5 s on a quiet 2-core machine, mostly the next
-      // node decoding the replayed audio. The bound asserted is what holds there, so CI catches a regression.
+      // The target is 1 s (issue #13); see docs/BENCHMARKS.md (STT failover) for what this printed on
+      // a quiet 2-core machine. CI machines share their cores, so the bound asserted is looser.
       assertTrue(pauseMs <= 5_000, "the next transcript event came " + pauseMs + " ms after the kill; at most 5 s");
       JsonObject completed = client.await("agent_completed", TURN);
       assertNotEquals(serving, completed.getJsonObject("servedBy").getString("stt"), completed.encode());
@@ -298,6 +303,17 @@ class ClusterIT {
   }
 
   /** Waits until the live STT nodes' sessions add up as expected; returns a node serving one, if any. */
+  private static void awaitWarmRecognizer(String node) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    Rest rest = new Rest(cluster.node(node).port());
+    while (MetricsTest.value(rest.get("/metrics", null).text(), "voicemesh_stt_recognizers_warm") < 1) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(node + " warmed no recognizer within 90 s");
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
+    }
+  }
+
   private static String awaitSttLoad(Predicate<Integer> total) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {

@@ -58,7 +58,8 @@ class SttBacklogReleaseTest {
     long sentMs = 0;
     while (sentMs < 19_000) {
       for (int offset = 0; offset + window <= phrase.length && sentMs < 19_000; offset += window, sentMs += 20) {
-        bus.send(opened.streamAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(phrase, offset, offset + window)));
+        bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(phrase, offset, offset + window)),
+            opened.delivery(events));
       }
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -68,7 +69,7 @@ class SttBacklogReleaseTest {
     assertEquals(1, recognizersHeld(), "the stream holds a recognizer");
 
     long closedAt = System.nanoTime();
-    bus.send(opened.streamAddress(), Json.encode(new SttControl.Close()));
+    bus.send(opened.nodeAddress(), Json.encode(new SttControl.Close()), opened.delivery(events));
     deadline = closedAt + TimeUnit.SECONDS.toNanos(30);
     while (recognizersHeld() != 0 && System.nanoTime() < deadline) {
       TimeUnit.MILLISECONDS.sleep(250); // polling (a scrape is not free), bounded by the deadline

@@ -48,12 +48,14 @@ public final class Addresses {
   public static final String TTS_CANCEL = "tts.cancel";
 
   /**
-   * Where one of a session's STT streams takes audio frames ({@code Buffer}) and {@code SttControl}
-   * messages. Each stream has its own address, so a reopened stream never shares one with a
-   * stream still closing on another node.
+   * Where an STT node takes the audio frames ({@code Buffer}) and {@code SttControl} messages of
+   * every stream it serves, each message naming its stream in a header ({@code SttOpen.STREAM_HEADER}).
+   * One address per node, registered when the node starts: opening a stream, on a failover too,
+   * writes nothing to the cluster's registry and the gateway's first frame needs no lookup in it
+   * (a lookup waits while the partition that holds the key is being recovered from a dead member).
    */
-  public static String sttStream(String sessionId, String streamId) {
-    return "stt.stream." + sessionId + "." + streamId;
+  public static String sttStreams(String node) {
+    return "stt.node." + node + ".streams";
   }
 
   /**

@@ -30,6 +30,8 @@ public final class MeshMetrics {
   public static final String SESSIONS = "voicemesh.sessions";
   /** STT worker: streams whose recognizer is still held, closed ones still finishing included; tag node. */
   public static final String STT_RECOGNIZERS = "voicemesh.stt.recognizers";
+  /** STT worker: idle Vosk recognizers that have decoded speech (warm), in this process. */
+  public static final String STT_WARM_RECOGNIZERS = "voicemesh.stt.recognizers.warm";
   /** Session role: session events the Kafka relay had acknowledged by Kafka; tag node. */
   public static final String KAFKA_RELAY_SENT = "voicemesh.kafka.relay.sent";
   /** Session role: from an event being stored to Kafka acknowledging it. */
@@ -81,6 +83,16 @@ public final class MeshMetrics {
   public static void recognizers(String node, Supplier<Number> count) {
     Gauge.builder(STT_RECOGNIZERS, count).tag("node", node)
         .description("streams whose recognizer this STT node still holds, closed ones still finishing included")
+        .register(registry());
+  }
+
+  /**
+   * A new recognizer decodes its first seconds several times slower than one that has decoded
+   * speech: with none warm, a node's next stream, or a failover replay onto it, starts slow.
+   */
+  public static void warmRecognizers(Supplier<Number> count) {
+    Gauge.builder(STT_WARM_RECOGNIZERS, count)
+        .description("idle speech recognizers that have decoded speech, ready to start a stream at full speed")
         .register(registry());
   }
 

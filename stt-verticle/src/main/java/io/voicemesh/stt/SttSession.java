@@ -7,9 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import io.voicemesh.api.Addresses;
 import io.voicemesh.api.Json;
 import io.voicemesh.api.SerialTasks;
 import io.voicemesh.api.audio.Pcm16;
@@ -25,6 +23,7 @@ import io.vertx.core.Promise;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +52,8 @@ final class SttSession {
   private final Context context;
   /** When the message being processed (a frame, a commit) reached this node. */
   private long arrivedNanos;
-  private final String address;
+  /** The stream's id on this node's stream address: every message to and from it names it. */
+  private final String id = java.util.UUID.randomUUID().toString();
   private final EventBus bus;
   private final SttStream stream;
   private final SpeechSegmenter segmenter;
@@ -69,8 +69,8 @@ final class SttSession {
   private volatile long firstFrameAt;
   /** Worker-thread only: the first words of a stream that continues an utterance were logged. */
   private boolean continuedReported;
-  private Runnable onClosed = () -> { };
-  private MessageConsumer<Object> consumer;
+  /** Told once a close has finished: the node stops routing to this stream. */
+  private final Consumer<SttSession> released;
   private boolean closed;
   /**
    * The gateway closed the stream (or went away): the audio still queued for the recognizer is
@@ -82,13 +82,13 @@ final class SttSession {
   private volatile boolean nobodyListens;
 
   SttSession(Vertx vertx, UserFairPool recognizers, SttOpen spec, SttStream stream, Meters meters,
-      AtomicInteger recognizersHeld) {
+      AtomicInteger recognizersHeld, Consumer<SttSession> released) {
+    this.released = released;
     this.spec = spec;
     this.recognizersHeld = recognizersHeld;
     recognizersHeld.incrementAndGet();
     this.meters = meters;
     this.context = vertx.getOrCreateContext();
-    this.address = Addresses.sttStream(spec.sessionId(), java.util.UUID.randomUUID().toString());
     this.bus = vertx.eventBus();
     this.stream = stream;
     this.segmenter = new SpeechSegmenter(stream, spec.sampleRateHz(), spec.minSpeechMs(), spec.endOfTurn(), true,
@@ -103,18 +103,16 @@ final class SttSession {
     this.tasks = new SerialTasks(recognizers.forUser(spec.userId()), this::recognizerFailed);
   }
 
-  /** Registers the stream address; completes with it once frames sent to it will arrive. */
-  Future<String> listen(Runnable onClosed) {
-    this.onClosed = onClosed;
-    consumer = bus.consumer(address, message -> receive(message, onClosed));
-    return consumer.completion().map(address);
+  String id() {
+    return id;
   }
 
   long idleMs(long now) {
     return now - lastFrameAt;
   }
 
-  private void receive(Message<Object> message, Runnable onClosed) {
+  /** A frame or control message of this stream, routed here by the node. */
+  void receive(Message<Object> message) {
     if (closed) {
       return;
     }
@@ -156,7 +154,7 @@ final class SttSession {
           return null;
         });
       } else if (control instanceof SttControl.Close) {
-        close(null).onComplete(ignored -> onClosed.run());
+        close(null);
       }
     }
   }
@@ -170,7 +168,7 @@ final class SttSession {
     LOG.error("session {}: recognizer failed", spec.sessionId(), e);
     context.runOnContext(v -> {
       if (!closed) {
-        close("the recognizer failed: " + e.getMessage()).onComplete(ignored -> onClosed.run());
+        close("the recognizer failed: " + e.getMessage());
       }
     });
   }
@@ -236,14 +234,16 @@ final class SttSession {
   }
 
   private void emit(SttEvent event) {
-    bus.send(spec.eventsAddress(), Json.encode(event), new DeliveryOptions().addHeader(SttOpen.STREAM_HEADER, address));
+    bus.send(spec.eventsAddress(), Json.encode(event), new DeliveryOptions().addHeader(SttOpen.STREAM_HEADER, id));
   }
 
   /**
    * Stops taking frames, lets queued work finish (or skips it, see {@link #nobodyListens}), then
-   * frees the recognizer. With a
+   * frees the recognizer and tells the node, which stops routing to the stream. With a
    * {@code reason}, the close was the worker's idea and the gateway is told — after the queued
-   * audio's events, so it moves only what this node never heard.
+   * audio's events, so it moves only what this node never heard. Until then the stream stays
+   * routed, ignoring frames: a frame to a stream the node no longer knows is answered with
+   * {@code stream.closed} too, and the gateway would move the stream before the orderly hand-over.
    */
   Future<Void> close(String reason) {
     if (closed) {
@@ -255,20 +255,11 @@ final class SttSession {
       stream.close();
       recognizersHeld.decrementAndGet();
       if (reason != null) {
-        emit(new SttEvent.StreamClosed(address, reason, segmenter.positionMs()));
+        emit(new SttEvent.StreamClosed(id, reason, segmenter.positionMs()));
       }
       return null;
     });
-    if (consumer == null) {
-      return decoded.mapEmpty();
-    }
-    if (nobodyListens) {
-      return Future.all(consumer.unregister(), decoded).mapEmpty();
-    }
-    // The node's own close (idle, stopping): the address stays registered, ignoring frames, until the
-    // gateway was told stream.closed. Unregistered earlier, the gateway's next frame would fail with
-    // no handler and the stream would move as if this node had died, racing the orderly hand-over.
-    return decoded.transform(done -> consumer.unregister()).mapEmpty();
+    return decoded.andThen(done -> released.accept(this));
   }
 
   /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
@@ -288,6 +279,6 @@ final class SttSession {
 
   @Override
   public String toString() {
-    return "SttSession" + Arrays.asList(address, spec.sampleRateHz());
+    return "SttSession" + Arrays.asList(spec.sessionId(), id, spec.sampleRateHz());
   }
 }

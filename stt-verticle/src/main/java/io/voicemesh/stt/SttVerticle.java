@@ -4,7 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.Addresses;
@@ -21,6 +23,7 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.audio.SpeechDetector;
 import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
 import java.util.ArrayList;
@@ -51,6 +54,9 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private static final long UNCLAIMED_MS = 10_000;
 
   private final Map<String, SttSession> sessions = new HashMap<>();
+  /** Every stream by id, from its open until its close has finished: where this node's stream address routes. */
+  private final Map<String, SttSession> streams = new HashMap<>();
+  private String streamsAddress;
   private WorkerExecutor worker;
   private SttEngine engine;
   /** The embedded engine a remote one falls back to; null without one. */
@@ -100,6 +106,8 @@ public final class SttVerticle extends VerticleBase implements Drainable {
           EventBus bus = vertx.eventBus();
           List<MessageConsumer<Object>> consumers = new ArrayList<>(Bus.serveStatus(bus, Role.STT,
               () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity, engine.workers()))));
+          streamsAddress = Addresses.sttStreams(node);
+          consumers.add(bus.consumer(streamsAddress, this::streamMessage));
           admitWhileRoom();
           if (opener != null) {
             consumers.add(opener);
@@ -142,18 +150,16 @@ public final class SttVerticle extends VerticleBase implements Drainable {
         .compose(v -> worker.executeBlocking(() -> fallback == null
             ? engine.open(spec.sampleRateHz())
             : FallbackStream.open(engine, fallback, fallbackName, spec.sampleRateHz())))
-        .compose(stream -> {
-          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters, recognizersHeld);
+        .map(stream -> {
+          SttSession session = new SttSession(vertx, recognizers, spec, stream, meters, recognizersHeld, this::released);
+          streams.put(session.id(), session);
           SttSession replaced = sessions.put(spec.sessionId(), session);
           if (replaced != null) {
             // Two opens of one session overlapped (the gateway retried one that was slow): the newest
             // wins, and the one it displaces is closed here — out of the map, nothing else would.
             replaced.close("reopened");
           }
-          return session.listen(() -> {
-            sessions.remove(spec.sessionId(), session);
-            admitWhileRoom();
-          }).map(address -> new SttOpened(address, node));
+          return new SttOpened(streamsAddress, session.id(), node);
         })
         .andThen(done -> {
           // By identity: a record's equals links its bootstrap on first use, an event-loop stall on a cold node.
@@ -165,6 +171,38 @@ public final class SttVerticle extends VerticleBase implements Drainable {
           }
           admitWhileRoom();
         });
+  }
+
+  /**
+   * A message to this node's stream address: a frame or control of the stream its header names,
+   * or a gateway's probe. A stream this node does not know (closed, or opened before a restart
+   * under the same name) is answered with {@code stream.closed}, so its gateway moves it.
+   */
+  private void streamMessage(Message<Object> message) {
+    String id = message.headers().get(SttOpen.STREAM_HEADER);
+    if (id == null) {
+      if (message.replyAddress() != null) {
+        message.reply("ok"); // a probe
+      }
+      return;
+    }
+    SttSession session = streams.get(id);
+    if (session != null) {
+      session.receive(message);
+      return;
+    }
+    String events = message.headers().get(SttOpen.EVENTS_HEADER);
+    if (events != null && message.body() instanceof io.vertx.core.buffer.Buffer) {
+      vertx.eventBus().send(events, Json.encode(new SttEvent.StreamClosed(id, "STT node " + node + " has no stream " + id, 0)),
+          new DeliveryOptions().addHeader(SttOpen.STREAM_HEADER, id));
+    }
+  }
+
+  /** A stream's close has finished: it is no longer routed, and its place is free. */
+  private void released(SttSession session) {
+    streams.remove(session.id(), session);
+    sessions.remove(session.spec().sessionId(), session);
+    admitWhileRoom();
   }
 
   /** Listens on {@code stt.open} while this node has room for another session, and only then. */

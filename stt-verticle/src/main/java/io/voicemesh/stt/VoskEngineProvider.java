@@ -2,6 +2,7 @@ package io.voicemesh.stt;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.MeshMetrics;
 import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttEngineProvider;
@@ -55,6 +56,7 @@ public final class VoskEngineProvider implements SttEngineProvider {
     Model loaded = new Model(model.toString());
     LOG.info("Vosk model {} loaded in {} ms", model, (System.nanoTime() - started) / 1_000_000);
     RecognizerPool recognizers = new RecognizerPool(loaded, idleRecognizers);
+    MeshMetrics.warmRecognizers(recognizers::warmIdle);
     if (idleRecognizers > 0) {
       recognizers.prepare(Pcm16.DEFAULT_RATE_HZ);
       if (config.getBoolean("warmup", true)) {

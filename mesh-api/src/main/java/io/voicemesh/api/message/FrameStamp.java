@@ -15,7 +15,12 @@ public final class FrameStamp {
   }
 
   public static DeliveryOptions now() {
-    return new DeliveryOptions().addHeader(SENT_AT_MICROS, Long.toString(micros(Instant.now())));
+    return stamp(new DeliveryOptions());
+  }
+
+  /** {@code options} (a fresh instance: a message may keep its headers) with the send time added. */
+  public static DeliveryOptions stamp(DeliveryOptions options) {
+    return options.addHeader(SENT_AT_MICROS, Long.toString(micros(Instant.now())));
   }
 
   /** Microseconds since the frame was stamped, or -1 when it was not. */

@@ -3,11 +3,12 @@ package io.voicemesh.api.message;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
-/** Control messages on a session's STT stream address, beside its binary audio frames. */
+/** Control messages to an STT node's stream address, beside the streams' binary audio frames. */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = SttControl.Commit.class, name = "commit"),
-    @JsonSubTypes.Type(value = SttControl.Close.class, name = "close")
+    @JsonSubTypes.Type(value = SttControl.Close.class, name = "close"),
+    @JsonSubTypes.Type(value = SttControl.Probe.class, name = "probe")
 })
 public sealed interface SttControl {
 
@@ -15,7 +16,14 @@ public sealed interface SttControl {
   record Commit() implements SttControl {
   }
 
-  /** The session is gone: release the recognizer and the address. */
+  /** The session is gone: release the recognizer. */
   record Close() implements SttControl {
+  }
+
+  /**
+   * Sent without a stream, as a request: the node answers {@code ok}. Gateways send one to each STT
+   * node they learn of, so their event bus has the node's address at hand before a failover needs it.
+   */
+  record Probe() implements SttControl {
   }
 }

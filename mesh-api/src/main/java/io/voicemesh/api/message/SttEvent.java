@@ -46,8 +46,8 @@ public sealed interface SttEvent {
   record Checkpoint(long audioMs) implements SttEvent {
   }
 
-  /** The worker closed the stream at {@code streamAddress} (idle, or shutting down): open another. */
-  record StreamClosed(String streamAddress, String reason, long audioMs) implements SttEvent {
+  /** The worker closed the stream {@code streamId} (idle, shutting down) or does not know it: open another. */
+  record StreamClosed(String streamId, String reason, long audioMs) implements SttEvent {
   }
 
   /**

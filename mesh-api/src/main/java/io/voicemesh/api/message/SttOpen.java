@@ -3,12 +3,12 @@ package io.voicemesh.api.message;
 import io.voicemesh.api.engine.EndOfTurn;
 
 /**
- * Asks an STT worker to take a session's audio stream. The worker registers a stream address
- * ({@code Addresses.sttStream}), answers it in {@link SttOpened}, and sends {@link SttEvent}s to
- * {@code eventsAddress}.
+ * Asks an STT worker to take a session's audio stream. The worker answers with the stream's id on
+ * its node's stream address ({@link SttOpened}) and sends {@link SttEvent}s to {@code eventsAddress}.
  *
- * Every event carries the stream's address in the {@value #STREAM_HEADER} header, so the gateway can
- * tell a replaced stream's late events from the current one's.
+ * Every frame and control to the node, and every event from it, carries the stream's id in the
+ * {@value #STREAM_HEADER} header: the node routes by it, and the gateway tells a replaced stream's
+ * late events from the current one's.
  *
  * @param silenceMs trailing silence that ends the user's turn whatever was said (the maximum)
  * @param minSpeechMs voiced audio needed before it counts as speech (a cough does not)
@@ -26,6 +26,8 @@ import io.voicemesh.api.engine.EndOfTurn;
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
     String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs) {
   public static final String STREAM_HEADER = "stream";
+  /** Where a frame's stream sends its events: a node that does not know the stream says so there. */
+  public static final String EVENTS_HEADER = "events";
 
   /** How the stream decides the end of a turn. */
   public EndOfTurn endOfTurn() {

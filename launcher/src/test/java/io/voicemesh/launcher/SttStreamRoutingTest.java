@@ -1,0 +1,86 @@
+package io.voicemesh.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.voicemesh.api.Addresses;
+import io.voicemesh.api.Bus;
+import io.voicemesh.api.Json;
+import io.voicemesh.api.audio.Pcm16;
+import io.voicemesh.api.message.SttControl;
+import io.voicemesh.api.message.SttEvent;
+import io.voicemesh.api.message.SttOpen;
+import io.voicemesh.api.message.SttOpened;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * An STT node takes every stream's messages on one address, registered at start, and routes them by
+ * the stream id in their header. A stream it does not know must not swallow audio in silence: its
+ * gateway is told {@code stream.closed} and moves the stream.
+ */
+@DisplayName("An STT node's stream address")
+@Timeout(60)
+class SttStreamRoutingTest {
+  @RegisterExtension
+  static final TestMesh mesh = TestMesh.withDefaults();
+
+  @Test
+  @DisplayName("routes by stream id, answers a probe, and answers audio for an unknown or closed stream with stream.closed")
+  void routesByStreamId() throws Exception {
+    EventBus bus = mesh.meshVertx().eventBus();
+    String sessionId = UUID.randomUUID().toString();
+    String events = "test.stt.events." + sessionId;
+    LinkedBlockingQueue<Object[]> received = new LinkedBlockingQueue<>();
+    MessageConsumer<Object> consumer = bus.consumer(events, m -> received.add(new Object[] {
+        Json.decode(m.body(), SttEvent.class), m.headers().get(SttOpen.STREAM_HEADER)}));
+    await(consumer.completion().toCompletionStage().toCompletableFuture());
+    SttOpened opened = await(Bus.request(bus, Addresses.STT_OPEN, new SttOpen(sessionId, events, Pcm16.DEFAULT_RATE_HZ,
+        600, 200, "test", "routing-user", "routing-token"), SttOpened.class, 10_000).toCompletionStage().toCompletableFuture());
+    assertEquals(Addresses.sttStreams(opened.node()), opened.nodeAddress());
+
+    Object probed = await(bus.request(Addresses.sttStreams(opened.node()), Json.encode(new SttControl.Probe()))
+        .toCompletionStage().toCompletableFuture()).body();
+    assertEquals("ok", probed);
+
+    byte[] silence = new byte[Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20)];
+    String unknown = UUID.randomUUID().toString();
+    bus.send(opened.nodeAddress(), Buffer.buffer(silence), new DeliveryOptions()
+        .addHeader(SttOpen.STREAM_HEADER, unknown).addHeader(SttOpen.EVENTS_HEADER, events));
+    Object[] answer = received.poll(10, TimeUnit.SECONDS);
+    assertNotNull(answer, "no stream.closed for audio to an unknown stream");
+    assertEquals(unknown, answer[1], "the answer names the stream it is about");
+    assertEquals(unknown, ((SttEvent.StreamClosed) answer[0]).streamId());
+
+    // The real stream takes audio without complaint, then the gateway closes it: audio after that
+    // (a frame that was on its way) is answered with stream.closed as well.
+    for (int i = 0; i < 25; i++) {
+      bus.send(opened.nodeAddress(), Buffer.buffer(silence), opened.delivery(events));
+    }
+    bus.send(opened.nodeAddress(), Json.encode(new SttControl.Close()), opened.delivery(events));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    Object[] next = null;
+    while (System.nanoTime() < deadline && (next == null || !(next[0] instanceof SttEvent.StreamClosed))) {
+      next = received.poll(100, TimeUnit.MILLISECONDS);
+      bus.send(opened.nodeAddress(), Buffer.buffer(silence), opened.delivery(events));
+    }
+    assertNotNull(next, "no stream.closed for audio sent after the close");
+    assertEquals(opened.streamId(), next[1], "the closed stream's late audio is answered");
+    consumer.unregister();
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws Exception {
+    return future.get(20, TimeUnit.SECONDS);
+  }
+}
