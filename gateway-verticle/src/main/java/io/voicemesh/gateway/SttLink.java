@@ -202,7 +202,8 @@ final class SttLink {
       return;
     }
     if (event instanceof SttEvent.StreamClosed gone) {
-      // The node let the stream go (idle, or stopping): move to another, now if speech may be in flight.
+      // The node let the stream go (idle, stopping) or does not know it (restarted, already released):
+      // move to another, now if speech may be in flight.
       moveStream("stream closed on " + node + ": " + gone.reason(), speaking, false);
       return;
     }

@@ -79,6 +79,16 @@ final class Cluster {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     Cluster cluster = new Cluster(manager);
     return builder.withClusterManager(manager).buildClustered()
+        .compose(vertx -> {
+          // Work is addressed by node name (an STT node's stream address, the work that moves when a
+          // node leaves), so a second live member of the same name would take half of another's audio.
+          String taken = manager.getHazelcastInstance().getCluster().getMembers().stream()
+              .filter(m -> !m.localMember() && node.equals(m.getAttribute(NODE_ATTRIBUTE)))
+              .map(m -> m.getAddress().toString()).findFirst().orElse(null);
+          return taken == null ? Future.succeededFuture(vertx) : vertx.close().transform(closed -> Future.failedFuture(
+              new IllegalStateException("node name " + node + " is already used by the cluster member at " + taken
+                  + "; give each node its own name (--name, VOICEMESH_NODE)")));
+        })
         .map(vertx -> {
           cluster.vertx = vertx;
           manager.getHazelcastInstance().getCluster().addMembershipListener(cluster.listener(vertx));

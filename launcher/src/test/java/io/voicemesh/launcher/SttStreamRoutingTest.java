@@ -1,6 +1,8 @@
 package io.voicemesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.vertx.core.buffer.Buffer;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * gateway is told {@code stream.closed} and moves the stream.
  */
 @DisplayName("An STT node's stream address")
-@Timeout(60)
+@Timeout(90)
 class SttStreamRoutingTest {
   @RegisterExtension
   static final TestMesh mesh = TestMesh.withDefaults();
@@ -63,11 +65,25 @@ class SttStreamRoutingTest {
     assertEquals(unknown, answer[1], "the answer names the stream it is about");
     assertEquals(unknown, ((SttEvent.StreamClosed) answer[0]).streamId());
 
-    // The real stream takes audio without complaint, then the gateway closes it: audio after that
-    // (a frame that was on its way) is answered with stream.closed as well.
-    for (int i = 0; i < 25; i++) {
-      bus.send(opened.nodeAddress(), Buffer.buffer(silence), opened.delivery(events));
+    // The real stream gets its audio: speech sent with its id is heard by it.
+    byte[] speech = Speech.say("hello there");
+    int window = silence.length;
+    for (int offset = 0; offset + window <= speech.length; offset += window) {
+      bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(speech, offset, offset + window)),
+          opened.delivery(events));
     }
+    long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    Object[] heard = null;
+    while (System.nanoTime() < heardBy && (heard == null || !(heard[0] instanceof SttEvent.SpeechStarted))) {
+      heard = received.poll(100, TimeUnit.MILLISECONDS);
+      assertFalse(heard != null && heard[0] instanceof SttEvent.StreamClosed, "the open stream refused its audio");
+    }
+    assertNotNull(heard, "the open stream never reported the speech sent to it");
+    assertInstanceOf(SttEvent.SpeechStarted.class, heard[0]);
+    assertEquals(opened.streamId(), heard[1]);
+
+    // Then the gateway closes it: audio after that (a frame that was on its way) is answered with
+    // stream.closed as well.
     bus.send(opened.nodeAddress(), Json.encode(new SttControl.Close()), opened.delivery(events));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     Object[] next = null;
@@ -76,6 +92,7 @@ class SttStreamRoutingTest {
       bus.send(opened.nodeAddress(), Buffer.buffer(silence), opened.delivery(events));
     }
     assertNotNull(next, "no stream.closed for audio sent after the close");
+    assertInstanceOf(SttEvent.StreamClosed.class, next[0]);
     assertEquals(opened.streamId(), next[1], "the closed stream's late audio is answered");
     consumer.unregister();
   }

@@ -5,7 +5,7 @@
  *
  * <pre>
  *  client ──WebSocket──▶ gateway (one Conversation per connection)
- *     PCM16LE frames ──▶ stt.stream.&lt;session&gt;.&lt;stream&gt; ──▶ STT worker (VAD, endpointing, engine)
+ *     PCM16LE frames ──▶ stt.node.&lt;node&gt;.streams (stream id in a header) ──▶ STT worker (VAD, endpointing, engine)
  *                                  speech_started / transcript.partial / transcript.final
  *                     ◀── gateway.conversation.&lt;connection&gt;.stt ◀──┘
  *     TranscriptFinal ─▶ session.message.add, session.context

@@ -72,6 +72,8 @@ final class SttSession {
   /** Told once a close has finished: the node stops routing to this stream. */
   private final Consumer<SttSession> released;
   private boolean closed;
+  /** The close under way or done; null before {@link #close}. */
+  private Future<Void> closing;
   /**
    * The gateway closed the stream (or went away): the audio still queued for the recognizer is
    * skipped, not decoded, so a node that had fallen behind frees the recognizer (≈ 25 MB native)
@@ -246,8 +248,8 @@ final class SttSession {
    * {@code stream.closed} too, and the gateway would move the stream before the orderly hand-over.
    */
   Future<Void> close(String reason) {
-    if (closed) {
-      return Future.succeededFuture();
+    if (closing != null) {
+      return closing; // a drain or stop waits for a close already under way, too
     }
     closed = true;
     nobodyListens = reason == null;
@@ -259,7 +261,8 @@ final class SttSession {
       }
       return null;
     });
-    return decoded.andThen(done -> released.accept(this));
+    closing = decoded.andThen(done -> released.accept(this));
+    return closing;
   }
 
   /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
