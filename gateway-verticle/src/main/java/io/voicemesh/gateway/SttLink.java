@@ -112,7 +112,6 @@ final class SttLink {
   private DeliveryOptions streamHeaders;
   /** Sends to the stream's node; its writes fail when the event bus cannot reach the node. */
   private MessageProducer<Buffer> frames;
-  private String node;
   /** When the stream being opened was lost (nanoTime), for the log; 0 when not moving. */
   private long lostAt;
   /** Where the current stream's position 0 is in the session's audio. */
@@ -160,7 +159,7 @@ final class SttLink {
 
   /** The STT node serving the stream now, or null. */
   String node() {
-    return node;
+    return stream == null ? null : stream.node();
   }
 
   /** When the session audio at {@code sessionMs} arrived, or -1 when no longer known. */
@@ -204,7 +203,7 @@ final class SttLink {
     if (event instanceof SttEvent.StreamClosed gone) {
       // The node let the stream go (idle, stopping) or does not know it (restarted, already released):
       // move to another, now if speech may be in flight.
-      moveStream("stream closed on " + node + ": " + gone.reason(), speaking, false);
+      moveStream("stream closed on " + stream.node() + ": " + gone.reason(), speaking, false);
       return;
     }
     long at = streamBaseMs + event.audioMs();
@@ -237,8 +236,8 @@ final class SttLink {
    * node for {@code stt.open} for a while (until every node's view has dropped it), so opens are raced.
    */
   void nodeLeft(NodeLeft left) {
-    if (state == State.OPEN && node != null && node.equals(left.node()) && left.had(Role.STT)) {
-      moveStream("STT node " + node + " is gone or stopping", true, true);
+    if (state == State.OPEN && stream.node() != null && stream.node().equals(left.node()) && left.had(Role.STT)) {
+      moveStream("STT node " + stream.node() + " is gone or stopping", true, true);
     }
   }
 
@@ -269,7 +268,7 @@ final class SttLink {
     if (closed || state != State.OPEN || to != stream) {
       return; // a frame of a stream already left behind
     }
-    moveStream("audio to STT node " + node + " could not be delivered (" + why.getMessage() + ")", true, true);
+    moveStream("audio to STT node " + stream.node() + " could not be delivered (" + why.getMessage() + ")", true, true);
   }
 
   /** The current stream no longer needs the audio before {@code sessionMs}. */
@@ -343,10 +342,9 @@ final class SttLink {
           stream = opened;
           streamHeaders = opened.delivery(eventsAddress);
           frames = bus.sender(opened.nodeAddress());
-          node = opened.node();
           streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
           if (lostAt != 0) {
-            LOG.info("session {}: STT stream moved to {} {} ms after the loss; replaying {} ms of audio", sessionId, node,
+            LOG.info("session {}: STT stream moved to {} {} ms after the loss; replaying {} ms of audio", sessionId, opened.node(),
                 (System.nanoTime() - lostAt) / 1_000_000, Pcm16.msFor(rateHz, unsent.bytes));
             lostAt = 0;
           }
@@ -448,7 +446,6 @@ final class SttLink {
     stream = null;
     streamHeaders = null;
     frames = null;
-    node = null;
   }
 
   private void discardAudio() {

@@ -302,7 +302,7 @@ class ClusterIT {
     return cluster.healthJson(node).getJsonObject("roles").getJsonObject("stt").getInteger("active");
   }
 
-  /** Waits until the live STT nodes' sessions add up as expected; returns a node serving one, if any. */
+  /** Waits until STT node {@code node} has an idle recognizer that has decoded speech. */
   private static void awaitWarmRecognizer(String node) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     Rest rest = new Rest(cluster.node(node).port());
@@ -314,6 +314,7 @@ class ClusterIT {
     }
   }
 
+  /** Waits until the live STT nodes' sessions add up as expected; returns a node serving one, if any. */
   private static String awaitSttLoad(Predicate<Integer> total) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {

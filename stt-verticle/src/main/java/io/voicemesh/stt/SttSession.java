@@ -71,8 +71,7 @@ final class SttSession {
   private boolean continuedReported;
   /** Told once a close has finished: the node stops routing to this stream. */
   private final Consumer<SttSession> released;
-  private boolean closed;
-  /** The close under way or done; null before {@link #close}. */
+  /** The close under way or done; null while the stream is open. */
   private Future<Void> closing;
   /**
    * The gateway closed the stream (or went away): the audio still queued for the recognizer is
@@ -115,7 +114,7 @@ final class SttSession {
 
   /** A frame or control message of this stream, routed here by the node. */
   void receive(Message<Object> message) {
-    if (closed) {
+    if (closing != null) {
       return;
     }
     long arrived = System.nanoTime();
@@ -169,7 +168,7 @@ final class SttSession {
   private void recognizerFailed(RuntimeException e) {
     LOG.error("session {}: recognizer failed", spec.sessionId(), e);
     context.runOnContext(v -> {
-      if (!closed) {
+      if (closing == null) {
         close("the recognizer failed: " + e.getMessage());
       }
     });
@@ -251,7 +250,6 @@ final class SttSession {
     if (closing != null) {
       return closing; // a drain or stop waits for a close already under way, too
     }
-    closed = true;
     nobodyListens = reason == null;
     Future<Void> decoded = enqueue(() -> {
       stream.close();
