@@ -46,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * is reached meanwhile); up to {@code sttOpenAttempts} nodes are tried before the client hears
  * {@code capacity}. Every position this class reports is in the session's audio (ms since the
  * connection's audio began), whichever node produced it.
+ *
+ * <p>With {@code failover.sttStandby}, a second stream on another node decodes the same audio from
+ * the last utterance boundary on ({@link SttStandby}); when the serving node is lost the standby
+ * takes over with nothing to replay, and another standby is opened at the next boundary.
  */
 final class SttLink {
   /** Audio replayed from before an utterance's voiced start when its stream moves: what Vosk needs as lead-in. */
@@ -53,6 +57,8 @@ final class SttLink {
   private static final Logger LOG = LoggerFactory.getLogger(SttLink.class);
   private static final long RETRY_AFTER_FAILURE_MS = 1_000;
   private static final long OPEN_BACKOFF_MS = 50;
+  /** A standby that could not be opened (one STT node, all full) is asked for again after this. */
+  private static final long STANDBY_RETRY_MS = 5_000;
   private static final int HOP_SAMPLE_EVERY = 10;
   /**
    * Opens raced when a stream moves off a node the cluster may still list: the event bus's
@@ -80,6 +86,8 @@ final class SttLink {
   private final class FrameQueue {
     final ArrayDeque<Frame> frames = new ArrayDeque<>();
     long bytes;
+    /** The oldest frames went for the cap: the queue no longer starts where its stream's utterance did. */
+    boolean capped;
 
     void add(Frame frame) {
       frames.add(frame);
@@ -87,12 +95,14 @@ final class SttLink {
       long cap = Pcm16.bytesFor(rateHz, (int) settings.sttReplayMs());
       while (bytes > cap) {
         bytes -= frames.removeFirst().pcm().length();
+        capped = true;
       }
     }
 
     void clear() {
       frames.clear();
       bytes = 0;
+      capped = false;
     }
   }
 
@@ -127,6 +137,20 @@ final class SttLink {
   private long framesSent;
   private long opens;
   private boolean closed;
+  /** The retained audio begins at an utterance boundary (a final, a checkpoint, a fresh stream's start). */
+  private boolean retainedAtBoundary;
+  /** Where the current stream's last report lies (session ms): a standby taking over tells only what is later. */
+  private long reportedToMs;
+  /** Utterances a standby that took over must still finish before its events are news (see {@link SttStandby#behind}). */
+  private int skipUtterances;
+  /** The hot standby, when open; null else. */
+  private SttStandby standby;
+  /** Its frames' sender and headers. */
+  private MessageProducer<Buffer> standbyFrames;
+  /** Counts standby opens: a standby whose open was overtaken (this moved on) is closed when it opens. */
+  private long standbyOpens;
+  private boolean standbyOpening;
+  private long standbyRetryAt;
 
   SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
       Consumer<MeshException> onUnavailable, Caller caller) {
@@ -185,7 +209,15 @@ final class SttLink {
 
   void commit() {
     switch (state) {
-      case OPEN -> bus.send(stream.nodeAddress(), Json.encode(new SttControl.Commit()), streamHeaders);
+      case OPEN -> {
+        bus.send(stream.nodeAddress(), Json.encode(new SttControl.Commit()), streamHeaders);
+        if (standby != null) {
+          bus.send(standby.stream().nodeAddress(), Json.encode(new SttControl.Commit()),
+              standby.stream().delivery(eventsAddress));
+        } else {
+          cancelStandbyOpen(); // it would miss the commit, and so end its utterances elsewhere than the stream
+        }
+      }
       case OPENING -> commitPending = true;
       case CLOSED -> { }
     }
@@ -197,7 +229,14 @@ final class SttLink {
    * are dropped: the replacement hears that audio again.
    */
   void received(SttEvent event, String fromStream) {
-    if (closed || state != State.OPEN || !stream.streamId().equals(fromStream)) {
+    if (closed) {
+      return;
+    }
+    if (standby != null && standby.stream().streamId().equals(fromStream)) {
+      standbyReported(event);
+      return;
+    }
+    if (state != State.OPEN || !stream.streamId().equals(fromStream)) {
       return;
     }
     if (event instanceof SttEvent.StreamClosed gone) {
@@ -206,27 +245,49 @@ final class SttLink {
       moveStream("stream closed on " + stream.node() + ": " + gone.reason(), speaking, false);
       return;
     }
-    long at = streamBaseMs + event.audioMs();
+    SttEvent inSession = event.shiftedBy(streamBaseMs);
+    if (skipUtterances > 0 && !(inSession instanceof SttEvent.Checkpoint)) {
+      // A standby that took over finishing an utterance the client already has the final of.
+      if (inSession instanceof SttEvent.TranscriptFinal fin) {
+        skipUtterances--;
+        forgetBefore(fin.audioMs());
+      }
+      return;
+    }
+    deliver(inSession);
+  }
+
+  /** An event of the current stream, in session positions, to the conversation. */
+  private void deliver(SttEvent event) {
+    long at = event.audioMs();
     if (event instanceof SttEvent.Checkpoint) {
-      forgetBefore(at);
-    } else if (event instanceof SttEvent.SpeechStarted) {
+      boundaryAt(at);
+      openStandby();
+      return;
+    }
+    reportedToMs = Math.max(reportedToMs, at);
+    if (event instanceof SttEvent.SpeechStarted) {
       if (!speaking) {
         speaking = true;
         // The detector reports speech once minSpeechMs of it was voiced: it began about that much earlier.
         speechFromMs = Math.max(0, at - minSpeechMs);
-        onEvent.accept(new SttEvent.SpeechStarted(at));
+        onEvent.accept(event);
       }
     } else if (event instanceof SttEvent.SpeechStopped) {
+      if (speaking) {
+        speaking = false;
+        onEvent.accept(event);
+      }
+    } else if (event instanceof SttEvent.TranscriptFinal) {
       speaking = false;
-      onEvent.accept(new SttEvent.SpeechStopped(at));
-    } else if (event instanceof SttEvent.TranscriptPartial partial) {
-      onEvent.accept(new SttEvent.TranscriptPartial(partial.text(), at));
-    } else if (event instanceof SttEvent.TranscriptFinal fin) {
-      speaking = false;
-      forgetBefore(at);
-      onEvent.accept(new SttEvent.TranscriptFinal(fin.text(), at, streamBaseMs + fin.speechEndMs()));
-    } else if (event instanceof SttEvent.Warning warning) {
-      onEvent.accept(new SttEvent.Warning(warning.message(), at));
+      boundaryAt(at);
+      if (standby != null) {
+        standby.servingFinal();
+      }
+      onEvent.accept(event);
+      openStandby();
+    } else if (event instanceof SttEvent.TranscriptPartial || event instanceof SttEvent.Warning) {
+      onEvent.accept(event);
     }
   }
 
@@ -236,6 +297,9 @@ final class SttLink {
    * node for {@code stt.open} for a while (until every node's view has dropped it), so opens are raced.
    */
   void nodeLeft(NodeLeft left) {
+    if (standby != null && left.node() != null && left.node().equals(standby.stream().node()) && left.had(Role.STT)) {
+      dropStandby("its STT node " + left.node() + " is gone or stopping");
+    }
     if (state == State.OPEN && stream.node() != null && stream.node().equals(left.node()) && left.had(Role.STT)) {
       moveStream("STT node " + stream.node() + " is gone or stopping", true, true);
     }
@@ -256,6 +320,7 @@ final class SttLink {
     frames.deliveryOptions(stamped ? FrameStamp.stamp(stream.delivery(eventsAddress)) : streamHeaders);
     SttOpened to = stream;
     frames.write(frame.pcm()).onFailure(e -> undelivered(to, e));
+    toStandby(frame);
     retained.add(frame);
   }
 
@@ -266,9 +331,16 @@ final class SttLink {
    */
   private void undelivered(SttOpened to, Throwable why) {
     if (closed || state != State.OPEN || to != stream) {
-      return; // a frame of a stream already left behind
+      return; // a frame of a stream already left behind, or of the standby (see toStandby)
     }
     moveStream("audio to STT node " + stream.node() + " could not be delivered (" + why.getMessage() + ")", true, true);
+  }
+
+  /** The current stream ended an utterance or reset its recognizer at {@code sessionMs}. */
+  private void boundaryAt(long sessionMs) {
+    forgetBefore(sessionMs);
+    retainedAtBoundary = retained.frames.isEmpty() || retained.frames.peekFirst().startMs() <= sessionMs;
+    retained.capped = false;
   }
 
   /** The current stream no longer needs the audio before {@code sessionMs}. */
@@ -298,6 +370,11 @@ final class SttLink {
    * node; at most {@code sttReplayMs} of it in all.
    */
   private void moveStream(String why, boolean reopenNow, boolean nodeMayBeListed) {
+    if (standby != null) {
+      takeOver(why);
+      return;
+    }
+    cancelStandbyOpen();
     state = State.CLOSED;
     forgetStream();
     lostAt = System.nanoTime();
@@ -330,7 +407,7 @@ final class SttLink {
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
-        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty(), minSilenceMs);
+        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty(), minSilenceMs, false);
     openInSpeech = false;
     firstOpened(spec, racing)
         .onSuccess(opened -> {
@@ -343,6 +420,10 @@ final class SttLink {
           streamHeaders = opened.delivery(eventsAddress);
           frames = bus.sender(opened.nodeAddress());
           streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
+          reportedToMs = streamBaseMs;
+          skipUtterances = 0;
+          // A stream that continues an utterance starts mid-way: a standby waits for its first boundary.
+          retainedAtBoundary = !spec.inSpeech() && !unsent.capped;
           if (lostAt != 0) {
             LOG.info("session {}: STT stream moved to {} {} ms after the loss; replaying {} ms of audio", sessionId, opened.node(),
                 (System.nanoTime() - lostAt) / 1_000_000, Pcm16.msFor(rateHz, unsent.bytes));
@@ -354,6 +435,7 @@ final class SttLink {
             commitPending = false;
             commit();
           }
+          openStandby();
         })
         .onFailure(e -> {
           if (closed || state != State.OPENING || attempt != opens) {
@@ -430,12 +512,117 @@ final class SttLink {
     if (state == State.OPEN) {
       closeOn(stream);
     }
+    if (standby != null) {
+      closeOn(standby.stream());
+      forgetStandby();
+    }
+    cancelStandbyOpen();
     opens++;
     state = State.CLOSED;
     forgetStream();
     lostAt = 0;
     commitPending = false;
     speaking = false;
+  }
+
+  // ---- the hot standby ------------------------------------------------------------------------
+
+  /**
+   * Opens a standby if one is configured and missing, the stream is open and its retained audio
+   * begins at an utterance boundary: the standby gets that audio, then every frame the stream gets.
+   */
+  private void openStandby() {
+    if (!settings.sttStandby() || closed || state != State.OPEN || standby != null || standbyOpening
+        || !retainedAtBoundary || System.currentTimeMillis() < standbyRetryAt) {
+      return;
+    }
+    standbyOpening = true;
+    long attempt = ++standbyOpens;
+    SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
+        caller.user(), caller.tokenId(), false, minSilenceMs, true);
+    openOnSomeNode(spec, 1, Promise.promise().future())
+        .onSuccess(opened -> {
+          if (attempt != standbyOpens) {
+            closeOn(opened); // overtaken: the stream moved or closed meanwhile
+            return;
+          }
+          standbyOpening = false;
+          if (closed || state != State.OPEN || !retainedAtBoundary || retained.capped || opened.node().equals(stream.node())) {
+            closeOn(opened);
+            return;
+          }
+          long baseMs = retained.frames.isEmpty() ? timeline.positionMs() : retained.frames.peekFirst().startMs();
+          standby = new SttStandby(opened, baseMs);
+          standbyFrames = bus.sender(opened.nodeAddress(), opened.delivery(eventsAddress));
+          LOG.info("session {}: hot standby of its STT stream (on {}) opened on {}, from {} ms of audio ago", sessionId,
+              stream.node(), opened.node(), timeline.positionMs() - baseMs);
+          retained.frames.forEach(this::toStandby);
+        })
+        .onFailure(e -> {
+          if (attempt == standbyOpens) {
+            standbyOpening = false;
+            standbyRetryAt = System.currentTimeMillis() + STANDBY_RETRY_MS;
+            LOG.debug("session {}: no hot standby for its STT stream: {}", sessionId, e.getMessage());
+          }
+        });
+  }
+
+  private void toStandby(Frame frame) {
+    if (standby == null) {
+      return;
+    }
+    SttStandby to = standby;
+    standbyFrames.write(frame.pcm()).onFailure(e -> {
+      if (standby == to) {
+        dropStandby("audio to its node " + to.stream().node() + " could not be delivered (" + e.getMessage() + ")");
+      }
+    });
+  }
+
+  /** An event of the standby: held, or the standby's end. */
+  private void standbyReported(SttEvent event) {
+    if (event instanceof SttEvent.StreamClosed gone) {
+      dropStandby("its node " + standby.stream().node() + " closed it: " + gone.reason());
+      return;
+    }
+    standby.heard(event.shiftedBy(standby.baseMs()));
+  }
+
+  /**
+   * The serving stream is lost and the standby has decoded the same audio all along: it serves from
+   * now on, and the client gets at once what the standby heard that the lost stream had not reported.
+   */
+  private void takeOver(String why) {
+    SttStandby next = standby;
+    stream = next.stream();
+    streamHeaders = stream.delivery(eventsAddress);
+    frames = standbyFrames;
+    streamBaseMs = next.baseMs();
+    skipUtterances = next.behind();
+    List<SttEvent> news = next.news(reportedToMs);
+    forgetStandby();
+    bus.send(stream.nodeAddress(), Json.encode(new SttControl.Serve()), streamHeaders);
+    LOG.info("session {}: {}; its hot standby on {} serves the stream now, nothing replayed ({} events news to the client, "
+        + "{} utterances to finish first)", sessionId, why, stream.node(), news.size(), skipUtterances);
+    news.forEach(this::deliver);
+  }
+
+  private void dropStandby(String why) {
+    LOG.info("session {}: hot standby of its STT stream dropped: {}", sessionId, why);
+    closeOn(standby.stream());
+    forgetStandby();
+  }
+
+  private void forgetStandby() {
+    standby = null;
+    standbyFrames = null;
+  }
+
+  private void cancelStandbyOpen() {
+    if (standbyOpening) {
+      standbyOpens++;
+      standbyOpening = false;
+    }
   }
 
   private void closeOn(SttOpened opened) {

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.gateway.JwtTokens;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -205,6 +207,66 @@ class ClusterIT {
 
   @Test
   @Order(5)
+  @DisplayName("kill -9 of the STT node mid-utterance with a hot standby: the standby's words come within 1 s, nothing is said twice")
+  void sttNodeKilledWithHotStandby() throws Exception {
+    // A gateway that keeps a standby of each stream on a second STT node; a third STT node joins, so
+    // the one left from the test before has a partner.
+    cluster.start("stt-3", List.of("stt"), Map.of());
+    cluster.start("gw-2", List.of("gateway"), Map.of("CONFIG_FORCE_voicemesh_gateway_failover_sttStandby", "true"));
+    nodeCount += 2;
+    cluster.awaitReady(nodeCount, "stt-3", "gw-2");
+    List<String> sttNodes = Stream.of("stt-1", "stt-2", "stt-3")
+        .filter(node -> cluster.node(node).process().isAlive()).toList();
+    assertEquals(2, sttNodes.size(), sttNodes.toString());
+    for (String node : sttNodes) {
+      awaitWarmRecognizer(node);
+    }
+    try (VoiceClient client = connect("gw-2", "")) {
+      client.await("session.ready", Duration.ofSeconds(10));
+      byte[] speech = Speech.say("calculate eight times nine");
+      var speaking = client.speak(speech, 1_500, 1.0);
+      client.await("transcript.partial", Duration.ofSeconds(10));
+      String serving = awaitStandby(sttNodes);
+      long sentBeforeKill = client.sentAudioMs();
+      long killedAt = System.nanoTime();
+      cluster.kill(serving);
+      nodeCount--; // gone whatever the assertions below say, so later tests count the members right
+      JsonObject next = client.await(e -> e.getLong("_receivedAt") > killedAt
+          && e.getString("type").startsWith("transcript."), Duration.ofSeconds(20));
+      long pauseMs = (next.getLong("_receivedAt") - killedAt) / 1_000_000;
+      speaking.await(20, TimeUnit.SECONDS);
+      JsonObject completed = client.await("agent_completed", TURN);
+      System.out.printf("STT failover with a hot standby: killed %s after %d of %d ms of speech; next transcript event (%s \"%s\") "
+              + "%d ms after SIGKILL%n", serving, sentBeforeKill, speech.length / 32, next.getString("type"),
+          next.getString("text", next.getString("delta", "")), pauseMs);
+      assertTrue(pauseMs <= 1_000, "the next transcript event came " + pauseMs + " ms after the kill; at most 1 s");
+      List<JsonObject> finals = client.events("transcript.final");
+      assertEquals(1, finals.size(), "one utterance, one final transcript: " + finals);
+      String text = finals.get(0).getString("text");
+      assertTrue(text.contains("calculate") || text.contains("eight"), "words before the kill: " + text);
+      assertTrue(text.contains("nine"), "words after the kill: " + text);
+      assertEquals(1, client.events("speech_started").size(), "the speech started once: " + client.events("speech_started"));
+      assertNotEquals(serving, completed.getJsonObject("servedBy").getString("stt"), completed.encode());
+      assertTrue(client.await("agent_response", TURN).getString("text").contains("72"), "the agent answered");
+
+      // The standby serves the session now: the node left counts it as the session's stream (not a
+      // standby), and it hears the next utterance too, with no move and nothing replayed.
+      String survivor = sttNodes.stream().filter(node -> !node.equals(serving)).findFirst().orElseThrow();
+      client.speakRealtime(Speech.say("hello there"), 1_200);
+      JsonObject second = client.awaitNth("agent_completed", 2, TURN);
+      assertEquals(survivor, second.getJsonObject("servedBy").getString("stt"), second.encode());
+      assertEquals(2, client.events("transcript.final").size(), "two utterances: " + client.events("transcript.final"));
+      assertEquals(0, MetricsTest.value(new Rest(cluster.node(survivor).port()).get("/metrics", null).text(),
+          "voicemesh_stt_standby_streams"), "the standby serves");
+      assertEquals(1, sttActive(survivor));
+      String log = Files.readString(cluster.log("gw-2"));
+      assertTrue(log.contains("serves the stream now, nothing replayed"), "the standby took over");
+      assertFalse(log.contains("moving its STT stream"), "no stream was moved or replayed");
+    }
+  }
+
+  @Test
+  @Order(6)
   @DisplayName("kill -9 of the LLM node mid-answer: another LLM node finishes the turn; the client sees each word once")
   void llmNodeKilledMidAnswer() throws Exception {
     cluster.start("llm-2", List.of("llm"), Map.of());
@@ -239,7 +301,7 @@ class ClusterIT {
   private static long greetingAudioMs;
 
   @Test
-  @Order(6)
+  @Order(7)
   @DisplayName("kill -9 of a TTS node mid-answer: its sentences are made again elsewhere and the client hears the whole answer in order")
   void ttsNodeKilledMidAnswer() throws Exception {
     try (VoiceClient client = connect("gw-1", "")) {
@@ -262,12 +324,10 @@ class ClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   @DisplayName("kill -9 of a gateway node: the client resumes on another gateway with its session id and goes on")
   void gatewayKilled() throws Exception {
-    cluster.start("gw-2", List.of("gateway"), Map.of());
-    nodeCount++;
-    cluster.awaitReady(nodeCount, "gw-2");
+    // gw-2 is the standby gateway of sttNodeKilledWithHotStandby.
     String sessionId;
     long lastSeq;
     try (VoiceClient first = connect("gw-2", "")) {
@@ -311,6 +371,31 @@ class ClusterIT {
         throw new AssertionError(node + " warmed no recognizer within 90 s");
       }
       TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
+    }
+  }
+
+  /**
+   * Waits until the session's stream on one of {@code sttNodes} has its hot standby on the other;
+   * returns the node serving the stream.
+   */
+  private static String awaitStandby(List<String> sttNodes) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      String serving = null;
+      int standbys = 0;
+      for (String node : sttNodes) {
+        double standby = MetricsTest.value(new Rest(cluster.node(node).port()).get("/metrics", null).text(),
+            "voicemesh_stt_standby_streams");
+        standbys += (int) standby;
+        serving = standby == 0 && sttActive(node) == 1 ? node : serving;
+      }
+      if (serving != null && standbys == 1) {
+        return serving;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no stream with a standby on " + sttNodes);
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval, bounded by the deadline above
     }
   }
 

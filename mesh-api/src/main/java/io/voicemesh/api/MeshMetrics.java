@@ -30,6 +30,8 @@ public final class MeshMetrics {
   public static final String SESSIONS = "voicemesh.sessions";
   /** STT worker: streams whose recognizer is still held, closed ones still finishing included; tag node. */
   public static final String STT_RECOGNIZERS = "voicemesh.stt.recognizers";
+  /** STT worker: hot-standby streams it holds (counted in {@link #SESSIONS} too); tag node. */
+  public static final String STT_STANDBY_STREAMS = "voicemesh.stt.standby.streams";
   /** STT worker: idle Vosk recognizers that have decoded speech (warm), in this process. */
   public static final String STT_WARM_RECOGNIZERS = "voicemesh.stt.recognizers.warm";
   /** Session role: session events the Kafka relay had acknowledged by Kafka; tag node. */
@@ -83,6 +85,12 @@ public final class MeshMetrics {
   public static void recognizers(String node, Supplier<Number> count) {
     Gauge.builder(STT_RECOGNIZERS, count).tag("node", node)
         .description("streams whose recognizer this STT node still holds, closed ones still finishing included")
+        .register(registry());
+  }
+
+  public static void standbyStreams(String node, Supplier<Number> count) {
+    Gauge.builder(STT_STANDBY_STREAMS, count).tag("node", node)
+        .description("hot-standby streams this STT node decodes beside another node's, included in voicemesh_sessions")
         .register(registry());
   }
 

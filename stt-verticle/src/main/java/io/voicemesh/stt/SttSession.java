@@ -81,11 +81,13 @@ final class SttSession {
    * what this node never heard.
    */
   private volatile boolean nobodyListens;
+  private boolean standby;
 
   SttSession(Vertx vertx, UserFairPool recognizers, SttOpen spec, SttStream stream, Meters meters,
       AtomicInteger recognizersHeld, Consumer<SttSession> released) {
     this.released = released;
     this.spec = spec;
+    this.standby = spec.standby();
     this.recognizersHeld = recognizersHeld;
     recognizersHeld.incrementAndGet();
     this.meters = meters;
@@ -266,6 +268,16 @@ final class SttSession {
   /** Opened but never fed: the gateway that asked gave up (timeout) or went away. */
   boolean unclaimed(long now, long withinMs) {
     return !fed && now - openedAt > withinMs;
+  }
+
+  /** A hot standby of the session's stream on another node, until it is told to {@link #serve}. */
+  boolean standby() {
+    return standby;
+  }
+
+  /** The session's stream was lost elsewhere: this standby serves the session now. */
+  void serve() {
+    standby = false;
   }
 
   /** What the stream was opened with: its session, user and token. */

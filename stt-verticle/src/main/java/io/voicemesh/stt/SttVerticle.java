@@ -23,6 +23,7 @@ import io.voicemesh.api.Json;
 import io.voicemesh.api.audio.SpeechDetector;
 import io.voicemesh.api.message.NodeLeft;
 import io.voicemesh.api.message.RoleStatus;
+import io.voicemesh.api.message.SttControl;
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpen;
 import io.voicemesh.api.message.SttOpened;
@@ -44,6 +45,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code idleTimeoutMs} (a stream with no frame for this long is closed, default 120000); {@code userShare} and
  * {@code tokenShare} (the fraction of the capacity one user, one token may hold, {@link StreamShares}); {@code node}.
  *
+ * <p>A stream may be a gateway's hot standby of a session's stream on another node
+ * ({@code SttOpen.standby}): it is decoded like any other, its events go to the gateway, which holds
+ * them back, until the gateway tells it to serve ({@code SttControl.Serve}). A node never holds both
+ * of one session's streams.
+ *
  * <p>{@link #drain}: the node is stopping. It stops taking streams, tells the cluster
  * ({@code Addresses.NODE_DRAINING}) so gateways move its streams to other nodes with their audio
  * replayed, as when a node is lost, and closes its streams.
@@ -53,6 +59,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private static final int MAX_RATE_HZ = 48_000;
   private static final long UNCLAIMED_MS = 10_000;
 
+  /** The streams serving, by session ({@link #key}: a session's standby apart from its stream). */
   private final Map<String, SttSession> sessions = new HashMap<>();
   /** Every stream by id, from its open until its close has finished: where this node's stream address routes. */
   private final Map<String, SttSession> streams = new HashMap<>();
@@ -93,6 +100,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
     MeshMetrics.sessions(Role.STT, node, sessions::size);
     MeshMetrics.recognizers(node, recognizersHeld::get);
+    MeshMetrics.standbyStreams(node, () -> sessions.values().stream().filter(SttSession::standby).count());
     fallbackName = config.getString("fallbackEngine", "");
     return worker.executeBlocking(() -> Engines.create(SttEngineProvider.class, engineName, vertx, engineConfig))
         .compose(created -> {
@@ -127,8 +135,18 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     if (draining) {
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY, "STT node " + node + " is stopping"));
     }
-    SttSession previous = sessions.remove(spec.sessionId());
+    if (spec.standby() && sessions.containsKey(key(spec.sessionId(), false))) {
+      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
+          "STT node " + node + " serves this session's stream; its standby must be on another node"));
+    }
+    SttSession previous = sessions.remove(key(spec));
     Future<Void> released = previous == null ? Future.succeededFuture() : previous.close("reopened");
+    SttSession standby = spec.standby() ? null : sessions.remove(key(spec.sessionId(), true));
+    if (standby != null) {
+      // The session's stream came here (its node died before the standby could take over, or the
+      // gateway moved it): one node holding both would be no standby at all.
+      standby.close("the session's stream moved to this node");
+    }
     if (sessions.size() + opening.size() >= capacity) {
       admitWhileRoom();
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
@@ -153,7 +171,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
         .map(stream -> {
           SttSession session = new SttSession(vertx, recognizers, spec, stream, meters, recognizersHeld, this::released);
           streams.put(session.id(), session);
-          SttSession replaced = sessions.put(spec.sessionId(), session);
+          SttSession replaced = sessions.put(key(spec), session);
           if (replaced != null) {
             // Two opens of one session overlapped (the gateway retried one that was slow): the newest
             // wins, and the one it displaces is closed here — out of the map, nothing else would.
@@ -188,7 +206,11 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     }
     SttSession session = streams.get(id);
     if (session != null) {
-      session.receive(message);
+      if (message.body() instanceof JsonObject control && Json.decode(control, SttControl.class) instanceof SttControl.Serve) {
+        serve(session);
+      } else {
+        session.receive(message);
+      }
       return;
     }
     String events = message.headers().get(SttOpen.EVENTS_HEADER);
@@ -198,10 +220,35 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     }
   }
 
+  /** Where {@link #sessions} keeps a stream: a session's stream and its standby under their own keys. */
+  private static String key(SttOpen spec) {
+    return key(spec.sessionId(), spec.standby());
+  }
+
+  private static String key(SttSession session) {
+    return key(session.spec().sessionId(), session.standby());
+  }
+
+  /** A standby whose session's stream was lost on another node serves the session from now on. */
+  private void serve(SttSession standby) {
+    if (!standby.standby() || !sessions.remove(key(standby), standby)) {
+      return;
+    }
+    standby.serve();
+    SttSession displaced = sessions.put(key(standby), standby);
+    if (displaced != null) {
+      displaced.close("replaced by the session's standby");
+    }
+  }
+
+  private static String key(String sessionId, boolean standby) {
+    return standby ? sessionId + "#standby" : sessionId;
+  }
+
   /** A stream's close has finished: it is no longer routed, and its place is free. */
   private void released(SttSession session) {
     streams.remove(session.id(), session);
-    sessions.remove(session.spec().sessionId(), session);
+    sessions.remove(key(session), session);
     admitWhileRoom();
   }
 

@@ -8,7 +8,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = SttControl.Commit.class, name = "commit"),
     @JsonSubTypes.Type(value = SttControl.Close.class, name = "close"),
-    @JsonSubTypes.Type(value = SttControl.Probe.class, name = "probe")
+    @JsonSubTypes.Type(value = SttControl.Probe.class, name = "probe"),
+    @JsonSubTypes.Type(value = SttControl.Serve.class, name = "serve")
 })
 public sealed interface SttControl {
 
@@ -18,6 +19,13 @@ public sealed interface SttControl {
 
   /** The session is gone: release the recognizer. */
   record Close() implements SttControl {
+  }
+
+  /**
+   * To a hot standby ({@code SttOpen.standby}): the session's stream was lost and this one serves it
+   * now; the node counts it as the session's stream from here on.
+   */
+  record Serve() implements SttControl {
   }
 
   /**

@@ -21,14 +21,29 @@ public sealed interface SttEvent {
 
   long audioMs();
 
+  /** The same event with its positions {@code ms} later (from a stream's audio to the session's). */
+  SttEvent shiftedBy(long ms);
+
   record SpeechStarted(long audioMs) implements SttEvent {
+    @Override
+    public SpeechStarted shiftedBy(long ms) {
+      return new SpeechStarted(audioMs + ms);
+    }
   }
 
   record SpeechStopped(long audioMs) implements SttEvent {
+    @Override
+    public SpeechStopped shiftedBy(long ms) {
+      return new SpeechStopped(audioMs + ms);
+    }
   }
 
   /** The hypothesis so far for the current utterance. */
   record TranscriptPartial(String text, long audioMs) implements SttEvent {
+    @Override
+    public TranscriptPartial shiftedBy(long ms) {
+      return new TranscriptPartial(text, audioMs + ms);
+    }
   }
 
   /**
@@ -37,6 +52,10 @@ public sealed interface SttEvent {
    * speech itself ended.
    */
   record TranscriptFinal(String text, long audioMs, long speechEndMs) implements SttEvent {
+    @Override
+    public TranscriptFinal shiftedBy(long ms) {
+      return new TranscriptFinal(text, audioMs + ms, speechEndMs + ms);
+    }
   }
 
   /**
@@ -44,10 +63,18 @@ public sealed interface SttEvent {
    * replacement worker would need only the audio from here on. Not shown to clients.
    */
   record Checkpoint(long audioMs) implements SttEvent {
+    @Override
+    public Checkpoint shiftedBy(long ms) {
+      return new Checkpoint(audioMs + ms);
+    }
   }
 
   /** The worker closed the stream {@code streamId} (idle, shutting down) or does not know it: open another. */
   record StreamClosed(String streamId, String reason, long audioMs) implements SttEvent {
+    @Override
+    public StreamClosed shiftedBy(long ms) {
+      return new StreamClosed(streamId, reason, audioMs + ms);
+    }
   }
 
   /**
@@ -55,5 +82,9 @@ public sealed interface SttEvent {
    * worker was lost or full and the node's embedded engine took over.
    */
   record Warning(String message, long audioMs) implements SttEvent {
+    @Override
+    public Warning shiftedBy(long ms) {
+      return new Warning(message, audioMs + ms);
+    }
   }
 }

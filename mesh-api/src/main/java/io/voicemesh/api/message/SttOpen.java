@@ -22,9 +22,13 @@ import io.voicemesh.api.engine.EndOfTurn;
  *     once instead of after another {@code minSpeechMs} of voiced audio
  * @param minSilenceMs trailing silence that ends a turn whose words sound complete (see
  *     {@link EndOfTurn}); 0, or {@code silenceMs} or more: silence alone decides
+ * @param standby a hot standby of the session's stream: the same audio, decoded on a second node so
+ *     that it can take over at once when the first dies. A node never holds both streams of one
+ *     session: it refuses a standby where it serves the session's stream, and a stream opened where
+ *     the session's standby is replaces the standby
  */
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
-    String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs) {
+    String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs, boolean standby) {
   public static final String STREAM_HEADER = "stream";
   /** Where a frame's stream sends its events: a node that does not know the stream says so there. */
   public static final String EVENTS_HEADER = "events";
@@ -37,6 +41,6 @@ public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, 
   /** A stream that starts in silence, as every new one does. */
   public SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
       String gatewayNode, String userId, String tokenId) {
-    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false, 0);
+    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false, 0, false);
   }
 }
