@@ -151,6 +151,8 @@ final class SttLink {
   private long standbyOpens;
   private boolean standbyOpening;
   private long standbyRetryAt;
+  /** Where the last commit was sent (session ms): a standby must begin after it, or it would miss the utterance end. */
+  private long committedAtMs = -1;
 
   SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
       Consumer<MeshException> onUnavailable, Caller caller) {
@@ -210,6 +212,7 @@ final class SttLink {
   void commit() {
     switch (state) {
       case OPEN -> {
+        committedAtMs = timeline.positionMs();
         bus.send(stream.nodeAddress(), Json.encode(new SttControl.Commit()), streamHeaders);
         if (standby != null) {
           bus.send(standby.stream().nodeAddress(), Json.encode(new SttControl.Commit()),
@@ -282,7 +285,10 @@ final class SttLink {
       speaking = false;
       boundaryAt(at);
       if (standby != null) {
-        standby.servingFinal();
+        standby.servingFinal(at);
+        if (standby.misaligned()) {
+          dropStandby("it ended an utterance elsewhere than the stream did");
+        }
       }
       onEvent.accept(event);
       openStandby();
@@ -523,6 +529,7 @@ final class SttLink {
     lostAt = 0;
     commitPending = false;
     speaking = false;
+    openInSpeech = false;
   }
 
   // ---- the hot standby ------------------------------------------------------------------------
@@ -533,7 +540,7 @@ final class SttLink {
    */
   private void openStandby() {
     if (!settings.sttStandby() || closed || state != State.OPEN || standby != null || standbyOpening
-        || !retainedAtBoundary || System.currentTimeMillis() < standbyRetryAt) {
+        || !standbyCanBegin() || System.currentTimeMillis() < standbyRetryAt) {
       return;
     }
     standbyOpening = true;
@@ -547,11 +554,11 @@ final class SttLink {
             return;
           }
           standbyOpening = false;
-          if (closed || state != State.OPEN || !retainedAtBoundary || retained.capped || opened.node().equals(stream.node())) {
+          if (closed || state != State.OPEN || !standbyCanBegin() || opened.node().equals(stream.node())) {
             closeOn(opened);
             return;
           }
-          long baseMs = retained.frames.isEmpty() ? timeline.positionMs() : retained.frames.peekFirst().startMs();
+          long baseMs = retainedFromMs();
           standby = new SttStandby(opened, baseMs);
           standbyFrames = bus.sender(opened.nodeAddress(), opened.delivery(eventsAddress));
           LOG.info("session {}: hot standby of its STT stream (on {}) opened on {}, from {} ms of audio ago", sessionId,
@@ -565,6 +572,19 @@ final class SttLink {
             LOG.debug("session {}: no hot standby for its STT stream: {}", sessionId, e.getMessage());
           }
         });
+  }
+
+  /**
+   * A standby begins where the retained audio does, which must be an utterance boundary (else the two
+   * streams would split the audio into utterances differently) after the last commit (which the
+   * standby would never get).
+   */
+  private boolean standbyCanBegin() {
+    return retainedAtBoundary && !retained.capped && retainedFromMs() >= committedAtMs;
+  }
+
+  private long retainedFromMs() {
+    return retained.frames.isEmpty() ? timeline.positionMs() : retained.frames.peekFirst().startMs();
   }
 
   private void toStandby(Frame frame) {
@@ -586,6 +606,9 @@ final class SttLink {
       return;
     }
     standby.heard(event.shiftedBy(standby.baseMs()));
+    if (standby.misaligned()) {
+      dropStandby("it ended an utterance elsewhere than the stream did");
+    }
   }
 
   /**

@@ -1,6 +1,8 @@
 package io.voicemesh.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.voicemesh.api.message.SttEvent;
 import io.voicemesh.api.message.SttOpened;
@@ -59,14 +61,14 @@ class SttStandbyTest {
     SttStandby heardItFirst = standby();
     heardItFirst.heard(new SttEvent.TranscriptPartial("hello", 1_500));
     heardItFirst.heard(new SttEvent.TranscriptFinal("hello there", 2_300, 1_900));
-    heardItFirst.servingFinal();
+    heardItFirst.servingFinal(2_300);
     heardItFirst.heard(new SttEvent.TranscriptPartial("what", 3_300));
     assertEquals(List.of(new SttEvent.TranscriptPartial("what", 3_300)), heardItFirst.news(2_300));
     assertEquals(0, heardItFirst.behind());
 
     SttStandby lagging = standby();
     lagging.heard(new SttEvent.TranscriptPartial("hello", 1_500));
-    lagging.servingFinal(); // the serving stream ended it; the standby has not got that far
+    lagging.servingFinal(2_300); // the serving stream ended it; the standby has not got that far
     lagging.heard(new SttEvent.TranscriptPartial("hello there", 1_740));
     assertEquals(List.of(), lagging.news(2_300), "its events of that utterance are not news");
     assertEquals(1, lagging.behind(), "and its final of it must be skipped after it takes over");
@@ -77,14 +79,44 @@ class SttStandbyTest {
   }
 
   @Test
-  @DisplayName("holds a bounded number of events")
+  @DisplayName("an utterance the serving stream never reported is news whole, its speech start included")
+  void laterUtterance() {
+    SttStandby standby = standby();
+    standby.heard(new SttEvent.TranscriptFinal("hello there", 2_300, 1_900));
+    standby.heard(new SttEvent.SpeechStarted(2_500));
+    standby.heard(new SttEvent.TranscriptPartial("what", 2_700));
+    // The serving stream reported partials up to 2_800 of the first utterance, never its end.
+    assertEquals(List.of(new SttEvent.TranscriptFinal("hello there", 2_300, 1_900), new SttEvent.SpeechStarted(2_500),
+        new SttEvent.TranscriptPartial("what", 2_700)), standby.news(2_800));
+  }
+
+  @Test
+  @DisplayName("finals that end the same utterance at different places: the standby has drifted")
+  void drift() {
+    SttStandby aligned = standby();
+    aligned.heard(new SttEvent.TranscriptFinal("hello there", 2_300, 1_900));
+    aligned.servingFinal(2_300 + SttStandby.FINALS_APART_MS);
+    aligned.servingFinal(4_000);
+    aligned.heard(new SttEvent.TranscriptFinal("what time is it", 4_020, 3_700));
+    assertFalse(aligned.misaligned());
+
+    SttStandby drifted = standby();
+    drifted.servingFinal(2_300); // the serving stream split off a short first utterance the standby did not
+    drifted.heard(new SttEvent.TranscriptFinal("hello there what time is it", 4_020, 3_700));
+    assertTrue(drifted.misaligned());
+  }
+
+  @Test
+  @DisplayName("holds a bounded number of events, dropping partials before finals")
   void bounded() {
     SttStandby standby = standby();
+    standby.heard(new SttEvent.TranscriptFinal("hello there", 999, 900));
     for (int i = 0; i < SttStandby.MAX_HELD * 3; i++) {
       standby.heard(new SttEvent.TranscriptPartial("word " + i, 1_000 + i));
     }
     assertEquals(SttStandby.MAX_HELD, standby.held());
     int last = SttStandby.MAX_HELD * 3 - 1;
-    assertEquals(List.of(new SttEvent.TranscriptPartial("word " + last, 1_000 + last)), standby.news(0));
+    assertEquals(List.of(new SttEvent.TranscriptFinal("hello there", 999, 900),
+        new SttEvent.TranscriptPartial("word " + last, 1_000 + last)), standby.news(0));
   }
 }
