@@ -210,14 +210,13 @@ class ClusterIT {
   @DisplayName("kill -9 of the STT node mid-utterance with a hot standby: the standby's words come within 1 s, nothing is said twice")
   void sttNodeKilledWithHotStandby() throws Exception {
     // A gateway that keeps a standby of each stream on a second STT node; a third STT node joins, so
-    // the one left from the test before has a partner.
+    // the one left from the test before (or the two, when this test runs alone) has a partner.
     cluster.start("stt-3", List.of("stt"), Map.of());
     cluster.start("gw-2", List.of("gateway"), Map.of("CONFIG_FORCE_voicemesh_gateway_failover_sttStandby", "true"));
     nodeCount += 2;
     cluster.awaitReady(nodeCount, "stt-3", "gw-2");
     List<String> sttNodes = Stream.of("stt-1", "stt-2", "stt-3")
         .filter(node -> cluster.node(node).process().isAlive()).toList();
-    assertEquals(2, sttNodes.size(), sttNodes.toString());
     for (String node : sttNodes) {
       awaitWarmRecognizer(node);
     }
@@ -226,7 +225,9 @@ class ClusterIT {
       byte[] speech = Speech.say("calculate eight times nine");
       var speaking = client.speak(speech, 1_500, 1.0);
       client.await("transcript.partial", Duration.ofSeconds(10));
-      String serving = awaitStandby(sttNodes);
+      List<String> servingAndStandby = awaitStandby(sttNodes);
+      String serving = servingAndStandby.get(0);
+      String survivor = servingAndStandby.get(1);
       long sentBeforeKill = client.sentAudioMs();
       long killedAt = System.nanoTime();
       cluster.kill(serving);
@@ -240,8 +241,12 @@ class ClusterIT {
               + "%d ms after SIGKILL%n", serving, sentBeforeKill, speech.length / 32, next.getString("type"),
           next.getString("text", next.getString("delta", "")), pauseMs);
       assertTrue(pauseMs <= 1_000, "the next transcript event came " + pauseMs + " ms after the kill; at most 1 s");
-      List<JsonObject> finals = client.events("transcript.final");
-      assertEquals(1, finals.size(), "one utterance, one final transcript: " + finals);
+      // One utterance, one final transcript with words. (When the recognizers lag more than the
+      // audio-gap allowance behind the client, which stops sending after its speech, the gateway
+      // commits the turn and an empty final follows: no words, no turn.)
+      List<JsonObject> finals = client.events("transcript.final").stream()
+          .filter(fin -> !fin.getString("text").isBlank()).toList();
+      assertEquals(1, finals.size(), "one utterance, one final transcript: " + client.events("transcript.final"));
       String text = finals.get(0).getString("text");
       assertTrue(text.contains("calculate") || text.contains("eight"), "words before the kill: " + text);
       assertTrue(text.contains("nine"), "words after the kill: " + text);
@@ -251,11 +256,11 @@ class ClusterIT {
 
       // The standby serves the session now: the node left counts it as the session's stream (not a
       // standby), and it hears the next utterance too, with no move and nothing replayed.
-      String survivor = sttNodes.stream().filter(node -> !node.equals(serving)).findFirst().orElseThrow();
       client.speakRealtime(Speech.say("hello there"), 1_200);
       JsonObject second = client.awaitNth("agent_completed", 2, TURN);
       assertEquals(survivor, second.getJsonObject("servedBy").getString("stt"), second.encode());
-      assertEquals(2, client.events("transcript.final").size(), "two utterances: " + client.events("transcript.final"));
+      assertEquals(2, client.events("transcript.final").stream().filter(fin -> !fin.getString("text").isBlank()).count(),
+          "two utterances: " + client.events("transcript.final"));
       assertEquals(0, MetricsTest.value(new Rest(cluster.node(survivor).port()).get("/metrics", null).text(),
           "voicemesh_stt_standby_streams"), "the standby serves");
       assertEquals(1, sttActive(survivor));
@@ -375,22 +380,25 @@ class ClusterIT {
   }
 
   /**
-   * Waits until the session's stream on one of {@code sttNodes} has its hot standby on the other;
-   * returns the node serving the stream.
+   * Waits until the session's stream on one of {@code sttNodes} has its hot standby on another;
+   * returns the node serving the stream and the standby's.
    */
-  private static String awaitStandby(List<String> sttNodes) throws Exception {
+  private static List<String> awaitStandby(List<String> sttNodes) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       String serving = null;
-      int standbys = 0;
+      String standbyNode = null;
+      int streams = 0;
       for (String node : sttNodes) {
         double standby = MetricsTest.value(new Rest(cluster.node(node).port()).get("/metrics", null).text(),
             "voicemesh_stt_standby_streams");
-        standbys += (int) standby;
-        serving = standby == 0 && sttActive(node) == 1 ? node : serving;
+        int active = sttActive(node);
+        streams += active;
+        serving = standby == 0 && active == 1 ? node : serving;
+        standbyNode = standby == 1 && active == 1 ? node : standbyNode;
       }
-      if (serving != null && standbys == 1) {
-        return serving;
+      if (serving != null && standbyNode != null && streams == 2) {
+        return List.of(serving, standbyNode);
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no stream with a standby on " + sttNodes);
