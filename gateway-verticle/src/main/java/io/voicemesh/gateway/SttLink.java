@@ -25,6 +25,7 @@ import io.voicemesh.api.message.SttOpened;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,6 +142,8 @@ final class SttLink {
   private boolean retainedAtBoundary;
   /** Where the current stream's last report lies (session ms): a standby taking over tells only what is later. */
   private long reportedToMs;
+  /** The last partial transcript the conversation got, until its utterance's final: a standby taking over does not repeat it. */
+  private String lastPartialText = "";
   /** Utterances a standby that took over must still finish before its events are news (see {@link SttStandby#behind}). */
   private int skipUtterances;
   /** The hot standby, when open; null else. */
@@ -283,6 +286,7 @@ final class SttLink {
       }
     } else if (event instanceof SttEvent.TranscriptFinal) {
       speaking = false;
+      lastPartialText = "";
       boundaryAt(at);
       if (standby != null) {
         standby.servingFinal(at);
@@ -292,7 +296,10 @@ final class SttLink {
       }
       onEvent.accept(event);
       openStandby();
-    } else if (event instanceof SttEvent.TranscriptPartial || event instanceof SttEvent.Warning) {
+    } else if (event instanceof SttEvent.TranscriptPartial partial) {
+      lastPartialText = partial.text();
+      onEvent.accept(event);
+    } else if (event instanceof SttEvent.Warning) {
       onEvent.accept(event);
     }
   }
@@ -413,7 +420,8 @@ final class SttLink {
     // A format change while this open is on its way starts another; only the newest may win.
     long attempt = ++opens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
-        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty(), minSilenceMs, false);
+        caller.user(), caller.tokenId(), openInSpeech && !unsent.frames.isEmpty(), minSilenceMs, false,
+        UUID.randomUUID().toString());
     openInSpeech = false;
     firstOpened(spec, racing)
         .onSuccess(opened -> {
@@ -472,8 +480,9 @@ final class SttLink {
       }
       SttOpened winner = opens.stream().filter(Future::succeeded).findFirst().orElseThrow().result();
       won.complete(winner);
+      // Racers that reached the same node got the same stream (the open is idempotent there): not closed.
       opens.forEach(open -> open.onSuccess(opened -> {
-        if (opened != winner) {
+        if (!opened.streamId().equals(winner.streamId())) {
           closeOn(opened);
         }
       }));
@@ -546,7 +555,7 @@ final class SttLink {
     standbyOpening = true;
     long attempt = ++standbyOpens;
     SttOpen spec = new SttOpen(sessionId, eventsAddress, rateHz, silenceMs, minSpeechMs, settings.node(),
-        caller.user(), caller.tokenId(), false, minSilenceMs, true);
+        caller.user(), caller.tokenId(), false, minSilenceMs, true, UUID.randomUUID().toString());
     openOnSomeNode(spec, 1, Promise.promise().future())
         .onSuccess(opened -> {
           if (attempt != standbyOpens) {
@@ -622,7 +631,9 @@ final class SttLink {
     frames = standbyFrames;
     streamBaseMs = next.baseMs();
     skipUtterances = next.behind();
-    List<SttEvent> news = next.news(reportedToMs);
+    List<SttEvent> news = new ArrayList<>(next.news(reportedToMs));
+    // The same words a little later in the audio are no news either.
+    news.removeIf(e -> e instanceof SttEvent.TranscriptPartial partial && partial.text().equals(lastPartialText));
     forgetStandby();
     bus.send(stream.nodeAddress(), Json.encode(new SttControl.Serve()), streamHeaders);
     LOG.info("session {}: {}; its hot standby on {} serves the stream now, nothing replayed ({} events news to the client, "

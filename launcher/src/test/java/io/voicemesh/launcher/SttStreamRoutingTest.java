@@ -3,6 +3,7 @@ package io.voicemesh.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.vertx.core.buffer.Buffer;
@@ -94,6 +95,56 @@ class SttStreamRoutingTest {
     assertNotNull(next, "no stream.closed for audio sent after the close");
     assertInstanceOf(SttEvent.StreamClosed.class, next[0]);
     assertEquals(opened.streamId(), next[1], "the closed stream's late audio is answered");
+    consumer.unregister();
+  }
+
+  @Test
+  @DisplayName("the same open twice (raced or retried) gets the same stream, which goes on hearing; another open replaces it")
+  void sameOpenTwice() throws Exception {
+    EventBus bus = mesh.meshVertx().eventBus();
+    String sessionId = UUID.randomUUID().toString();
+    String events = "test.stt.events." + sessionId;
+    LinkedBlockingQueue<Object[]> received = new LinkedBlockingQueue<>();
+    MessageConsumer<Object> consumer = bus.consumer(events, m -> received.add(new Object[] {
+        Json.decode(m.body(), SttEvent.class), m.headers().get(SttOpen.STREAM_HEADER)}));
+    await(consumer.completion().toCompletionStage().toCompletableFuture());
+    SttOpen spec = new SttOpen(sessionId, events, Pcm16.DEFAULT_RATE_HZ, 600, 200, "test", "routing-user",
+        "routing-token", false, 0, false, UUID.randomUUID().toString());
+    // Both on their way at once, as a moved stream's racing opens are.
+    var first = Bus.request(bus, Addresses.STT_OPEN, spec, SttOpened.class, 10_000).toCompletionStage().toCompletableFuture();
+    var second = Bus.request(bus, Addresses.STT_OPEN, spec, SttOpened.class, 10_000).toCompletionStage().toCompletableFuture();
+    SttOpened opened = await(first);
+    assertEquals(opened, await(second), "one stream for the one open");
+
+    byte[] speech = Speech.say("hello there");
+    int window = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
+    for (int offset = 0; offset + window <= speech.length; offset += window) {
+      bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(speech, offset, offset + window)),
+          opened.delivery(events));
+    }
+    Object[] heard = null;
+    long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < heardBy && (heard == null || !(heard[0] instanceof SttEvent.SpeechStarted))) {
+      Object[] event = received.poll(100, TimeUnit.MILLISECONDS);
+      assertFalse(event != null && event[0] instanceof SttEvent.StreamClosed, () -> "the stream was closed: " + event[0]);
+      heard = event;
+    }
+    assertNotNull(heard, "the stream never reported the speech sent to it");
+    assertEquals(opened.streamId(), heard[1]);
+
+    // Another open of the session (another id) is a new stream, which replaces this one.
+    SttOpened replacement = await(Bus.request(bus, Addresses.STT_OPEN, new SttOpen(sessionId, events,
+        Pcm16.DEFAULT_RATE_HZ, 600, 200, "test", "routing-user", "routing-token", false, 0, false,
+        UUID.randomUUID().toString()), SttOpened.class, 10_000).toCompletionStage().toCompletableFuture());
+    assertNotEquals(opened.streamId(), replacement.streamId());
+    Object[] closed = null;
+    long closedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < closedBy && (closed == null || !(closed[0] instanceof SttEvent.StreamClosed))) {
+      closed = received.poll(100, TimeUnit.MILLISECONDS);
+    }
+    assertNotNull(closed, "the replaced stream was not closed");
+    assertEquals(opened.streamId(), closed[1]);
+    bus.send(replacement.nodeAddress(), Json.encode(new SttControl.Close()), replacement.delivery(events));
     consumer.unregister();
   }
 

@@ -70,6 +70,11 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private SttEngine fallback;
   private String fallbackName;
   private int capacity;
+  /**
+   * Every open with an id ({@code SttOpen.openId}) from its arrival until its stream is released: the
+   * same open arriving again (raced, retried) gets the same stream.
+   */
+  private final Map<String, Future<SttOpened>> opensById = new HashMap<>();
   /** Opens accepted and not yet serving: they count against the capacity and the shares. */
   private final List<SttOpen> opening = new ArrayList<>();
   private StreamShares shares;
@@ -125,6 +130,19 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   }
 
   private Future<SttOpened> open(SttOpen spec) {
+    Future<SttOpened> same = spec.openId() == null ? null : opensById.get(spec.openId());
+    if (same != null) {
+      return same;
+    }
+    Future<SttOpened> opened = openNew(spec);
+    if (spec.openId() != null && !opened.failed()) {
+      opensById.put(spec.openId(), opened);
+      opened.onFailure(e -> opensById.remove(spec.openId(), opened));
+    }
+    return opened;
+  }
+
+  private Future<SttOpened> openNew(SttOpen spec) {
     if (spec.sessionId() == null || spec.eventsAddress() == null
         || spec.sampleRateHz() < MIN_RATE_HZ || spec.sampleRateHz() > MAX_RATE_HZ || spec.silenceMs() < 100
         || spec.minSpeechMs() < SpeechDetector.FRAME_MS || spec.userId() == null || spec.tokenId() == null) {
@@ -248,6 +266,9 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   /** A stream's close has finished: it is no longer routed, and its place is free. */
   private void released(SttSession session) {
     streams.remove(session.id(), session);
+    if (session.spec().openId() != null) {
+      opensById.remove(session.spec().openId());
+    }
     sessions.remove(key(session), session);
     admitWhileRoom();
   }

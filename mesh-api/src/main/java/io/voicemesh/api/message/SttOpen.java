@@ -26,9 +26,13 @@ import io.voicemesh.api.engine.EndOfTurn;
  *     that it can take over at once when the first dies. A node never holds both streams of one
  *     session: it refuses a standby where it serves the session's stream, and a stream opened where
  *     the session's standby is replaces the standby
+ * @param openId names this request (null: none): the same open sent twice (opens raced when a
+ *     stream moves, a retry after a timeout) gets the same stream from a node that has it, instead of
+ *     a second stream that closes the first
  */
 public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
-    String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs, boolean standby) {
+    String gatewayNode, String userId, String tokenId, boolean inSpeech, int minSilenceMs, boolean standby,
+    String openId) {
   public static final String STREAM_HEADER = "stream";
   /** Where a frame's stream sends its events: a node that does not know the stream says so there. */
   public static final String EVENTS_HEADER = "events";
@@ -41,6 +45,7 @@ public record SttOpen(String sessionId, String eventsAddress, int sampleRateHz, 
   /** A stream that starts in silence, as every new one does. */
   public SttOpen(String sessionId, String eventsAddress, int sampleRateHz, int silenceMs, int minSpeechMs,
       String gatewayNode, String userId, String tokenId) {
-    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false, 0, false);
+    this(sessionId, eventsAddress, sampleRateHz, silenceMs, minSpeechMs, gatewayNode, userId, tokenId, false, 0, false,
+        null);
   }
 }
