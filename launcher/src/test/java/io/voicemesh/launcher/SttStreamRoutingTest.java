@@ -46,9 +46,7 @@ class SttStreamRoutingTest {
     String sessionId = UUID.randomUUID().toString();
     String events = "test.stt.events." + sessionId;
     LinkedBlockingQueue<Object[]> received = new LinkedBlockingQueue<>();
-    MessageConsumer<Object> consumer = bus.consumer(events, m -> received.add(new Object[] {
-        Json.decode(m.body(), SttEvent.class), m.headers().get(SttOpen.STREAM_HEADER)}));
-    await(consumer.completion().toCompletionStage().toCompletableFuture());
+    MessageConsumer<Object> consumer = listen(bus, events, received);
     SttOpened opened = await(Bus.request(bus, Addresses.STT_OPEN, new SttOpen(sessionId, events, Pcm16.DEFAULT_RATE_HZ,
         600, 200, "test", "routing-user", "routing-token"), SttOpened.class, 10_000).toCompletionStage().toCompletableFuture());
     assertEquals(Addresses.sttStreams(opened.node()), opened.nodeAddress());
@@ -67,21 +65,7 @@ class SttStreamRoutingTest {
     assertEquals(unknown, ((SttEvent.StreamClosed) answer[0]).streamId());
 
     // The real stream gets its audio: speech sent with its id is heard by it.
-    byte[] speech = Speech.say("hello there");
-    int window = silence.length;
-    for (int offset = 0; offset + window <= speech.length; offset += window) {
-      bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(speech, offset, offset + window)),
-          opened.delivery(events));
-    }
-    long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    Object[] heard = null;
-    while (System.nanoTime() < heardBy && (heard == null || !(heard[0] instanceof SttEvent.SpeechStarted))) {
-      heard = received.poll(100, TimeUnit.MILLISECONDS);
-      assertFalse(heard != null && heard[0] instanceof SttEvent.StreamClosed, "the open stream refused its audio");
-    }
-    assertNotNull(heard, "the open stream never reported the speech sent to it");
-    assertInstanceOf(SttEvent.SpeechStarted.class, heard[0]);
-    assertEquals(opened.streamId(), heard[1]);
+    assertHears(bus, opened, events, received);
 
     // Then the gateway closes it: audio after that (a frame that was on its way) is answered with
     // stream.closed as well.
@@ -105,9 +89,7 @@ class SttStreamRoutingTest {
     String sessionId = UUID.randomUUID().toString();
     String events = "test.stt.events." + sessionId;
     LinkedBlockingQueue<Object[]> received = new LinkedBlockingQueue<>();
-    MessageConsumer<Object> consumer = bus.consumer(events, m -> received.add(new Object[] {
-        Json.decode(m.body(), SttEvent.class), m.headers().get(SttOpen.STREAM_HEADER)}));
-    await(consumer.completion().toCompletionStage().toCompletableFuture());
+    MessageConsumer<Object> consumer = listen(bus, events, received);
     SttOpen spec = new SttOpen(sessionId, events, Pcm16.DEFAULT_RATE_HZ, 600, 200, "test", "routing-user",
         "routing-token", false, 0, false, UUID.randomUUID().toString());
     // Both on their way at once, as a moved stream's racing opens are.
@@ -116,21 +98,7 @@ class SttStreamRoutingTest {
     SttOpened opened = await(first);
     assertEquals(opened, await(second), "one stream for the one open");
 
-    byte[] speech = Speech.say("hello there");
-    int window = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
-    for (int offset = 0; offset + window <= speech.length; offset += window) {
-      bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(speech, offset, offset + window)),
-          opened.delivery(events));
-    }
-    Object[] heard = null;
-    long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < heardBy && (heard == null || !(heard[0] instanceof SttEvent.SpeechStarted))) {
-      Object[] event = received.poll(100, TimeUnit.MILLISECONDS);
-      assertFalse(event != null && event[0] instanceof SttEvent.StreamClosed, () -> "the stream was closed: " + event[0]);
-      heard = event;
-    }
-    assertNotNull(heard, "the stream never reported the speech sent to it");
-    assertEquals(opened.streamId(), heard[1]);
+    assertHears(bus, opened, events, received);
 
     // Another open of the session (another id) is a new stream, which replaces this one.
     SttOpened replacement = await(Bus.request(bus, Addresses.STT_OPEN, new SttOpen(sessionId, events,
@@ -146,6 +114,36 @@ class SttStreamRoutingTest {
     assertEquals(opened.streamId(), closed[1]);
     bus.send(replacement.nodeAddress(), Json.encode(new SttControl.Close()), replacement.delivery(events));
     consumer.unregister();
+  }
+
+  /** The events sent to {@code events}, each with the stream id it came with. */
+  private static MessageConsumer<Object> listen(EventBus bus, String events, LinkedBlockingQueue<Object[]> received)
+      throws Exception {
+    MessageConsumer<Object> consumer = bus.consumer(events, m -> received.add(new Object[] {
+        Json.decode(m.body(), SttEvent.class), m.headers().get(SttOpen.STREAM_HEADER)}));
+    await(consumer.completion().toCompletionStage().toCompletableFuture());
+    return consumer;
+  }
+
+  /** Speech sent to the stream with its id is heard by it: speech_started, with no stream.closed before. */
+  private static void assertHears(EventBus bus, SttOpened opened, String events, LinkedBlockingQueue<Object[]> received)
+      throws Exception {
+    byte[] speech = Speech.say("hello there");
+    int window = Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 20);
+    for (int offset = 0; offset + window <= speech.length; offset += window) {
+      bus.send(opened.nodeAddress(), Buffer.buffer(java.util.Arrays.copyOfRange(speech, offset, offset + window)),
+          opened.delivery(events));
+    }
+    Object[] heard = null;
+    long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < heardBy && (heard == null || !(heard[0] instanceof SttEvent.SpeechStarted))) {
+      Object[] event = received.poll(100, TimeUnit.MILLISECONDS);
+      assertFalse(event != null && event[0] instanceof SttEvent.StreamClosed, () -> "the stream was closed: " + event[0]);
+      heard = event;
+    }
+    assertNotNull(heard, "the stream never reported the speech sent to it");
+    assertInstanceOf(SttEvent.SpeechStarted.class, heard[0]);
+    assertEquals(opened.streamId(), heard[1]);
   }
 
   private static <T> T await(CompletableFuture<T> future) throws Exception {
