@@ -105,6 +105,11 @@ final class SttLink {
       bytes = 0;
       capped = false;
     }
+
+    /** Where the queued audio begins in the session's audio; with none queued, where the next frame will. */
+    long fromMs() {
+      return frames.isEmpty() ? timeline.positionMs() : frames.peekFirst().startMs();
+    }
   }
 
   private final AudioTimeline timeline = new AudioTimeline();
@@ -216,10 +221,9 @@ final class SttLink {
     switch (state) {
       case OPEN -> {
         committedAtMs = timeline.positionMs();
-        bus.send(stream.nodeAddress(), Json.encode(new SttControl.Commit()), streamHeaders);
+        control(stream, new SttControl.Commit());
         if (standby != null) {
-          bus.send(standby.stream().nodeAddress(), Json.encode(new SttControl.Commit()),
-              standby.stream().delivery(eventsAddress));
+          control(standby.stream(), new SttControl.Commit());
         } else {
           cancelStandbyOpen(); // it would miss the commit, and so end its utterances elsewhere than the stream
         }
@@ -310,12 +314,16 @@ final class SttLink {
    * node for {@code stt.open} for a while (until every node's view has dropped it), so opens are raced.
    */
   void nodeLeft(NodeLeft left) {
-    if (standby != null && left.node() != null && left.node().equals(standby.stream().node()) && left.had(Role.STT)) {
+    if (standby != null && servedBy(standby.stream(), left)) {
       dropStandby("its STT node " + left.node() + " is gone or stopping");
     }
-    if (state == State.OPEN && stream.node() != null && stream.node().equals(left.node()) && left.had(Role.STT)) {
+    if (state == State.OPEN && servedBy(stream, left)) {
       moveStream("STT node " + stream.node() + " is gone or stopping", true, true);
     }
+  }
+
+  private static boolean servedBy(SttOpened opened, NodeLeft left) {
+    return left.had(Role.STT) && opened.node() != null && opened.node().equals(left.node());
   }
 
   /** The connection is gone: release the stream. */
@@ -433,7 +441,7 @@ final class SttLink {
           stream = opened;
           streamHeaders = opened.delivery(eventsAddress);
           frames = bus.sender(opened.nodeAddress());
-          streamBaseMs = unsent.frames.isEmpty() ? timeline.positionMs() : unsent.frames.peekFirst().startMs();
+          streamBaseMs = unsent.fromMs();
           reportedToMs = streamBaseMs;
           skipUtterances = 0;
           // A stream that continues an utterance starts mid-way: a standby waits for its first boundary.
@@ -567,7 +575,7 @@ final class SttLink {
             closeOn(opened);
             return;
           }
-          long baseMs = retainedFromMs();
+          long baseMs = retained.fromMs();
           standby = new SttStandby(opened, baseMs);
           standbyFrames = bus.sender(opened.nodeAddress(), opened.delivery(eventsAddress));
           LOG.info("session {}: hot standby of its STT stream (on {}) opened on {}, from {} ms of audio ago", sessionId,
@@ -589,11 +597,7 @@ final class SttLink {
    * standby would never get).
    */
   private boolean standbyCanBegin() {
-    return retainedAtBoundary && !retained.capped && retainedFromMs() >= committedAtMs;
-  }
-
-  private long retainedFromMs() {
-    return retained.frames.isEmpty() ? timeline.positionMs() : retained.frames.peekFirst().startMs();
+    return retainedAtBoundary && !retained.capped && retained.fromMs() >= committedAtMs;
   }
 
   private void toStandby(Frame frame) {
@@ -635,7 +639,7 @@ final class SttLink {
     // The same words a little later in the audio are no news either.
     news.removeIf(e -> e instanceof SttEvent.TranscriptPartial partial && partial.text().equals(lastPartialText));
     forgetStandby();
-    bus.send(stream.nodeAddress(), Json.encode(new SttControl.Serve()), streamHeaders);
+    control(stream, new SttControl.Serve());
     LOG.info("session {}: {}; its hot standby on {} serves the stream now, nothing replayed ({} events news to the client, "
         + "{} utterances to finish first)", sessionId, why, stream.node(), news.size(), skipUtterances);
     news.forEach(this::deliver);
@@ -660,7 +664,12 @@ final class SttLink {
   }
 
   private void closeOn(SttOpened opened) {
-    bus.send(opened.nodeAddress(), Json.encode(new SttControl.Close()), opened.delivery(eventsAddress));
+    control(opened, new SttControl.Close());
+  }
+
+  /** A control message to one of this session's streams, on its node's stream address. */
+  private void control(SttOpened to, SttControl control) {
+    bus.send(to.nodeAddress(), Json.encode(control), to.delivery(eventsAddress));
   }
 
   private void forgetStream() {
