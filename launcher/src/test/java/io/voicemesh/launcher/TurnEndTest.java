@@ -52,6 +52,44 @@ class TurnEndTest {
   }
 
   @Test
+  @DisplayName("a 600 ms pause after a continuation word the recognizer mishears ('um' as 'arm', 'plus' as 'last') stays one user turn")
+  void pauseAfterMisheardContinuationIsOneTurn() throws Exception {
+    // Vosk's best reading of each first part ends on a complete-sounding word; another reading it
+    // holds ends on "on" or "plus", and that keeps the turn open.
+    for (String[] utterance : List.of(new String[] {"i was thinking um", "what time is it"},
+        new String[] {"what is ten plus", "five"})) {
+      try (VoiceClient client = mesh.connect("")) {
+        client.sessionId();
+        client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS), Speech.voiced(Speech.say(utterance[0])),
+            Speech.silence(600), Speech.voiced(Speech.say(utterance[1]))), 1_500);
+        client.await("agent_completed", WAIT);
+        List<JsonObject> messages = client.events("user_message");
+        assertEquals(1, messages.size(), String.join(" ... ", utterance) + ": one user turn: " + messages);
+        assertTrue(messages.get(0).getString("text").endsWith(utterance[1].equals("five") ? "five" : "is it"),
+            "both parts in the one turn: " + messages);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a complete question the recognizer is unsure how to word ('date today' or 'day to day') still ends within 350 ms")
+  void unsureWordingOfCompleteQuestionEndsSoon() throws Exception {
+    try (VoiceClient client = mesh.connect("")) {
+      client.sessionId();
+      byte[] question = Speech.say("what is the date today");
+      long speechEndMs = LEAD_SILENCE_MS + lastVoicedEndMs(question);
+      client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS), question), 1_500);
+      JsonObject fin = client.await(e -> "transcript.final".equals(e.getString("type"))
+          && !e.getString("text").isBlank(), WAIT);
+      long endedAfterMs = fin.getLong("audioMs") - speechEndMs;
+      // Its last word came with a confidence below 0.9, and every reading of it was complete.
+      assertTrue(endedAfterMs > 0 && endedAfterMs <= TURN_END_MS, "\"" + fin.getString("text") + "\" ended "
+          + endedAfterMs + " ms of audio after the speech stopped");
+      client.await("agent_completed", WAIT);
+    }
+  }
+
+  @Test
   @DisplayName("a complete question's turn ends within 350 ms of the end of its speech")
   void completeQuestionEndsSoon() throws Exception {
     try (VoiceClient client = mesh.connect("")) {

@@ -196,8 +196,7 @@ final class GrpcSttEngine implements SttEngine {
     public Settled settle() {
       Transcript settled = ask(true);
       partial = settled.getText();
-      float confidence = settled.getLastWordConfidence();
-      return new Settled(settled.getText(), confidence == 0 ? 1 : confidence);
+      return new Settled(settled.getText(), settled.getOtherReadingsList());
     }
 
     /** Sends an empty chunk asking to settle or to end the utterance; waits for the worker's answer. */

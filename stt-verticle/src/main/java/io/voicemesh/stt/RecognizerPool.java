@@ -17,6 +17,13 @@ import org.vosk.Recognizer;
  * idle recognizers the coldest is closed. Thread-safe: streams open and close on worker threads.
  */
 final class RecognizerPool {
+  /**
+   * How many readings of each segment a recognizer gives at most. The model's lattice beam keeps
+   * them near the best ({@link VoskEngineProvider#LATTICE_BEAM}); the reading that ends on the word
+   * said can come late: "what is ten plus" gave eight readings ending on "last", "lost" or "blast"
+   * before "what is to and plus".
+   */
+  static final int READINGS = 30;
 
   /** A recognizer and how much audio it has decoded in all. */
   static final class Pooled {
@@ -57,10 +64,13 @@ final class RecognizerPool {
     return new Pooled(recognizer(rateHz), rateHz);
   }
 
-  /** A new recognizer that reports each word's confidence in its results (end of turn reads the last one's). */
+  /**
+   * A new recognizer whose results give its {@link #READINGS} best readings of the audio (end of turn
+   * reads their last words), without per-word details.
+   */
   private Recognizer recognizer(int rateHz) throws IOException {
     Recognizer recognizer = new Recognizer(model, rateHz);
-    recognizer.setWords(true);
+    recognizer.setMaxAlternatives(READINGS);
     return recognizer;
   }
 

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttStream;
 import java.io.IOException;
+import java.util.List;
 import org.vosk.Model;
 import org.vosk.Recognizer;
 
@@ -38,8 +39,8 @@ final class VoskEngine implements SttEngine {
     private final Recognizer recognizer;
     private final RecognizerPool pool;
     private final StringBuilder segments = new StringBuilder();
-    /** Vosk's confidence in the utterance's last word so far (1 before any). */
-    private double lastWordConfidence = 1;
+    /** Vosk's other readings of the utterance so far, from its last segment with words (none before any). */
+    private List<String> otherReadings = List.of();
     private boolean closed;
 
     VoskStream(RecognizerPool.Pooled pooled, RecognizerPool pool) {
@@ -62,7 +63,7 @@ final class VoskEngine implements SttEngine {
     @Override
     public Settled settle() {
       appendResult(recognizer.getFinalResult());
-      return new Settled(segments.toString(), lastWordConfidence);
+      return new Settled(segments.toString(), otherReadings);
     }
 
     @Override
@@ -70,18 +71,26 @@ final class VoskEngine implements SttEngine {
       appendResult(recognizer.getFinalResult());
       String turn = segments.toString();
       segments.setLength(0);
-      lastWordConfidence = 1;
+      otherReadings = List.of();
       return turn;
     }
 
-    /** A segment's result: its text, and its words' confidences (the recognizer is set to give them). */
+    /**
+     * A segment's result: its best reading joins the utterance; the others, each after the segments
+     * before, are the utterance's other readings (the recognizer is set to give alternatives). A
+     * segment without words keeps the readings of the last one with words.
+     */
     private void appendResult(String voskJson) {
-      JsonObject result = new JsonObject(voskJson);
-      append(result.getString("text", "").trim());
-      JsonArray words = result.getJsonArray("result");
-      if (words != null && !words.isEmpty()) {
-        lastWordConfidence = words.getJsonObject(words.size() - 1).getDouble("conf", 1.0);
+      JsonArray alternatives = new JsonObject(voskJson).getJsonArray("alternatives", new JsonArray());
+      List<String> readings = alternatives.stream()
+          .map(alternative -> ((JsonObject) alternative).getString("text", "").trim()).toList();
+      if (readings.isEmpty() || readings.stream().allMatch(String::isEmpty)) {
+        return;
       }
+      String before = segments.toString();
+      append(readings.get(0));
+      otherReadings = readings.stream().skip(1).filter(reading -> !reading.isEmpty())
+          .map(reading -> join(before, reading)).toList();
     }
 
     @Override

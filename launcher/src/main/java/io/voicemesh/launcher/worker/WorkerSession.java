@@ -149,7 +149,7 @@ final class WorkerSession {
       if (chunk.getSettle() && !chunk.getEndOfUtterance()) {
         SttStream.Settled words = segmenter.settle();
         send(event().setAudioMs(segmenter.positionMs()).setSettled(Transcript.newBuilder().setText(words.text())
-            .setLastWordConfidence((float) words.lastWordConfidence())).build());
+            .addAllOtherReadings(words.otherReadings())).build());
       }
       if (chunk.getEndOfUtterance()) {
         segmenter.endUtterance();

@@ -1,5 +1,6 @@
 package io.voicemesh.api.engine;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -14,8 +15,8 @@ import java.util.Set;
  * "what is twelve times seven and"  ──silence ≥ max──▶ ended (speech before that: the turn goes on)
  * </pre>
  * Erring towards "incomplete" costs only latency; erring towards "complete" cuts the user off, so
- * every doubtful ending (an auxiliary verb, an article, a contraction, a last word the recognizer
- * is unsure it heard right) counts as incomplete.
+ * every doubtful ending (an auxiliary verb, an article, a contraction, another reading of the audio
+ * that the recognizer found nearly as likely and that stops on such a word) counts as incomplete.
  * With {@code minSilenceMs == maxSilenceMs} the words play no part: silence alone decides.
  */
 public final class EndOfTurn {
@@ -78,13 +79,6 @@ public final class EndOfTurn {
       "times", "plus", "minus", "divided", "multiplied", "point", "hundred", "thousand", "million", "billion",
       "equals");
 
-  /**
-   * A last word heard with less confidence than this (Vosk's word confidence) may be a misheard
-   * continuation. On FreeTTS speech Vosk gave the last word of complete questions 1.0; misheard
-   * continuations 0.48 to 0.86.
-   */
-  public static final double SURE = 0.9;
-
   private final int minSilenceMs;
   private final int maxSilenceMs;
 
@@ -128,31 +122,33 @@ public final class EndOfTurn {
 
   /** The silence after {@code words} that ends the turn. */
   public int silenceNeededMs(String words) {
-    return silenceNeededMs(words, 1);
+    return silenceNeededMs(words, List.of());
   }
 
   /**
-   * The silence after {@code words} that ends the turn, the recognizer being
-   * {@code lastWordConfidence} (0 to 1) sure of the last word. Below {@link #SURE} the word may have
-   * been a continuation misheard ("too" for "to", "arm" for "um"), so the turn waits as for one.
-   * (Not halfway: the detector's quiet starts and ends on its own threshold, so a 600 ms pause can
-   * measure 700 ms.)
+   * The silence after {@code words} that ends the turn, the recognizer having found
+   * {@code otherReadings} of the same audio nearly as likely. If any of them stops where a sentence
+   * cannot, the last word may be a continuation misheard ("how far as it too" beside "how far as
+   * it to", "i was thinking arm" beside "i was thinking on"), so the turn waits as for one. A
+   * recognizer unsure between two complete readings ("what is the day today", "… the day to day")
+   * does not delay the turn: its doubt is about which words, not whether more will come.
    */
-  public int silenceNeededMs(String words, double lastWordConfidence) {
+  public int silenceNeededMs(String words, List<String> otherReadings) {
     // No words yet is no answer yet: the speech may have just begun (a failover replay opens on the
     // silence before it), or be noise, whose empty end starts no turn either way.
-    boolean doubtful = lastWord(words).isEmpty() || needsContinuation(words) || lastWordConfidence < SURE;
+    boolean doubtful = lastWord(words).isEmpty() || needsContinuation(words)
+        || otherReadings.stream().anyMatch(EndOfTurn::needsContinuation);
     return readsWords() && doubtful ? maxSilenceMs : minSilenceMs;
   }
 
   /** Whether {@code silenceMs} of quiet after {@code words} ends the turn. */
   public boolean ended(long silenceMs, String words) {
-    return ended(silenceMs, words, 1);
+    return ended(silenceMs, words, List.of());
   }
 
-  /** Whether {@code silenceMs} of quiet after {@code words}, the last heard with {@code lastWordConfidence}, ends the turn. */
-  public boolean ended(long silenceMs, String words, double lastWordConfidence) {
-    return silenceMs >= silenceNeededMs(words, lastWordConfidence);
+  /** Whether {@code silenceMs} of quiet after {@code words}, read also as {@code otherReadings}, ends the turn. */
+  public boolean ended(long silenceMs, String words, List<String> otherReadings) {
+    return silenceMs >= silenceNeededMs(words, otherReadings);
   }
 
   /**

@@ -1,6 +1,9 @@
 package io.voicemesh.api.engine;
 
 import io.voicemesh.api.audio.SpeechDetector;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a session's audio, window by window, into speech events and utterance transcripts: voice
@@ -46,6 +49,7 @@ public final class SpeechSegmenter {
 
   /** How far a partial hypothesis may trail the speech (Vosk: two 240 ms decoding steps, less the first). */
   static final int UNSETTLED_LAG_MS = 300;
+  private static final Logger LOG = LoggerFactory.getLogger(SpeechSegmenter.class);
   /** Sound that never became speech is dropped after this much quiet at most (see {@link #accept}). */
   static final int QUIET_RESET_MS = 600;
 
@@ -58,8 +62,8 @@ public final class SpeechSegmenter {
   private String lastPartial = "";
   /** The recognizer settled in the current pause: true, or false, or null before it was asked. */
   private Boolean settledThisPause;
-  /** How sure the recognizer was of the last word when it settled (1 when it could not say). */
-  private double lastWordConfidence = 1;
+  /** The recognizer's other readings of the words when it settled (none when it could not say). */
+  private List<String> otherReadings = List.of();
   private boolean utteranceHasAudio;
   /** Where the current utterance's speech started; -1 before it has. */
   private long speechStartMs = -1;
@@ -158,11 +162,16 @@ public final class SpeechSegmenter {
     if (settledThisPause == null) {
       SttStream.Settled settled = recognizer.settle();
       settledThisPause = settled != null;
-      lastWordConfidence = settled == null ? 1 : settled.lastWordConfidence();
+      otherReadings = settled == null ? List.of() : settled.otherReadings();
       hypothesis(settled == null ? null : settled.text());
     }
     long lagMs = settledThisPause ? 0 : UNSETTLED_LAG_MS;
-    return endOfTurn.ended(Math.min(quietMs - lagMs, endOfTurn.maxSilenceMs()), lastPartial, lastWordConfidence);
+    boolean ended = endOfTurn.ended(Math.min(quietMs - lagMs, endOfTurn.maxSilenceMs()), lastPartial, otherReadings);
+    if (ended) {
+      LOG.debug("turn ends after {} ms of quiet on \"{}\" (other readings {}, settled {})", quietMs, lastPartial,
+          otherReadings, settledThisPause);
+    }
+    return ended;
   }
 
   /**
@@ -172,7 +181,7 @@ public final class SpeechSegmenter {
   public SttStream.Settled settle() {
     SttStream.Settled settled = recognizer.settle();
     hypothesis(settled == null ? null : settled.text());
-    return settled != null ? settled : new SttStream.Settled(lastPartial, 1);
+    return settled != null ? settled : new SttStream.Settled(lastPartial);
   }
 
   /** Ends the current utterance now (silence, a commit, the caller's own turn detection). */
@@ -187,7 +196,7 @@ public final class SpeechSegmenter {
     utteranceHasAudio = false;
     lastPartial = "";
     settledThisPause = null;
-    lastWordConfidence = 1;
+    otherReadings = List.of();
     listener.utteranceEnded(text, detector.positionMs(), startMs, detector.lastVoicedEndMs());
   }
 }

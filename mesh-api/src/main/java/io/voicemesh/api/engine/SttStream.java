@@ -1,5 +1,6 @@
 package io.voicemesh.api.engine;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -23,11 +24,20 @@ public interface SttStream extends AutoCloseable {
   }
 
   /**
-   * The words of an utterance up to a point, and how sure the recognizer is of the last of them
-   * (0 to 1; 1 when it does not say): a misheard last word ("too" for "to") may hide that the
-   * sentence goes on.
+   * The words of an utterance up to a point, and the recognizer's other readings of the same audio
+   * that it found nearly as likely (Vosk's n-best, best first; empty when it gives none): a misheard
+   * last word ("too" for "to", "arm" for "um") may hide that the sentence goes on, and one of the
+   * other readings then usually ends on the word that was said.
    */
-  record Settled(String text, double lastWordConfidence) {
+  record Settled(String text, List<String> otherReadings) {
+    public Settled {
+      otherReadings = List.copyOf(otherReadings);
+    }
+
+    /** Words with no other reading. */
+    public Settled(String text) {
+      this(text, List.of());
+    }
   }
 
   /** Ends the current utterance: returns its final text (possibly empty) and starts a new one. */

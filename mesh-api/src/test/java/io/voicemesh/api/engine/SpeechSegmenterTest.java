@@ -56,7 +56,7 @@ class SpeechSegmenterTest {
       }
       settledAt.add(positionMs);
       var said = words.floorEntry(positionMs);
-      return new Settled(said == null ? "" : said.getValue(), 1);
+      return new Settled(said == null ? "" : said.getValue());
     }
 
     @Override
