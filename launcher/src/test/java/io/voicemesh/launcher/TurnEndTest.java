@@ -76,15 +76,10 @@ class TurnEndTest {
   void unsureWordingOfCompleteQuestionEndsSoon() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      byte[] question = Speech.say("what is the date today");
-      long speechEndMs = LEAD_SILENCE_MS + lastVoicedEndMs(question);
-      client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS), question), 1_500);
-      JsonObject fin = client.await(e -> "transcript.final".equals(e.getString("type"))
-          && !e.getString("text").isBlank(), WAIT);
-      long endedAfterMs = fin.getLong("audioMs") - speechEndMs;
+      Ended ended = ask(client, "what is the date today");
       // Its last word came with a confidence below 0.9, and every reading of it was complete.
-      assertTrue(endedAfterMs > 0 && endedAfterMs <= TURN_END_MS, "\"" + fin.getString("text") + "\" ended "
-          + endedAfterMs + " ms of audio after the speech stopped");
+      assertTrue(ended.afterMs() > 0 && ended.afterMs() <= TURN_END_MS, "\"" + ended.fin().getString("text")
+          + "\" ended " + ended.afterMs() + " ms of audio after the speech stopped");
       client.await("agent_completed", WAIT);
     }
   }
@@ -94,18 +89,15 @@ class TurnEndTest {
   void completeQuestionEndsSoon() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      byte[] question = Speech.say("calculate eight times nine");
-      long speechEndMs = LEAD_SILENCE_MS + lastVoicedEndMs(question);
-      client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS), question), 1_500);
-      JsonObject fin = client.await(e -> "transcript.final".equals(e.getString("type"))
-          && !e.getString("text").isBlank(), WAIT);
+      Ended ended = ask(client, "calculate eight times nine");
+      JsonObject fin = ended.fin();
       assertTrue(fin.getString("text").contains("eight times nine"), fin.encode());
       assertEquals("8 times 9 is 72.", client.await("agent_response", WAIT).getString("text"));
 
       // In the audio: where the turn ended against where the speech did (no machine load in it).
-      long endedAfterMs = fin.getLong("audioMs") - speechEndMs;
+      long endedAfterMs = ended.afterMs();
       // At the client: when transcript.final arrived against when the last voiced frame was sent.
-      long arrivedAfterMs = (fin.getLong("_receivedAt") - client.sentAt(speechEndMs)) / 1_000_000;
+      long arrivedAfterMs = (fin.getLong("_receivedAt") - client.sentAt(ended.speechEndMs())) / 1_000_000;
       System.out.printf("turn end: %d ms of audio after the speech, transcript.final arrived %d ms after its last "
           + "voiced frame was sent%n", endedAfterMs, arrivedAfterMs);
       assertTrue(endedAfterMs > 0 && endedAfterMs <= TURN_END_MS, "the turn ended " + endedAfterMs
@@ -157,6 +149,20 @@ class TurnEndTest {
       long endedAfterMs = fixed.events("transcript.final").get(0).getLong("audioMs") - firstEndMs;
       assertTrue(endedAfterMs >= 500 && endedAfterMs <= 600, "ended after the session's 500 ms: " + endedAfterMs);
     }
+  }
+
+  /** A turn's first transcript with words; where its speech ended and how many ms of audio after that the turn did. */
+  private record Ended(JsonObject fin, long speechEndMs, long afterMs) {
+  }
+
+  /** Says {@code question} at real time after the lead silence and waits for its transcript. */
+  private static Ended ask(VoiceClient client, String question) throws Exception {
+    byte[] speech = Speech.say(question);
+    long speechEndMs = LEAD_SILENCE_MS + lastVoicedEndMs(speech);
+    client.speakRealtime(Speech.concat(Speech.silence(LEAD_SILENCE_MS), speech), 1_500);
+    JsonObject fin = client.await(e -> "transcript.final".equals(e.getString("type"))
+        && !e.getString("text").isBlank(), WAIT);
+    return new Ended(fin, speechEndMs, fin.getLong("audioMs") - speechEndMs);
   }
 
   /** Where the last 20 ms frame louder than -40 dBFS ends: the end of speech, as a listener hears it. */
