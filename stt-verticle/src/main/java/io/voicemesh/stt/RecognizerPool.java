@@ -19,9 +19,9 @@ import org.vosk.Recognizer;
 final class RecognizerPool {
   /**
    * How many readings of each segment a recognizer gives at most. The model's lattice beam keeps
-   * them near the best ({@link VoskEngineProvider#LATTICE_BEAM}); the reading that ends on the word
-   * said can come late: "what is ten plus" gave eight readings ending on "last", "lost" or "blast"
-   * before "what is to and plus".
+   * them near the best ({@link VoskEngineProvider#LATTICE_BEAM}, {@link VoskResult#READING_MARGIN});
+   * the reading that ends on the word said can come late: "what is ten plus" gave eight readings
+   * ending on "last", "lost" or "blast" before "what is to and plus".
    */
   static final int READINGS = 30;
 

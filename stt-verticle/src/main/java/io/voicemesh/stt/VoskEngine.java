@@ -1,6 +1,5 @@
 package io.voicemesh.stt;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.voicemesh.api.engine.SttEngine;
 import io.voicemesh.api.engine.SttStream;
@@ -78,19 +77,17 @@ final class VoskEngine implements SttEngine {
     /**
      * A segment's result: its best reading joins the utterance; the others, each after the segments
      * before, are the utterance's other readings (the recognizer is set to give alternatives). A
-     * segment without words keeps the readings of the last one with words.
+     * segment whose best reading has no words (a breath, the silence after a segment Vosk ended
+     * itself) adds nothing and keeps the readings of the last one with words.
      */
     private void appendResult(String voskJson) {
-      JsonArray alternatives = new JsonObject(voskJson).getJsonArray("alternatives", new JsonArray());
-      List<String> readings = alternatives.stream()
-          .map(alternative -> ((JsonObject) alternative).getString("text", "").trim()).toList();
-      if (readings.isEmpty() || readings.stream().allMatch(String::isEmpty)) {
+      VoskResult result = VoskResult.parse(voskJson);
+      if (result.empty()) {
         return;
       }
       String before = segments.toString();
-      append(readings.get(0));
-      otherReadings = readings.stream().skip(1).filter(reading -> !reading.isEmpty())
-          .map(reading -> join(before, reading)).toList();
+      append(result.best());
+      otherReadings = result.others().stream().map(reading -> join(before, reading)).toList();
     }
 
     @Override

@@ -37,6 +37,8 @@ public final class VoskEngineProvider implements SttEngineProvider {
   static final String BUNDLED_MODEL = "voicemesh/vosk-model-en-us";
   /** The folder the bundled model is extracted to; a new name when the copy changes, so old copies are not used. */
   private static final String BUNDLED_VERSION = "vosk-model-en-us-0.3.45-lattice-3";
+  /** Copies earlier versions extracted; deleted once the current one is in place (70 MB each). */
+  private static final List<String> EARLIER_VERSIONS = List.of("vosk-model-en-us-0.3.45");
   /**
    * The bundled model's lattice beam, widened from the 2.0 it ships with. End of turn reads the
    * recognizer's other readings of a pause (its n-best, {@link RecognizerPool#READINGS}), and with
@@ -126,6 +128,17 @@ public final class VoskEngineProvider implements SttEngineProvider {
         throw raced;
       }
       deleteTree(partial);
+    }
+    for (String earlier : EARLIER_VERSIONS) {
+      Path old = cacheDir.resolve(earlier);
+      if (Files.exists(old)) {
+        LOG.info("deleting {}: the bundled model is now extracted to {}", old, target);
+        try {
+          deleteTree(old);
+        } catch (IOException e) {
+          LOG.warn("could not delete {}: {}", old, e.toString());
+        }
+      }
     }
     return target;
   }
