@@ -87,7 +87,8 @@ class SttShareTest {
   /** A speaker whose audio was heard (so its stream is open), with the node then serving {@code streams} in all. */
   private static VoiceClient streaming(List<VoiceClient> clients, String token, byte[] pcm, int streams) throws Exception {
     VoiceClient client = speaking(clients, token, pcm);
-    assertTrue(client.await("transcript.final", WAIT).getString("text").contains("eight times nine"));
+    JsonObject heard = client.await("transcript.final", WAIT);
+    assertTrue(heard.getString("text").contains("eight times nine"), heard.encode());
     assertEquals(streams, sttActive(), "streams open");
     assertEquals(List.of(), client.events("error"));
     return client;
