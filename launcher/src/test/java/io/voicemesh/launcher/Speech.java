@@ -165,12 +165,8 @@ final class Speech {
 
   private static synchronized SttEngine stt() throws Exception {
     if (stt == null) {
-      // A new recognizer per transcript: a kept one words the same audio differently after what it
-      // decoded before (and after a warm-up that runs in the background), so a test's transcript
-      // would depend on the tests that ran before it.
       stt = Engines.create(SttEngineProvider.class, "vosk", (Vertx) null,
-          new JsonObject().put("modelCacheDir", Path.of("target", "test-data", "models").toString())
-              .put("idleRecognizers", 0));
+          new JsonObject().put("modelCacheDir", Path.of("target", "test-data", "models").toString()));
     }
     return stt;
   }

@@ -64,14 +64,9 @@ final class RecognizerPool {
     return new Pooled(recognizer(rateHz), rateHz);
   }
 
-  /**
-   * A new recognizer whose results give its {@link #READINGS} best readings of the audio (end of turn
-   * reads their last words), without per-word details.
-   */
+  /** A new recognizer; a stream asks it for {@link #READINGS} readings when it settles. */
   private Recognizer recognizer(int rateHz) throws IOException {
-    Recognizer recognizer = new Recognizer(model, rateHz);
-    recognizer.setMaxAlternatives(READINGS);
-    return recognizer;
+    return new Recognizer(model, rateHz);
   }
 
   /** Creates one idle recognizer ahead of the first stream, so that stream need not wait for it. */

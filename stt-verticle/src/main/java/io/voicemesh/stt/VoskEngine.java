@@ -58,10 +58,21 @@ final class VoskEngine implements SttEngine {
       return join(segments.toString(), text(recognizer.getPartialResult(), "partial"));
     }
 
-    /** Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses do. */
+    /**
+     * Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses
+     * do; this one result gives the recognizer's n-best, for end of turn to read. Every other result
+     * is worded by Vosk's minimum-Bayes-risk reading of its lattice: with alternatives on, Vosk gives
+     * the top path instead, which can hang on a few hundredths ("the calculator times nine" 0.05
+     * below "the calculate eight times nine") and flipped a transcript between test runs.
+     */
     @Override
     public Settled settle() {
-      appendResult(recognizer.getFinalResult());
+      recognizer.setMaxAlternatives(RecognizerPool.READINGS);
+      try {
+        appendResult(recognizer.getFinalResult());
+      } finally {
+        recognizer.setMaxAlternatives(0);
+      }
       return new Settled(segments.toString(), otherReadings);
     }
 
