@@ -17,13 +17,6 @@ import org.vosk.Recognizer;
  * idle recognizers the coldest is closed. Thread-safe: streams open and close on worker threads.
  */
 final class RecognizerPool {
-  /**
-   * How many readings of each segment a recognizer gives at most. The model's lattice beam keeps
-   * them near the best ({@link VoskEngineProvider#LATTICE_BEAM}, {@link VoskResult#READING_MARGIN});
-   * the reading that ends on the word said can come late: "what is ten plus" gave eight readings
-   * ending on "last", "lost" or "blast" before "what is to and plus".
-   */
-  static final int READINGS = 30;
 
   /** A recognizer and how much audio it has decoded in all. */
   static final class Pooled {
@@ -64,7 +57,7 @@ final class RecognizerPool {
     return new Pooled(recognizer(rateHz), rateHz);
   }
 
-  /** A new recognizer; a stream asks it for {@link #READINGS} readings when it settles. */
+  /** A new recognizer for audio at {@code rateHz}. */
   private Recognizer recognizer(int rateHz) throws IOException {
     return new Recognizer(model, rateHz);
   }

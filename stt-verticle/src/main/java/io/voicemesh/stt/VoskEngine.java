@@ -10,6 +10,13 @@ import org.vosk.Recognizer;
 
 /** One shared Vosk model; a {@link Recognizer} per stream at a time, kept between streams in a {@link RecognizerPool}. */
 final class VoskEngine implements SttEngine {
+  /**
+   * How many readings a stream asks for when it settles. The model's lattice beam keeps them near
+   * the best ({@link VoskEngineProvider#LATTICE_BEAM}, {@link VoskResult#READING_MARGIN}); the reading
+   * that ends on the word said can come late: "what is ten plus" gave eight readings ending on
+   * "last", "lost" or "blast" before "what is to and plus".
+   */
+  static final int READINGS = 30;
   private final Model model;
   private final RecognizerPool recognizers;
 
@@ -67,7 +74,7 @@ final class VoskEngine implements SttEngine {
      */
     @Override
     public Settled settle() {
-      recognizer.setMaxAlternatives(RecognizerPool.READINGS);
+      recognizer.setMaxAlternatives(READINGS);
       try {
         appendResult(recognizer.getFinalResult());
       } finally {
@@ -87,8 +94,8 @@ final class VoskEngine implements SttEngine {
 
     /**
      * A segment's result: its best reading joins the utterance; the others, each after the segments
-     * before, are the utterance's other readings (the recognizer is set to give alternatives). A
-     * segment whose best reading has no words (a breath, the silence after a segment Vosk ended
+     * before, are the utterance's other readings (none unless the result was asked for with
+     * alternatives, as {@link #settle()} does). A segment whose best reading has no words (a breath, the silence after a segment Vosk ended
      * itself) adds nothing and keeps the readings of the last one with words.
      */
     private void appendResult(String voskJson) {

@@ -14,12 +14,10 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +39,12 @@ public final class VoskEngineProvider implements SttEngineProvider {
   private static final List<String> EARLIER_VERSIONS = List.of("vosk-model-en-us-0.3.45");
   /**
    * The bundled model's lattice beam, widened from the 2.0 it ships with. End of turn reads the
-   * recognizer's other readings of a pause (its n-best, {@link RecognizerPool#READINGS}), and with
+   * recognizer's other readings of a pause (its n-best, {@link VoskEngine#READINGS}), and with
    * 2.0 the reading that ends on the word said was often pruned: on the turn-end bench's FreeTTS
    * utterances, 8 of 192 pauses after "um" had no other reading at all ("i was thinking arm"), and
-   * none with 3.0, which gave no complete question a doubtful reading and decoded as fast. The best
-   * reading, the transcript, does not depend on it.
+   * none with 3.0, which gave no complete question a doubtful reading and decoded as fast. The top
+   * reading does not depend on it; Vosk's minimum-Bayes-risk wording of the other results can, and
+   * the test suite's transcripts held with it.
    */
   static final String LATTICE_BEAM = "--lattice-beam=3.0";
   static final int DEFAULT_IDLE_RECOGNIZERS = 4;
@@ -145,10 +144,8 @@ public final class VoskEngineProvider implements SttEngineProvider {
 
   /** Sets the lattice beam of a model's decoding options to {@link #LATTICE_BEAM}. */
   static void widenLattice(Path modelConf) throws IOException {
-    List<String> options = Files.readAllLines(modelConf).stream()
-        .filter(line -> !line.startsWith("--lattice-beam=")).collect(Collectors.toCollection(ArrayList::new));
-    options.add(LATTICE_BEAM);
-    Files.write(modelConf, options);
+    Files.write(modelConf, Stream.concat(Files.readAllLines(modelConf).stream()
+        .filter(line -> !line.startsWith("--lattice-beam=")), Stream.of(LATTICE_BEAM)).toList());
   }
 
   private static void copyFromJar(JarURLConnection connection, Path target) throws IOException {

@@ -49,9 +49,9 @@ public final class SpeechSegmenter {
 
   /** How far a partial hypothesis may trail the speech (Vosk: two 240 ms decoding steps, less the first). */
   static final int UNSETTLED_LAG_MS = 300;
-  private static final Logger LOG = LoggerFactory.getLogger(SpeechSegmenter.class);
   /** Sound that never became speech is dropped after this much quiet at most (see {@link #accept}). */
   static final int QUIET_RESET_MS = 600;
+  private static final Logger LOG = LoggerFactory.getLogger(SpeechSegmenter.class);
 
   private final SttStream recognizer;
   private final SpeechDetector detector;
