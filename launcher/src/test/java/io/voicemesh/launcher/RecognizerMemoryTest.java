@@ -57,7 +57,8 @@ class RecognizerMemoryTest {
         }));
       }
       for (Future<String> text : decoded) {
-        assertTrue(text.get(60, TimeUnit.SECONDS).contains("weather"), "each stream decoded the phrase");
+        String heard = text.get(60, TimeUnit.SECONDS);
+        assertTrue(heard.contains("weather"), "each stream decoded the phrase: \"" + heard + "\"");
       }
       long peak = residentMb();
       assertTrue(peak - before > 100, "16 decoding recognizers take native memory: " + before + " → " + peak + " MB");
