@@ -9,8 +9,6 @@ import io.voicemesh.api.audio.Pcm16;
 import io.voicemesh.api.audio.Wav;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,13 +68,7 @@ class BrowserPageTest {
       VoiceTurnTest.assertAnswerIsTheTimeNow(shown.getJsonArray("agent").getString(0));
       assertEquals("", shown.getString("errors").trim(), "no errors on the page");
     } finally {
-      chromium.destroy();
-      if (!chromium.waitFor(10, TimeUnit.SECONDS)) {
-        chromium.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-      try (Stream<Path> files = Files.walk(profile)) {
-        files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
-      }
+      DevTools.stopBrowser(chromium, profile);
     }
   }
 }

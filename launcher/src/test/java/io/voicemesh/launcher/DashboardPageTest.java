@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -83,13 +81,7 @@ class DashboardPageTest {
             + row + ".children[3].textContent === '1' && " + row + ".children[4].textContent === 'active'", 20);
       }
     } finally {
-      chromium.destroy();
-      if (!chromium.waitFor(10, TimeUnit.SECONDS)) {
-        chromium.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-      try (Stream<Path> files = Files.walk(profile)) {
-        files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
-      }
+      DevTools.stopBrowser(chromium, profile);
     }
   }
 

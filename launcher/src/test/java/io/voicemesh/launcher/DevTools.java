@@ -40,6 +40,33 @@ final class DevTools implements AutoCloseable {
     });
   }
 
+  /**
+   * Stops Chromium and deletes its profile, and the folder Chromium made in the system's temporary
+   * folder for its singleton socket (the profile's {@code SingletonSocket} link points into it):
+   * Chromium leaves that one behind when it is stopped by a signal.
+   */
+  static void stopBrowser(Process chromium, Path profile) throws Exception {
+    chromium.destroy();
+    if (!chromium.waitFor(10, TimeUnit.SECONDS)) {
+      chromium.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    Path singleton = profile.resolve("SingletonSocket");
+    Path singletonFolder = Files.isSymbolicLink(singleton) ? Files.readSymbolicLink(singleton).getParent() : null;
+    deleteTree(profile);
+    if (singletonFolder != null && singletonFolder.getFileName().toString().startsWith("org.chromium.Chromium.")) {
+      deleteTree(singletonFolder);
+    }
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+      files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+    }
+  }
+
   static DevTools attach(TestMesh mesh, Path activePortFile, String pageUrl) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (!Files.exists(activePortFile) || Files.readAllLines(activePortFile).isEmpty()) {

@@ -49,7 +49,8 @@ class TokenCommandTest {
       assertEquals(java.util.Set.of("admin"), admin.roles());
       assertTrue(admin.admin());
       // Another data folder has another secret.
-      Path other = Files.createTempDirectory(dataDir.getParent(), "other-");
+      // Inside the test's folder, so it goes with it.
+      Path other = Files.createDirectories(dataDir.resolve("other"));
       AuthKeys otherKeys = AuthKeys.resolve(MeshConfig.load(null, Map.of("voicemesh.dataDir", other.toString())));
       assertNotEquals(keys.gatewayAuth().getString("secret"), otherKeys.gatewayAuth().getString("secret"));
     } finally {
