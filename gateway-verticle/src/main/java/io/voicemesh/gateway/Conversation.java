@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntSupplier;
 
 /**
  * One speaker connection: the place where a voice turn's stages meet. It knows no wire protocol:
@@ -62,6 +63,8 @@ final class Conversation implements ConversationControl {
   private final GatewaySettings settings;
   private final ClientChannel client;
   private final SessionDirectory sessions;
+  /** How many STT nodes this gateway knows: a hot standby needs a second one. */
+  private final IntSupplier sttNodes;
   private final String connectionId = UUID.randomUUID().toString();
   private final WireProtocol protocol;
   private final SocketGuard guard;
@@ -115,8 +118,9 @@ final class Conversation implements ConversationControl {
   private Future<Void> departure;
 
   Conversation(Vertx vertx, ServerWebSocket socket, GatewaySettings settings, SessionDirectory sessions,
-      Runnable onClosed, NodeConnections.Slot slot, WireProtocol.Factory protocols) {
+      Runnable onClosed, NodeConnections.Slot slot, WireProtocol.Factory protocols, IntSupplier sttNodes) {
     this.onClosed = onClosed;
+    this.sttNodes = sttNodes;
     this.slot = slot;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
@@ -161,7 +165,7 @@ final class Conversation implements ConversationControl {
           history = new ConversationHistory(vertx, settings, info.sessionId());
           slot.session(info.sessionId());
           stt = new SttLink(vertx, settings, info.sessionId(), Addresses.conversationStt(connectionId), this::onSttEvent,
-              this::sttUnavailable, request.caller());
+              this::sttUnavailable, request.caller(), sttNodes);
           long clientHas = request.lastSeq() == null ? info.lastSeq() : Math.min(request.lastSeq(), info.lastSeq());
           client.session(info.sessionId(), info.lastSeq(), clientHas, true);
           feed = new SessionFeed(vertx, client, info.sessionId(), settings.sessionTimeoutMs(),

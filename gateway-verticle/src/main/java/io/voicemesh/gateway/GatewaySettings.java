@@ -104,7 +104,7 @@ record GatewaySettings(
         timeouts.getLong("takeoverMs", 5_000L),
         failover.getInteger("sttOpenAttempts", 3),
         failover.getLong("sttReplayMs", 10_000L),
-        failover.getBoolean("sttStandby", false),
+        failover.getBoolean("sttStandby", true),
         c.getJsonObject("auth", new JsonObject()).getLong("sessionTokenTtlSeconds", 3_600L),
         storage.getLong("outageBufferMs", 60_000L),
         storage.getInteger("outageBufferEvents", 10_000),

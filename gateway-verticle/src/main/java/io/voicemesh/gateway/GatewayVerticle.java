@@ -76,6 +76,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
   private GatewaySettings settings;
   private JwtTokens tokens;
   private SessionDirectory sessions;
+  private SttNodeAddresses sttNodes;
   private NodeConnections held;
   private HttpServer server;
   private io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge tcpBridge;
@@ -88,7 +89,8 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
       throw new IllegalArgumentException("auth.sessionTokenTtlSeconds is longer than auth.maxTokenLifetimeSeconds");
     }
     sessions = new SessionDirectory(vertx, settings);
-    new SttNodeAddresses(vertx).start();
+    sttNodes = new SttNodeAddresses(vertx);
+    sttNodes.start();
     held = new NodeConnections(settings.connectionsPerUser(), settings.sessionsPerUser());
     if (settings.sessionTouchMs() > 0) {
       vertx.setPeriodic(settings.sessionTouchMs(), t -> touchSessions());
@@ -281,7 +283,7 @@ public final class GatewayVerticle extends VerticleBase implements Drainable {
       Conversation speaker = new Conversation(vertx, socket, settings, sessions, () -> {
         connections.decrementAndGet();
         slot.release();
-      }, slot, protocol);
+      }, slot, protocol, sttNodes::count);
       speakers.add(speaker);
       speaker.released().onComplete(v -> speakers.remove(speaker));
       speaker.start(request);

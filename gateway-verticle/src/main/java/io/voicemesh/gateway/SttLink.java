@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,12 +160,15 @@ final class SttLink {
   private long standbyOpens;
   private boolean standbyOpening;
   private long standbyRetryAt;
+  /** How many STT nodes the gateway knows ({@link SttNodeAddresses}): with one there is no standby to open. */
+  private final IntSupplier sttNodes;
   /** Where the last commit was sent (session ms): a standby must begin after it, or it would miss the utterance end. */
   private long committedAtMs = -1;
 
   SttLink(Vertx vertx, GatewaySettings settings, String sessionId, String eventsAddress, Consumer<SttEvent> onEvent,
-      Consumer<MeshException> onUnavailable, Caller caller) {
+      Consumer<MeshException> onUnavailable, Caller caller, IntSupplier sttNodes) {
     this.vertx = vertx;
+    this.sttNodes = sttNodes;
     this.caller = caller;
     this.bus = vertx.eventBus();
     this.settings = settings;
@@ -556,8 +560,8 @@ final class SttLink {
    * begins at an utterance boundary: the standby gets that audio, then every frame the stream gets.
    */
   private void openStandby() {
-    if (!settings.sttStandby() || closed || state != State.OPEN || standby != null || standbyOpening
-        || !standbyCanBegin() || System.currentTimeMillis() < standbyRetryAt) {
+    if (!settings.sttStandby() || sttNodes.getAsInt() < 2 || closed || state != State.OPEN || standby != null
+        || standbyOpening || !standbyCanBegin() || System.currentTimeMillis() < standbyRetryAt) {
       return;
     }
     standbyOpening = true;

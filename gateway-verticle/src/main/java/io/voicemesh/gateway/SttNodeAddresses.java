@@ -37,6 +37,11 @@ final class SttNodeAddresses {
     vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> known.remove(Json.decode(m.body(), NodeLeft.class).node()));
   }
 
+  /** The STT nodes known: reported, and not gone or found unreachable. */
+  int count() {
+    return known.size();
+  }
+
   private void reported(NodeReport report) {
     if (report.roles() == null || !report.roles().containsKey(Role.STT.id()) || !known.add(report.node())) {
       return;

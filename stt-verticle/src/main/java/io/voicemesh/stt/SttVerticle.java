@@ -48,7 +48,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A stream may be a gateway's hot standby of a session's stream on another node
  * ({@code SttOpen.standby}): it is decoded like any other, its events go to the gateway, which holds
  * them back, until the gateway tells it to serve ({@code SttControl.Serve}). A node never holds both
- * of one session's streams.
+ * of one session's streams. A standby has its place only while no stream needs it: a stream's open
+ * that finds the node full, or its user's or token's share held by standbys, closes as many
+ * standbys as it takes ({@link #yieldStandbys}), so standbys use spare capacity and never cost a
+ * session its stream. The node takes opens ({@code stt.open}) while it has room for a stream.
  *
  * <p>{@link #drain}: the node is stopping. It stops taking streams, tells the cluster
  * ({@code Addresses.NODE_DRAINING}) so gateways move its streams to other nodes with their audio
@@ -165,17 +168,16 @@ public final class SttVerticle extends VerticleBase implements Drainable {
       // gateway moved it): one node holding both would be no standby at all.
       standby.close("the session's stream moved to this node");
     }
+    if (!spec.standby()) {
+      released = Future.all(released, yieldStandbys(spec)).mapEmpty();
+    }
     if (sessions.size() + opening.size() >= capacity) {
       admitWhileRoom();
       return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
           "STT node " + node + " serves " + capacity + " sessions already"));
     }
-    List<SttOpen> held = new ArrayList<>(opening);
-    for (SttSession session : sessions.values()) {
-      held.add(session.spec());
-    }
     try {
-      shares.admit(spec, held, node);
+      shares.admit(spec, held(), node);
     } catch (MeshException quota) {
       admitWhileRoom();
       return Future.failedFuture(quota);
@@ -207,6 +209,41 @@ public final class SttVerticle extends VerticleBase implements Drainable {
           }
           admitWhileRoom();
         });
+  }
+
+  /** The streams this node serves or is opening, standbys included. */
+  private List<SttOpen> held() {
+    List<SttOpen> held = new ArrayList<>(opening);
+    for (SttSession session : sessions.values()) {
+      held.add(session.spec());
+    }
+    return held;
+  }
+
+  /**
+   * Closes the standbys that keep {@code stream} (a session's stream, not a standby) from being
+   * admitted: while the node is full, a standby of the same user, else of the same token, else
+   * any; while the user's or token's share is held, a standby of that user or token. Their gateways
+   * hear {@code stream.closed} and open them elsewhere, or later. Completes when their recognizers
+   * are back, so the stream can take one of them.
+   */
+  private Future<Void> yieldStandbys(SttOpen stream) {
+    List<Future<Void>> closed = new ArrayList<>();
+    while (true) {
+      boolean full = sessions.size() + opening.size() >= capacity;
+      boolean overShare = !full && shares.refusal(stream, held(), node) != null;
+      SttSession yielding = !full && !overShare ? null : sessions.values().stream()
+          .filter(SttSession::standby)
+          .filter(s -> full || s.spec().userId().equals(stream.userId()) || s.spec().tokenId().equals(stream.tokenId()))
+          .min(java.util.Comparator.comparingInt(s -> s.spec().userId().equals(stream.userId()) ? 0
+              : s.spec().tokenId().equals(stream.tokenId()) ? 1 : 2))
+          .orElse(null);
+      if (yielding == null) {
+        return Future.all(closed).mapEmpty();
+      }
+      sessions.remove(key(yielding), yielding);
+      closed.add(yielding.close("STT node " + node + " needs its place for a session's stream (a standby gives way)"));
+    }
   }
 
   /**
@@ -273,9 +310,13 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     admitWhileRoom();
   }
 
-  /** Listens on {@code stt.open} while this node has room for another session, and only then. */
+  /**
+   * Listens on {@code stt.open} while this node has room for another stream, and only then; the
+   * places standbys hold count as room ({@link #yieldStandbys}).
+   */
   private void admitWhileRoom() {
-    boolean room = !draining && sessions.size() + opening.size() < capacity;
+    long standbys = sessions.values().stream().filter(SttSession::standby).count();
+    boolean room = !draining && sessions.size() - standbys + opening.size() < capacity;
     if (room && opener == null) {
       opener = Bus.serve(vertx.eventBus(), Addresses.STT_OPEN, SttOpen.class, this::open);
     } else if (!room && opener != null) {
