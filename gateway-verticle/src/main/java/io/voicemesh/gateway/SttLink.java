@@ -61,6 +61,12 @@ final class SttLink {
   private static final long OPEN_BACKOFF_MS = 50;
   /** A standby that could not be opened (one STT node, all full) is asked for again after this. */
   private static final long STANDBY_RETRY_MS = 5_000;
+  /**
+   * A standby its node closed (most often to give its place to a stream: the cluster is busy) is
+   * asked for again after this, not at the next utterance: each new standby decodes the audio
+   * retained since the last boundary, work lost if it gives way again at once.
+   */
+  private static final long STANDBY_CLOSED_RETRY_MS = 30_000;
   private static final int HOP_SAMPLE_EVERY = 10;
   /**
    * Opens raced when a stream moves off a node the cluster may still list: the event bus's
@@ -620,6 +626,7 @@ final class SttLink {
   private void standbyReported(SttEvent event) {
     if (event instanceof SttEvent.StreamClosed gone) {
       dropStandby("its node " + standby.stream().node() + " closed it: " + gone.reason());
+      standbyRetryAt = System.currentTimeMillis() + STANDBY_CLOSED_RETRY_MS;
       return;
     }
     standby.heard(event.shiftedBy(standby.baseMs()));
