@@ -59,10 +59,15 @@ final class SttLink {
   private static final Logger LOG = LoggerFactory.getLogger(SttLink.class);
   private static final long RETRY_AFTER_FAILURE_MS = 1_000;
   private static final long OPEN_BACKOFF_MS = 50;
-  /** A standby that could not be opened (one STT node, all full) is asked for again after this. */
-  private static final long STANDBY_RETRY_MS = 5_000;
   /**
-   * A standby its node closed (most often to give its place to a stream: the cluster is busy) is
+   * A standby that could not be opened (every other STT node full) is asked for again after this,
+   * doubled at each refusal up to {@link #STANDBY_RETRY_MAX_MS}: a busy cluster is not asked every
+   * few seconds by every session.
+   */
+  private static final long STANDBY_RETRY_MS = 5_000;
+  private static final long STANDBY_RETRY_MAX_MS = 60_000;
+  /**
+   * A standby its node closed (to give its place to a stream, most often; or idle, or failing) is
    * asked for again after this, not at the next utterance: each new standby decodes the audio
    * retained since the last boundary, work lost if it gives way again at once.
    */
@@ -166,6 +171,7 @@ final class SttLink {
   private long standbyOpens;
   private boolean standbyOpening;
   private long standbyRetryAt;
+  private long standbyRetryMs = STANDBY_RETRY_MS;
   /** How many STT nodes the gateway knows ({@link SttNodeAddresses}): with one there is no standby to open. */
   private final IntSupplier sttNodes;
   /** Where the last commit was sent (session ms): a standby must begin after it, or it would miss the utterance end. */
@@ -581,6 +587,7 @@ final class SttLink {
             return;
           }
           standbyOpening = false;
+          standbyRetryMs = STANDBY_RETRY_MS;
           if (closed || state != State.OPEN || !standbyCanBegin() || opened.node().equals(stream.node())) {
             closeOn(opened);
             return;
@@ -595,7 +602,8 @@ final class SttLink {
         .onFailure(e -> {
           if (attempt == standbyOpens) {
             standbyOpening = false;
-            standbyRetryAt = System.currentTimeMillis() + STANDBY_RETRY_MS;
+            standbyRetryAt = System.currentTimeMillis() + standbyRetryMs;
+            standbyRetryMs = Math.min(standbyRetryMs * 2, STANDBY_RETRY_MAX_MS);
             LOG.debug("session {}: no hot standby for its STT stream: {}", sessionId, e.getMessage());
           }
         });

@@ -396,10 +396,10 @@ class ClusterIT {
       for (String node : sttNodes) {
         double standby = MetricsTest.value(new Rest(cluster.node(node).port()).get("/metrics", null).text(),
             "voicemesh_stt_standby_streams");
-        int active = sttActive(node);
-        streams += active;
+        int active = sttActive(node); // streams, not standbys
+        streams += active + (int) standby;
         serving = standby == 0 && active == 1 ? node : serving;
-        standbyNode = standby == 1 && active == 1 ? node : standbyNode;
+        standbyNode = standby == 1 && active == 0 ? node : standbyNode;
       }
       if (serving != null && standbyNode != null && streams == 2) {
         return List.of(serving, standbyNode);

@@ -1,7 +1,9 @@
 package io.voicemesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.buffer.Buffer;
@@ -31,7 +33,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Hot standbys (on by default in a cluster of STT nodes) live on spare capacity: a session's stream
  * that finds its node full of standbys, or its user's share held by one, gets its place; a standby
- * never takes a stream's. One STT node of capacity 2, a user's share 1.
+ * never takes a stream's, and none gives way for an open refused anyway. One STT node of capacity 3;
+ * a user, and a token, may hold one of its places.
  */
 @DisplayName("Hot standbys give way to streams")
 @Timeout(120)
@@ -39,47 +42,67 @@ class SttStandbyYieldTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   @RegisterExtension
   static final TestMesh mesh = TestMesh.with(() -> Map.of(
-      "voicemesh.stt.capacity", 2,
-      "voicemesh.stt.userShare", 0.5,
-      "voicemesh.stt.tokenShare", 0.5));
+      "voicemesh.stt.capacity", 3,
+      "voicemesh.stt.userShare", 0.3,
+      "voicemesh.stt.tokenShare", 0.3));
 
   @Test
-  @DisplayName("a node full of standbys, one of them the user's: the user's stream takes that one's place, the other stays, a new standby is refused")
+  @DisplayName("a standby gives its place for its user's share and for a full node, only when that lets the stream in; a standby takes no place from a stream")
   void standbysGiveWay() throws Exception {
     EventBus bus = mesh.meshVertx().eventBus();
     String user = TestMesh.uniqueUser("speaker");
     Standby own = Standby.open(bus, user, "own-token");
     Standby other = Standby.open(bus, TestMesh.uniqueUser("bystander"), "other-token");
-    assertEquals(2.0, metric("voicemesh_stt_standby_streams"), "the node's two places hold standbys");
+    assertEquals(2.0, metric("voicemesh_stt_standby_streams"), "two of the node's three places hold standbys");
 
+    // The user's share is held by its standby (the node has room): that one gives way, not the other.
     try (VoiceClient client = mesh.connect("token=" + mesh.token(user))) {
       client.sessionId();
       client.speakRealtime(Speech.say("what time is it"), 1200);
       JsonObject heard = client.await("transcript.final", WAIT);
       assertTrue(heard.getString("text").contains("time"), heard.encode());
       assertNull(client.await("agent_completed", WAIT).getValue("error"));
-      assertEquals(List.of(), client.events("error"), "no capacity or quota error for the user's stream");
+      assertEquals(List.of(), client.events("error"), "no quota error for the user's stream");
     }
     JsonObject closed = own.closed.get(10, TimeUnit.SECONDS);
     assertTrue(closed.getString("reason").contains("standby gives way"), closed.encode());
-    assertTrue(!other.closed.isDone(), "the other user's standby was not needed and stays: " + other.events);
-    other.consumer.unregister();
-    own.consumer.unregister();
+    assertFalse(other.closed.isDone(), "the other user's standby was not in the way: " + other.events);
+    awaitRecognizers(1); // the user's stream closed with its connection; the other standby is left
 
-    // Once the user's stream has closed, the standby left holds one place. Fill the other with a
-    // stream, and a further standby finds no room.
+    // A stream refused anyway (its user's share is held by a stream) costs no standby its place.
+    String streamer = TestMesh.uniqueUser("streamer");
+    Standby first = Standby.open(bus, streamer, "streamer-token", false);
+    MeshException quota = refused(() -> Standby.open(bus, streamer, "streamer-token-2", false));
+    assertEquals(ErrorCode.QUOTA_EXCEEDED, quota.code(), quota.getMessage());
+    assertFalse(other.closed.isDone(), "no standby closed for an open refused anyway");
+
+    // The node full (a standby and two streams): the next stream takes the standby's place.
+    Standby second = Standby.open(bus, TestMesh.uniqueUser("second"), "second-token", false);
+    Standby third = Standby.open(bus, TestMesh.uniqueUser("third"), "third-token", false);
+    assertTrue(other.closed.get(10, TimeUnit.SECONDS).getString("reason").contains("standby gives way"));
+    assertEquals(0.0, metric("voicemesh_stt_standby_streams"));
+    assertEquals(3.0, metric("voicemesh_sessions{node=\"[^\"]*\",role=\"stt\"}"), "three streams serve");
+
+    // A node full of streams leaves the stt.open round-robin: no place for a standby (nor a stream).
+    MeshException full = refused(() -> Standby.open(bus, TestMesh.uniqueUser("late"), "late-token"));
+    assertTrue(full.getMessage().contains("No handlers for address stt.open"), full.code() + ": " + full.getMessage());
+    assertFalse(first.closed.isDone() || second.closed.isDone() || third.closed.isDone(), "a standby takes no stream's place");
+    for (Standby stream : List.of(own, other, first, second, third)) {
+      stream.consumer.unregister();
+    }
+  }
+
+  private static MeshException refused(java.util.concurrent.Callable<Standby> open) {
+    ExecutionException refused = assertThrows(ExecutionException.class, open::call);
+    return (MeshException) refused.getCause();
+  }
+
+  private static void awaitRecognizers(int held) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (metric("voicemesh_stt_recognizers") != 1 && System.nanoTime() < deadline) {
+    while (metric("voicemesh_stt_recognizers") != held && System.nanoTime() < deadline) {
       TimeUnit.MILLISECONDS.sleep(100); // polling, bounded by the deadline
     }
-    assertEquals(1.0, metric("voicemesh_stt_recognizers"), "the user's stream closed, the standby left holds one");
-    Standby stream = Standby.open(bus, TestMesh.uniqueUser("streamer"), "stream-token", false);
-    ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> Standby.open(bus, TestMesh.uniqueUser("late"), "late-token"));
-    MeshException why = (MeshException) refused.getCause();
-    assertEquals(ErrorCode.CAPACITY, why.code(), why.getMessage());
-    assertTrue(!other.closed.isDone() && !stream.closed.isDone(), "a standby takes no stream's place, nor a standby's");
-    stream.consumer.unregister();
+    assertEquals(held, metric("voicemesh_stt_recognizers"), "recognizers held");
   }
 
   private static double metric(String name) throws Exception {

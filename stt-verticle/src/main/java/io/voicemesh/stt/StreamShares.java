@@ -51,14 +51,6 @@ final class StreamShares {
    * {@code held}, the streams this node serves or is opening.
    */
   void admit(SttOpen spec, Collection<SttOpen> held, String node) {
-    String refusal = refusal(spec, held, node);
-    if (refusal != null) {
-      throw new MeshException(ErrorCode.QUOTA_EXCEEDED, refusal);
-    }
-  }
-
-  /** Why {@link #admit} would refuse {@code spec}, or null. */
-  String refusal(SttOpen spec, Collection<SttOpen> held, String node) {
     int byUser = 0;
     int byToken = 0;
     for (SttOpen other : held) {
@@ -66,13 +58,12 @@ final class StreamShares {
       byToken += spec.tokenId().equals(other.tokenId()) ? 1 : 0;
     }
     if (byUser >= perUser) {
-      return "this user holds " + byUser + " speech-recognition streams on " + node + ", its share (stt.userShare "
-          + userShare + " of " + capacity + "); end one or try again later";
+      throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this user holds " + byUser + " speech-recognition streams on "
+          + node + ", its share (stt.userShare " + userShare + " of " + capacity + "); end one or try again later");
     }
     if (byToken >= perToken) {
-      return "this token holds " + byToken + " speech-recognition streams on " + node + ", its share (stt.tokenShare "
-          + tokenShare + " of " + capacity + "); end one or try again later";
+      throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this token holds " + byToken + " speech-recognition streams on "
+          + node + ", its share (stt.tokenShare " + tokenShare + " of " + capacity + "); end one or try again later");
     }
-    return null;
   }
 }

@@ -249,10 +249,22 @@ final class SttSession {
    * {@code stream.closed} too, and the gateway would move the stream before the orderly hand-over.
    */
   Future<Void> close(String reason) {
+    return close(reason, reason == null);
+  }
+
+  /**
+   * A standby giving its place to a stream: its queued audio is skipped (its gateway drops the
+   * standby, so nobody would read what it heard) and its gateway is told why.
+   */
+  Future<Void> giveWay(String reason) {
+    return close(reason, true);
+  }
+
+  private Future<Void> close(String reason, boolean skipQueued) {
     if (closing != null) {
       return closing; // a drain or stop waits for a close already under way, too
     }
-    nobodyListens = reason == null;
+    nobodyListens = skipQueued;
     Future<Void> decoded = enqueue(() -> {
       stream.close();
       recognizersHeld.decrementAndGet();

@@ -50,8 +50,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * them back, until the gateway tells it to serve ({@code SttControl.Serve}). A node never holds both
  * of one session's streams. A standby has its place only while no stream needs it: a stream's open
  * that finds the node full, or its user's or token's share held by standbys, closes as many
- * standbys as it takes ({@link #yieldStandbys}), so standbys use spare capacity and never cost a
- * session its stream. The node takes opens ({@code stt.open}) while it has room for a stream.
+ * standbys as it takes ({@link #standbysInTheWayOf}), so standbys use spare capacity and never cost
+ * a session its stream. The node takes opens ({@code stt.open}) while it has room for a stream; its
+ * status and {@code voicemesh_sessions} count streams, {@code voicemesh_stt_standby_streams} standbys.
  *
  * <p>{@link #drain}: the node is stopping. It stops taking streams, tells the cluster
  * ({@code Addresses.NODE_DRAINING}) so gateways move its streams to other nodes with their audio
@@ -106,7 +107,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     recognizers = new UserFairPool(worker, threads);
     meters = new SttSession.Meters(MeshMetrics.timer(MeshMetrics.AUDIO_HOP),
         MeshMetrics.timer(MeshMetrics.STT_FINAL_LATENCY));
-    MeshMetrics.sessions(Role.STT, node, sessions::size);
+    MeshMetrics.sessions(Role.STT, node, this::streamsServing);
     MeshMetrics.recognizers(node, recognizersHeld::get);
     MeshMetrics.standbyStreams(node, () -> sessions.values().stream().filter(SttSession::standby).count());
     fallbackName = config.getString("fallbackEngine", "");
@@ -121,7 +122,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
           vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> gatewayLeft(Json.decode(m.body(), NodeLeft.class)));
           EventBus bus = vertx.eventBus();
           List<MessageConsumer<Object>> consumers = new ArrayList<>(Bus.serveStatus(bus, Role.STT,
-              () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, sessions.size(), capacity, engine.workers()))));
+              () -> Future.succeededFuture(new RoleStatus(Role.STT.id(), node, true, streamsServing(), capacity, engine.workers()))));
           streamsAddress = Addresses.sttStreams(node);
           consumers.add(bus.consumer(streamsAddress, this::streamMessage));
           admitWhileRoom();
@@ -168,19 +169,25 @@ public final class SttVerticle extends VerticleBase implements Drainable {
       // gateway moved it): one node holding both would be no standby at all.
       standby.close("the session's stream moved to this node");
     }
-    if (!spec.standby()) {
-      released = Future.all(released, yieldStandbys(spec)).mapEmpty();
-    }
-    if (sessions.size() + opening.size() >= capacity) {
-      admitWhileRoom();
-      return Future.failedFuture(new MeshException(ErrorCode.CAPACITY,
-          "STT node " + node + " serves " + capacity + " sessions already"));
-    }
+    // Standbys give a stream their places, but only when that lets the stream in.
+    List<SttSession> givingWay = spec.standby() ? List.of() : standbysInTheWayOf(spec);
+    givingWay.forEach(yielding -> sessions.remove(key(yielding), yielding));
     try {
-      shares.admit(spec, held(), node);
-    } catch (MeshException quota) {
+      if (placesTaken(spec) >= capacity) {
+        throw new MeshException(ErrorCode.CAPACITY, "STT node " + node + " serves " + capacity + " sessions already");
+      }
+      shares.admit(spec, held(spec), node);
+    } catch (MeshException refused) {
+      givingWay.forEach(kept -> sessions.put(key(kept), kept)); // not needed after all
       admitWhileRoom();
-      return Future.failedFuture(quota);
+      return Future.failedFuture(refused);
+    }
+    if (!givingWay.isEmpty()) {
+      // The stream waits for their recognizers, so it takes one of them rather than a new one.
+      Future<Void> given = Future.join(givingWay.stream().map(yielding -> yielding.giveWay(
+          "STT node " + node + " needs its place for a session's stream (a standby gives way)")).toList())
+          .<Void>mapEmpty().otherwiseEmpty();
+      released = released.compose(v -> given);
     }
     opening.add(spec);
     admitWhileRoom();
@@ -197,6 +204,12 @@ public final class SttVerticle extends VerticleBase implements Drainable {
             // wins, and the one it displaces is closed here — out of the map, nothing else would.
             replaced.close("reopened");
           }
+          if (draining) {
+            session.close("STT node " + node + " is stopping"); // began stopping while this opened
+          } else if (spec.standby() && !roomForStandby(session)) {
+            // Streams admitted while it opened (they do not wait for opening standbys) took the room.
+            session.giveWay("STT node " + node + " filled up while the standby opened (a standby gives way)");
+          }
           return new SttOpened(streamsAddress, session.id(), node);
         })
         .andThen(done -> {
@@ -211,39 +224,69 @@ public final class SttVerticle extends VerticleBase implements Drainable {
         });
   }
 
-  /** The streams this node serves or is opening, standbys included. */
-  private List<SttOpen> held() {
-    List<SttOpen> held = new ArrayList<>(opening);
-    for (SttSession session : sessions.values()) {
-      held.add(session.spec());
-    }
+  /** Sessions this node serves with a stream (not a standby). */
+  private int streamsServing() {
+    return (int) sessions.values().stream().filter(session -> !session.standby()).count();
+  }
+
+  /**
+   * The places {@code spec} competes for: every stream and standby held, and every open under
+   * way; except that a stream does not count opening standbys, which give way once open.
+   */
+  private int placesTaken(SttOpen spec) {
+    return sessions.size() + (int) opening.stream().filter(open -> spec.standby() || !open.standby()).count();
+  }
+
+  /** What {@code spec} is measured against for the shares: as {@link #placesTaken}. */
+  private List<SttOpen> held(SttOpen spec) {
+    List<SttOpen> held = new ArrayList<>();
+    opening.stream().filter(open -> spec.standby() || !open.standby()).forEach(held::add);
+    sessions.values().forEach(session -> held.add(session.spec()));
     return held;
   }
 
   /**
-   * Closes the standbys that keep {@code stream} (a session's stream, not a standby) from being
-   * admitted: while the node is full, a standby of the same user, else of the same token, else
-   * any; while the user's or token's share is held, a standby of that user or token. Their gateways
-   * hear {@code stream.closed} and open them elsewhere, or later. Completes when their recognizers
-   * are back, so the stream can take one of them.
+   * The standbys whose places let {@code stream} (a session's stream) in: none when it needs none,
+   * or when it would be refused anyway. While the node is full any standby helps; while the user's
+   * or token's share is held, only one of that user or token. The same user's and token's go first.
    */
-  private Future<Void> yieldStandbys(SttOpen stream) {
-    List<Future<Void>> closed = new ArrayList<>();
-    while (true) {
-      boolean full = sessions.size() + opening.size() >= capacity;
-      boolean overShare = !full && shares.refusal(stream, held(), node) != null;
-      SttSession yielding = !full && !overShare ? null : sessions.values().stream()
-          .filter(SttSession::standby)
-          .filter(s -> full || s.spec().userId().equals(stream.userId()) || s.spec().tokenId().equals(stream.tokenId()))
-          .min(java.util.Comparator.comparingInt(s -> s.spec().userId().equals(stream.userId()) ? 0
-              : s.spec().tokenId().equals(stream.tokenId()) ? 1 : 2))
-          .orElse(null);
-      if (yielding == null) {
-        return Future.all(closed).mapEmpty();
-      }
-      sessions.remove(key(yielding), yielding);
-      closed.add(yielding.close("STT node " + node + " needs its place for a session's stream (a standby gives way)"));
+  private List<SttSession> standbysInTheWayOf(SttOpen stream) {
+    int taken = placesTaken(stream);
+    int byUser = 0;
+    int byToken = 0;
+    for (SttOpen other : held(stream)) {
+      byUser += stream.userId().equals(other.userId()) ? 1 : 0;
+      byToken += stream.tokenId().equals(other.tokenId()) ? 1 : 0;
     }
+    List<SttSession> standbys = sessions.values().stream().filter(SttSession::standby)
+        .sorted(java.util.Comparator.comparingInt(s -> (s.spec().userId().equals(stream.userId()) ? 0 : 2)
+            + (s.spec().tokenId().equals(stream.tokenId()) ? 0 : 1)))
+        .toList();
+    List<SttSession> inTheWay = new ArrayList<>();
+    for (SttSession standby : standbys) {
+      if (taken < capacity && byUser < shares.perUser() && byToken < shares.perToken()) {
+        break;
+      }
+      boolean sameUser = standby.spec().userId().equals(stream.userId());
+      boolean sameToken = standby.spec().tokenId().equals(stream.tokenId());
+      if (taken >= capacity || (sameUser && byUser >= shares.perUser()) || (sameToken && byToken >= shares.perToken())) {
+        inTheWay.add(standby);
+        taken--;
+        byUser -= sameUser ? 1 : 0;
+        byToken -= sameToken ? 1 : 0;
+      }
+    }
+    boolean admitted = taken < capacity && byUser < shares.perUser() && byToken < shares.perToken();
+    return admitted ? inTheWay : List.of();
+  }
+
+  /** Whether {@code standby}, now open, fits beside every stream, standby and open under way. */
+  private boolean roomForStandby(SttSession standby) {
+    List<SttOpen> others = held(standby.spec());
+    others.removeIf(open -> open == standby.spec());
+    int byUser = (int) others.stream().filter(o -> o.userId().equals(standby.spec().userId())).count();
+    int byToken = (int) others.stream().filter(o -> o.tokenId().equals(standby.spec().tokenId())).count();
+    return others.size() < capacity && byUser < shares.perUser() && byToken < shares.perToken();
   }
 
   /**
@@ -294,6 +337,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     if (displaced != null) {
       displaced.close("replaced by the session's standby");
     }
+    admitWhileRoom(); // a stream now, it takes a place for streams
   }
 
   private static String key(String sessionId, boolean standby) {
@@ -312,11 +356,10 @@ public final class SttVerticle extends VerticleBase implements Drainable {
 
   /**
    * Listens on {@code stt.open} while this node has room for another stream, and only then; the
-   * places standbys hold count as room ({@link #yieldStandbys}).
+   * places standbys hold count as room ({@link #standbysInTheWayOf}).
    */
   private void admitWhileRoom() {
-    long standbys = sessions.values().stream().filter(SttSession::standby).count();
-    boolean room = !draining && sessions.size() - standbys + opening.size() < capacity;
+    boolean room = !draining && streamsServing() + opening.stream().filter(open -> !open.standby()).count() < capacity;
     if (room && opener == null) {
       opener = Bus.serve(vertx.eventBus(), Addresses.STT_OPEN, SttOpen.class, this::open);
     } else if (!room && opener != null) {
