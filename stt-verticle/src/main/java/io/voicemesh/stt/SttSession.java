@@ -78,7 +78,7 @@ final class SttSession {
    * skipped, not decoded, so a node that had fallen behind frees the recognizer (≈ 25 MB native)
    * at once instead of after decoding up to {@link #MAX_BACKLOG_MS} of audio nobody will read.
    * A close that is the node's own idea (idle, stopping) still decodes it: the gateway moves only
-   * what this node never heard.
+   * what this node never heard. A standby giving way ({@link #giveWay}) skips it too.
    */
   private volatile boolean nobodyListens;
   private boolean standby;
