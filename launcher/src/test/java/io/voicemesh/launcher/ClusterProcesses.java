@@ -42,11 +42,7 @@ final class ClusterProcesses implements AutoCloseable {
   private final Thread reaper = new Thread(this::killAll, "cluster-it-reaper");
 
   ClusterProcesses(Path workDir, Map<String, String> environment) throws IOException {
-    if (Files.exists(workDir)) {
-      try (var old = Files.walk(workDir)) {
-        old.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-      }
-    }
+    TestFiles.deleteTree(workDir);
     this.workDir = Files.createDirectories(workDir);
     this.environment = environment;
     String cluster = Files.readString(Path.of("..", "cluster.xml"))

@@ -52,18 +52,9 @@ final class DevTools implements AutoCloseable {
     }
     Path singleton = profile.resolve("SingletonSocket");
     Path singletonFolder = Files.isSymbolicLink(singleton) ? Files.readSymbolicLink(singleton).getParent() : null;
-    deleteTree(profile);
+    TestFiles.deleteTree(profile);
     if (singletonFolder != null && singletonFolder.getFileName().toString().startsWith("org.chromium.Chromium.")) {
-      deleteTree(singletonFolder);
-    }
-  }
-
-  private static void deleteTree(Path root) throws java.io.IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (java.util.stream.Stream<Path> files = Files.walk(root)) {
-      files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+      TestFiles.deleteTree(singletonFolder);
     }
   }
 

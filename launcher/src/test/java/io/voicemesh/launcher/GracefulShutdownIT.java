@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -54,11 +53,7 @@ class GracefulShutdownIT {
 
   @BeforeAll
   static void startDatabase() throws Exception {
-    if (Files.exists(WORK)) {
-      try (var old = Files.walk(WORK)) {
-        old.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-      }
-    }
+    TestFiles.deleteTree(WORK);
     Files.createDirectories(WORK);
     vertx = Vertx.vertx();
     database = EmbeddedDatabase.start(WORK.resolve("test-postgres"));

@@ -54,7 +54,7 @@ class KafkaRelayFailoverIT {
         "CONFIG_FORCE_voicemesh_kafka_relay_leaseMs", Long.toString(LEASE_MS),
         // Words come slowly enough that the relay's node dies while the answer's events are still being made.
         "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "100"));
-    KafkaRelayTest.deleteTree(WORK.resolve("broker"));
+    TestFiles.deleteTree(WORK.resolve("broker"));
     broker = EmbeddedKafka.start(WORK.resolve("broker"), 0);
     postgres = EmbeddedPostgres.builder().start();
     String uri = "postgresql://postgres:postgres@127.0.0.1:" + postgres.getPort() + "/postgres";

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +49,7 @@ class KafkaRelayTest {
   @RegisterExtension
   static final TestMesh mesh = TestMesh.with(() -> {
     try {
-      deleteTree(DATA);
+      TestFiles.deleteTree(DATA);
       broker = EmbeddedKafka.start(DATA.resolve("broker"), 0);
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -304,14 +303,5 @@ class KafkaRelayTest {
 
   private static boolean complete(Map<String, List<ConsumerRecord<String, byte[]>>> bySession, Map<String, Long> lastSeqs) {
     return lastSeqs.entrySet().stream().allMatch(e -> seqs(bySession.get(e.getKey())).contains(e.getValue()));
-  }
-
-  static void deleteTree(Path root) throws java.io.IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -1,0 +1,23 @@
+package io.voicemesh.launcher;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** Files the tests make and must not leave behind. */
+final class TestFiles {
+  private TestFiles() {
+  }
+
+  /** Deletes {@code root} and everything under it; nothing when it does not exist. */
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
