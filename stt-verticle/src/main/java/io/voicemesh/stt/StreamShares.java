@@ -51,19 +51,33 @@ final class StreamShares {
    * {@code held}, the streams this node serves or is opening.
    */
   void admit(SttOpen spec, Collection<SttOpen> held, String node) {
-    int byUser = 0;
-    int byToken = 0;
-    for (SttOpen other : held) {
-      byUser += spec.userId().equals(other.userId()) ? 1 : 0;
-      byToken += spec.tokenId().equals(other.tokenId()) ? 1 : 0;
-    }
+    int byUser = byUser(spec, held);
     if (byUser >= perUser) {
       throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this user holds " + byUser + " speech-recognition streams on "
           + node + ", its share (stt.userShare " + userShare + " of " + capacity + "); end one or try again later");
     }
+    int byToken = byToken(spec, held);
     if (byToken >= perToken) {
       throw new MeshException(ErrorCode.QUOTA_EXCEEDED, "this token holds " + byToken + " speech-recognition streams on "
           + node + ", its share (stt.tokenShare " + tokenShare + " of " + capacity + "); end one or try again later");
     }
+  }
+
+  /** Whether {@code spec}'s user holds its share of {@code held}. */
+  boolean userHoldsShare(SttOpen spec, Collection<SttOpen> held) {
+    return byUser(spec, held) >= perUser;
+  }
+
+  /** Whether {@code spec}'s token holds its share of {@code held}. */
+  boolean tokenHoldsShare(SttOpen spec, Collection<SttOpen> held) {
+    return byToken(spec, held) >= perToken;
+  }
+
+  private static int byUser(SttOpen spec, Collection<SttOpen> held) {
+    return (int) held.stream().filter(other -> spec.userId().equals(other.userId())).count();
+  }
+
+  private static int byToken(SttOpen spec, Collection<SttOpen> held) {
+    return (int) held.stream().filter(other -> spec.tokenId().equals(other.tokenId())).count();
   }
 }

@@ -173,10 +173,11 @@ public final class SttVerticle extends VerticleBase implements Drainable {
     List<SttSession> givingWay = spec.standby() ? List.of() : standbysInTheWayOf(spec);
     givingWay.forEach(yielding -> sessions.remove(key(yielding), yielding));
     try {
-      if (placesTaken(spec) >= capacity) {
+      List<SttOpen> held = held(spec);
+      if (held.size() >= capacity) {
         throw new MeshException(ErrorCode.CAPACITY, "STT node " + node + " serves " + capacity + " sessions already");
       }
-      shares.admit(spec, held(spec), node);
+      shares.admit(spec, held, node);
     } catch (MeshException refused) {
       givingWay.forEach(kept -> sessions.put(key(kept), kept)); // not needed after all
       admitWhileRoom();
@@ -230,19 +231,20 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   }
 
   /**
-   * The places {@code spec} competes for: every stream and standby held, and every open under
-   * way; except that a stream does not count opening standbys, which give way once open.
+   * The places {@code spec} competes for, and what its shares are measured against: every stream
+   * and standby held, and every open under way; except that a stream does not count opening
+   * standbys, which give way once open.
    */
-  private int placesTaken(SttOpen spec) {
-    return sessions.size() + (int) opening.stream().filter(open -> spec.standby() || !open.standby()).count();
-  }
-
-  /** What {@code spec} is measured against for the shares: as {@link #placesTaken}. */
   private List<SttOpen> held(SttOpen spec) {
     List<SttOpen> held = new ArrayList<>();
     opening.stream().filter(open -> spec.standby() || !open.standby()).forEach(held::add);
     sessions.values().forEach(session -> held.add(session.spec()));
     return held;
+  }
+
+  /** Whether {@code spec} fits beside {@code held}: a place free, and its user's and token's shares. */
+  private boolean fits(SttOpen spec, List<SttOpen> held) {
+    return held.size() < capacity && !shares.userHoldsShare(spec, held) && !shares.tokenHoldsShare(spec, held);
   }
 
   /**
@@ -251,42 +253,32 @@ public final class SttVerticle extends VerticleBase implements Drainable {
    * or token's share is held, only one of that user or token. The same user's and token's go first.
    */
   private List<SttSession> standbysInTheWayOf(SttOpen stream) {
-    int taken = placesTaken(stream);
-    int byUser = 0;
-    int byToken = 0;
-    for (SttOpen other : held(stream)) {
-      byUser += stream.userId().equals(other.userId()) ? 1 : 0;
-      byToken += stream.tokenId().equals(other.tokenId()) ? 1 : 0;
-    }
+    List<SttOpen> held = held(stream);
     List<SttSession> standbys = sessions.values().stream().filter(SttSession::standby)
         .sorted(java.util.Comparator.comparingInt(s -> (s.spec().userId().equals(stream.userId()) ? 0 : 2)
             + (s.spec().tokenId().equals(stream.tokenId()) ? 0 : 1)))
         .toList();
     List<SttSession> inTheWay = new ArrayList<>();
     for (SttSession standby : standbys) {
-      if (taken < capacity && byUser < shares.perUser() && byToken < shares.perToken()) {
+      if (fits(stream, held)) {
         break;
       }
-      boolean sameUser = standby.spec().userId().equals(stream.userId());
-      boolean sameToken = standby.spec().tokenId().equals(stream.tokenId());
-      if (taken >= capacity || (sameUser && byUser >= shares.perUser()) || (sameToken && byToken >= shares.perToken())) {
+      boolean helps = held.size() >= capacity
+          || standby.spec().userId().equals(stream.userId()) && shares.userHoldsShare(stream, held)
+          || standby.spec().tokenId().equals(stream.tokenId()) && shares.tokenHoldsShare(stream, held);
+      if (helps) {
         inTheWay.add(standby);
-        taken--;
-        byUser -= sameUser ? 1 : 0;
-        byToken -= sameToken ? 1 : 0;
+        held.removeIf(open -> open == standby.spec()); // by identity, as in openNew
       }
     }
-    boolean admitted = taken < capacity && byUser < shares.perUser() && byToken < shares.perToken();
-    return admitted ? inTheWay : List.of();
+    return fits(stream, held) ? inTheWay : List.of();
   }
 
   /** Whether {@code standby}, now open, fits beside every stream, standby and open under way. */
   private boolean roomForStandby(SttSession standby) {
     List<SttOpen> others = held(standby.spec());
     others.removeIf(open -> open == standby.spec());
-    int byUser = (int) others.stream().filter(o -> o.userId().equals(standby.spec().userId())).count();
-    int byToken = (int) others.stream().filter(o -> o.tokenId().equals(standby.spec().tokenId())).count();
-    return others.size() < capacity && byUser < shares.perUser() && byToken < shares.perToken();
+    return fits(standby.spec(), others);
   }
 
   /**
