@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClusterProcesses implements AutoCloseable {
   static final Duration READY_WITHIN = Duration.ofSeconds(120);
+  private static final int LOG_TAIL_LINES = 40;
 
   /** A node: its process, HTTP port and roles. */
   record Node(String name, Process process, int port, List<String> roles) {
@@ -75,31 +76,56 @@ final class ClusterProcesses implements AutoCloseable {
     awaitReady(READY_WITHIN, members, names);
   }
 
-  /** {@link #awaitReady(int, String...)} with a bound of its own. */
+  /**
+   * {@link #awaitReady(int, String...)} with a bound of its own. Every named node is watched on each
+   * pass: one that exits, or is still not ready at the deadline, fails the wait with the end of its log,
+   * since CI keeps only the test's output.
+   */
   void awaitReady(Duration within, int members, String... names) throws Exception {
     long deadline = System.nanoTime() + within.toNanos();
+    Map<String, String> waiting = new LinkedHashMap<>();
     for (String name : names) {
-      Node node = nodes.get(name);
-      String last = "no answer";
-      while (true) {
+      waiting.put(name, "no answer");
+    }
+    while (true) {
+      for (var entry : new ArrayList<>(waiting.entrySet())) {
+        String name = entry.getKey();
+        Node node = nodes.get(name);
         if (!node.process().isAlive()) {
-          throw new IllegalStateException(name + " exited with " + node.process().exitValue() + "; see " + log(name));
+          throw new IllegalStateException(name + " exited with " + node.process().exitValue() + "; " + logTail(name));
         }
         try {
           HttpResponse<String> health = health(node);
-          last = health.statusCode() + " " + health.body();
+          waiting.put(name, health.statusCode() + " " + health.body());
           if (health.statusCode() == 200
               && new JsonObject(health.body()).getJsonObject("cluster").getInteger("members") == members) {
-            break;
+            waiting.remove(name);
           }
         } catch (IOException notListeningYet) {
           // still starting
         }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(name + " not ready within " + within + ": " + last + "; see " + log(name));
-        }
-        TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
       }
+      if (waiting.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        StringBuilder report = new StringBuilder("not ready within " + within + " (" + members + " members expected):");
+        waiting.forEach((name, last) -> report.append("\n").append(name).append(": ").append(last)
+            .append("\n").append(logTail(name)));
+        throw new IllegalStateException(report.toString());
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
+    }
+  }
+
+  /** The last lines of a node's log, for a failure message. */
+  String logTail(String name) {
+    try {
+      List<String> lines = Files.readAllLines(log(name));
+      return "last lines of " + log(name) + ":\n  "
+          + String.join("\n  ", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    } catch (IOException | UncheckedIOException unreadable) {
+      return "no log at " + log(name) + " (" + unreadable + ")";
     }
   }
 
