@@ -30,6 +30,7 @@ import io.voicemesh.api.message.ToolCall;
 import io.voicemesh.api.message.ToolSpec;
 import io.voicemesh.api.message.WriterRelease;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +113,11 @@ final class Conversation implements ConversationControl {
   private long commitTimer = -1;
   private boolean respondOnFinal;
   private Future<Void> previousTurn = Future.succeededFuture();
+  /**
+   * Turns not yet finished, by id: an interrupted turn still waits for its LLM stream to end and
+   * for the outcome of a tool it started, after the next turn has become {@link #turn}.
+   */
+  private final Map<String, Turn> unfinishedTurns = new HashMap<>();
   /** Completes once the connection is gone and what it made is stored (or given up on). */
   private final Promise<Void> released = Promise.promise();
   /** Set once the gateway is stopping: no new turn starts, and the client is sent away. */
@@ -650,6 +656,8 @@ final class Conversation implements ConversationControl {
     Turn next = new Turn(vertx, client, settings, session.sessionId(), connectionId, session.agent(), voice, userText,
         clock, stt.node(), history, input);
     turn = next;
+    unfinishedTurns.put(next.id, next);
+    next.finished().onComplete(done -> unfinishedTurns.remove(next.id));
     previousTurn = previousTurn.transform(ignored -> {
       // Also once the client has gone (close interrupted it): a turn interrupted before it began
       // begins and ends at once, so every turn's events follow the turn before it.
@@ -736,8 +744,9 @@ final class Conversation implements ConversationControl {
   }
 
   private void onLlmEvent(LlmEvent event, String attempt) {
-    if (turn != null && turn.id.equals(event.turnId())) {
-      turn.onLlmEvent(event, attempt == null ? 1 : Integer.parseInt(attempt));
+    Turn addressed = unfinishedTurns.get(event.turnId());
+    if (addressed != null) {
+      addressed.onLlmEvent(event, attempt == null ? 1 : Integer.parseInt(attempt));
     }
   }
 

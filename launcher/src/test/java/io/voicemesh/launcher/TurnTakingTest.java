@@ -2,6 +2,7 @@ package io.voicemesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
@@ -56,7 +57,7 @@ class TurnTakingTest {
   void steadyNoise() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      byte[] phrase = Speech.say("calculate eight times nine");
+      byte[] phrase = Speech.say("what is nine times eight");
       client.speak(Speech.concat(Speech.noise(5_000, -45, 1), phrase), 1_000, 3).await(20, TimeUnit.SECONDS);
       // The phrase after the noise is processed in order after it: its turn proves the noise was heard out.
       client.await("agent_completed", WAIT);
@@ -65,7 +66,7 @@ class TurnTakingTest {
       assertTrue(started.get(0).getLong("audioMs") > 5_000, "speech began after the noise: " + started);
       assertEquals(1, client.events("user_message").size());
       String heard = client.events("transcript.final").get(0).getString("text");
-      assertTrue(heard.contains("eight times nine"), "the noise did not bleed into the transcript: " + heard);
+      assertTrue(heard.contains("nine times eight"), "the noise did not bleed into the transcript: " + heard);
     }
   }
 
@@ -82,7 +83,7 @@ class TurnTakingTest {
       // Let the first sentence play out whole, then talk over the second.
       long firstSentenceBytes = Speech.say(STORY.get(0)).length;
       awaitAudio(client, firstSentenceBytes + Pcm16.bytesFor(Pcm16.DEFAULT_RATE_HZ, 700));
-      byte[] interruption = Speech.say("calculate eight times nine");
+      byte[] interruption = Speech.say("what is nine times eight");
       long onsetAt = client.sentAudioMs() + Speech.onsetMs(interruption);
       client.speak(interruption, 1_000, 1).await(20, TimeUnit.SECONDS);
 
@@ -276,7 +277,8 @@ class TurnTakingTest {
     AtomicInteger runs = new AtomicInteger();
     var tool = mesh.meshVertx().eventBus().<JsonObject>consumer("tool.slow_lookup", message -> {
       runs.incrementAndGet();
-      mesh.meshVertx().setTimer(2_000, t -> message.reply(new JsonObject().put("status", "shipped")));
+      // Longer than the interrupting question: its turn begins while the tool still runs.
+      mesh.meshVertx().setTimer(4_000, t -> message.reply(new JsonObject().put("status", "shipped")));
     });
     tool.completion().await(5, TimeUnit.SECONDS);
     try (VoiceClient client = mesh.connect("agent=scripted")) {
@@ -289,15 +291,19 @@ class TurnTakingTest {
       client.await("session.updated", WAIT);
       client.speak(Speech.say("what time is it"), 1_000, 3).await(20, TimeUnit.SECONDS);
       String turnId = client.await("tool_executing", WAIT).getString("turnId");
-      client.speak(Speech.say("calculate eight times nine"), 1_000, 1).await(20, TimeUnit.SECONDS);
+      client.speak(Speech.say("what is nine times eight"), 1_000, 1).await(20, TimeUnit.SECONDS);
 
       JsonObject interrupted = client.await(e -> "agent_completed".equals(e.getString("type"))
           && turnId.equals(e.getString("turnId")), WAIT);
       assertTrue(interrupted.getBoolean("interrupted"), interrupted.encode());
       JsonObject toolDone = client.await("tool_completed", WAIT);
       assertEquals("call_9", toolDone.getString("callId"));
+      assertNotNull(toolDone.getJsonObject("result"), "the tool's outcome, not a timeout: " + toolDone.encode());
       assertEquals("shipped", toolDone.getJsonObject("result").getString("status"));
       assertTrue(toolDone.getLong("seq") < interrupted.getLong("seq"), "the tool's outcome is reported before the turn ends");
+      JsonObject question = client.events("transcript.final").get(1);
+      assertTrue(question.getLong("seq") < toolDone.getLong("seq"),
+          "the interrupting question's turn began before the tool's outcome came: " + client.events());
 
       client.awaitNth("agent_completed", 2, WAIT);
       assertEquals(1, runs.get(), "the tool ran exactly once");
