@@ -63,8 +63,8 @@ class BadInputTest {
       }
 
       // The connection still carries a whole voice turn after all of that.
-      bad.speak(Speech.say("calculate eight times nine"), 1000, 1).await(30, TimeUnit.SECONDS);
-      assertEquals("8 times 9 is 72.", bad.await("agent_response", Duration.ofSeconds(30)).getString("text"));
+      bad.speak(Speech.say("what is nine times eight"), 1000, 1).await(30, TimeUnit.SECONDS);
+      assertEquals("9 times 8 is 72.", bad.await("agent_response", Duration.ofSeconds(30)).getString("text"));
       bad.await("agent_completed", Duration.ofSeconds(30));
     }
   }

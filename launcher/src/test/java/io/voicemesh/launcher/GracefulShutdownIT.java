@@ -106,7 +106,7 @@ class GracefulShutdownIT {
     try {
       VoiceClient client = connect(port);
       String sessionId = client.sessionId();
-      client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      client.speakRealtime(Speech.say("what is nine times eight"), 1_200);
       client.await("audio.start", TURN);
       // The first of the answer's audio has arrived: the agent is speaking.
       long audioDeadline = System.nanoTime() + TURN.toNanos();

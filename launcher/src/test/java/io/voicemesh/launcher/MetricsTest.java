@@ -30,7 +30,7 @@ class MetricsTest {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
       client.sendText("not json");
-      client.speakRealtime(Speech.say("calculate eight times nine"), 1_000);
+      client.speakRealtime(Speech.say("what is nine times eight"), 1_000);
       timings = client.await("agent_completed", Duration.ofSeconds(30)).getJsonObject("timings");
       String metrics = scrape();
       for (String histogram : List.of("voicemesh_stt_final_latency_seconds", "voicemesh_llm_first_token_seconds",

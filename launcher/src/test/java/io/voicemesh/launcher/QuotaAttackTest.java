@@ -52,7 +52,7 @@ class QuotaAttackTest {
         assertTrue(refusal.body().getString("message").contains("gateway.limits.sessionsPerUser"),
             "the refusal names the quota: " + refusal.body().encode());
       }
-      senders.speakInALoop(Speech.concat(Speech.say("calculate eight times nine"), Speech.silence(800),
+      senders.speakInALoop(Speech.concat(Speech.say("what is nine times eight"), Speech.silence(800),
           Speech.say("what is the date today"), Speech.silence(800)));
       // The attack is under way: every accepted sender holds a speech-recognition stream.
       awaitSttActive(SESSIONS_PER_USER, Duration.ofSeconds(60));

@@ -44,7 +44,7 @@ class SessionApiTest {
     String query = session.getString("wsUrl").substring(session.getString("wsUrl").indexOf('?') + 1);
     try (VoiceClient client = mesh.connect(query + "&token=" + session.getString("token"))) {
       assertEquals(id, client.sessionId());
-      client.speakRealtime(Speech.say("calculate eight times nine"), 1200);
+      client.speakRealtime(Speech.say("what is nine times eight"), 1200);
       JsonObject completed = client.await("agent_completed", TURN);
       assertNull(completed.getValue("error"), completed.encode());
       assertTrue(client.await("agent_response", TURN).getString("text").contains("72"));

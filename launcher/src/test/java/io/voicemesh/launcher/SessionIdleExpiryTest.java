@@ -33,7 +33,7 @@ class SessionIdleExpiryTest {
     long lastSeqBefore;
     try (VoiceClient client = mesh.connect("token=" + token)) {
       id = client.sessionId();
-      client.speak(Speech.say("calculate eight times nine"), 1000, 2).await(20, TimeUnit.SECONDS);
+      client.speak(Speech.say("what is nine times eight"), 1000, 2).await(20, TimeUnit.SECONDS);
       client.await("agent_completed", Duration.ofSeconds(30));
       client.await(e -> "audio.end".equals(e.getString("type")), Duration.ofSeconds(30));
       lastSeqBefore = client.lastSeq();

@@ -106,7 +106,7 @@ class SessionStreamTest {
   void takeover() throws Exception {
     try (VoiceClient first = mesh.connect("")) {
       String sessionId = first.sessionId();
-      first.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      first.speakRealtime(Speech.say("what is nine times eight"), 1_200);
       first.await("agent_completed", WAIT);
       first.await("audio.end", WAIT);
       long firstLast = first.lastSeq();
@@ -116,7 +116,7 @@ class SessionStreamTest {
         assertEquals(0, ready.getLong("replayed"));
         assertEquals("taken_over", first.await("error", WAIT).getString("code"));
         assertEquals((short) 4409, first.closed().get(10, TimeUnit.SECONDS));
-        second.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+        second.speakRealtime(Speech.say("what is nine times eight"), 1_200);
         second.await("agent_completed", WAIT);
         assertEquals(firstLast + 1, second.sessionEvents().get(0).getLong("seq"), "the sequence goes on");
       }
@@ -139,7 +139,7 @@ class SessionStreamTest {
       JsonObject status = new Rest(mesh.port()).get("/api/v1/sessions/" + sessionId, mesh.token(TestMesh.USER)).json();
       assertEquals(101, status.getJsonArray("participants").size());
 
-      speaker.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      speaker.speakRealtime(Speech.say("what is nine times eight"), 1_200);
       speaker.await("agent_completed", WAIT);
       speaker.await("audio.end", WAIT);
       long last = speaker.lastSeq();
@@ -186,7 +186,7 @@ class SessionStreamTest {
 
       client.send(new JsonObject().put("type", "control").put("action", "resume"));
       client.send(new JsonObject().put("type", "control").put("action", "mute"));
-      client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      client.speakRealtime(Speech.say("what is nine times eight"), 1_200);
       client.await("agent_completed", WAIT);
       client.await("audio.end", WAIT);
       List<JsonObject> finals = client.events("transcript.final");
@@ -196,7 +196,7 @@ class SessionStreamTest {
       assertEquals(1, client.events("audio.start").size(), "muted: the audio events still come");
 
       client.send(new JsonObject().put("type", "control").put("action", "unmute"));
-      client.speakRealtime(Speech.say("calculate eight times nine"), 1_200);
+      client.speakRealtime(Speech.say("what is nine times eight"), 1_200);
       client.awaitNth("audio.end", 2, WAIT);
       assertTrue(client.audio().length > 0, "unmuted: the agent is heard again");
       // agent_completed follows audio.end once the answer is stored: the status below must come after it.

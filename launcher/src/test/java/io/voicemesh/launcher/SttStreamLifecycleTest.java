@@ -27,7 +27,7 @@ class SttStreamLifecycleTest {
   void idleStreamIsReplaced() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      client.speak(Speech.say("calculate eight times nine"), 1000, 2).await(20, TimeUnit.SECONDS);
+      client.speak(Speech.say("what is nine times eight"), 1000, 2).await(20, TimeUnit.SECONDS);
       assertEquals(1, sttActive(), "one stream open while talking");
       client.send(new JsonObject().put("type", "control").put("action", "pause"));
       client.await("agent_completed", Duration.ofSeconds(20));

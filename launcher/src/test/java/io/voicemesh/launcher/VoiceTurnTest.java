@@ -86,11 +86,11 @@ class VoiceTurnTest {
   void commitEndsTheTurn() throws Exception {
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
-      client.speak(Speech.say("calculate eight times nine"), 100, 2).await(20, TimeUnit.SECONDS);
+      client.speak(Speech.say("what is nine times eight"), 100, 2).await(20, TimeUnit.SECONDS);
       client.send(new JsonObject().put("type", "input.commit"));
       JsonObject fin = client.await("transcript.final", TURN);
-      assertTrue(fin.getString("text").contains("eight times nine"), fin.encode());
-      assertEquals("8 times 9 is 72.", client.await("agent_response", TURN).getString("text"));
+      assertTrue(fin.getString("text").contains("nine times eight"), fin.encode());
+      assertEquals("9 times 8 is 72.", client.await("agent_response", TURN).getString("text"));
       long stoppedAt = client.events("speech_stopped").get(0).getLong("audioMs");
       assertTrue(stoppedAt >= client.sentAudioMs() - VoiceClient.FRAME_MS,
           "speech ended at the commit (" + stoppedAt + " ms), not after a silence, with " + client.sentAudioMs() + " ms sent");
@@ -104,16 +104,16 @@ class VoiceTurnTest {
       time.sessionId();
       sum.sessionId();
       var a = time.speak(Speech.say("what time is it"), 1200, 1.0);
-      var b = sum.speak(Speech.say("calculate eight times nine"), 1200, 1.0);
+      var b = sum.speak(Speech.say("what is nine times eight"), 1200, 1.0);
       a.await(30, java.util.concurrent.TimeUnit.SECONDS);
       b.await(30, java.util.concurrent.TimeUnit.SECONDS);
 
       String timeText = time.await("transcript.final", TURN).getString("text");
       String sumText = sum.await("transcript.final", TURN).getString("text");
       assertTrue(timeText.contains("time") && !timeText.contains("nine"), timeText);
-      assertTrue(sumText.contains("eight times nine") && !sumText.contains("time is"), sumText);
+      assertTrue(sumText.contains("nine times eight") && !sumText.contains("time is"), sumText);
       assertAnswerIsTheTimeNow(time.await("agent_response", TURN).getString("text"));
-      assertEquals("8 times 9 is 72.", sum.await("agent_response", TURN).getString("text"));
+      assertEquals("9 times 8 is 72.", sum.await("agent_response", TURN).getString("text"));
       time.await("agent_completed", TURN);
       sum.await("agent_completed", TURN);
 

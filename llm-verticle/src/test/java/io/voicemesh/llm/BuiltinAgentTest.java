@@ -81,6 +81,7 @@ class BuiltinAgentTest {
       "what is twelve times seven | 12 times 7 is 84.",
       "i want is six times seven | 6 times 7 is 42.",
       "calculate eight times nine | 8 times 9 is 72.",
+      "what is nine times eight | 9 times 8 is 72.",
       "what is one hundred and twelve plus three | 112 plus 3 is 115.",
       "what is ten divided by four | 10 divided by 4 is 2.5.",
       "what is five over zero | I can't divide 5 by zero.",
