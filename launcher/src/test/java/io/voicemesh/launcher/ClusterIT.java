@@ -67,6 +67,10 @@ class ClusterIT {
     // gw-2 (sttNodeKilledWithHotStandby) keeps one, the default.
     cluster.start("gw-1", List.of("gateway", "session"), Map.of("CONFIG_FORCE_voicemesh_gateway_failover_sttStandby", "false"),
         "--embedded-postgres");
+    // gw-1 joins first and so is the Hazelcast master: the STT nodes killed below never are (a
+    // master's death re-partitions the cluster while the next node decodes the replay: 3.6 s
+    // instead of 1-2 s in one CI run), and nodes starting at once have a master to find.
+    cluster.awaitJoined("gw-1");
     cluster.start("stt-1", List.of("stt"), Map.of());
     cluster.start("stt-2", List.of("stt"), Map.of());
     cluster.start("llm-1", List.of("llm"), Map.of());

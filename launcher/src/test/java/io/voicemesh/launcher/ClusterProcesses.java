@@ -118,6 +118,30 @@ final class ClusterProcesses implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the node answers /health at all, whatever its status: it has joined the cluster
+   * (a node's HTTP server starts after the join), though the roles it needs elsewhere may be missing.
+   */
+  void awaitJoined(String name) throws Exception {
+    Node node = nodes.get(name);
+    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    while (true) {
+      if (!node.process().isAlive()) {
+        throw new IllegalStateException(name + " exited with " + node.process().exitValue() + "; " + logTail(name));
+      }
+      try {
+        health(node);
+        return;
+      } catch (IOException notListeningYet) {
+        // still starting
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + " did not join within " + READY_WITHIN + "; " + logTail(name));
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
+    }
+  }
+
   /** The last lines of a node's log, for a failure message. */
   String logTail(String name) {
     try {
