@@ -22,7 +22,9 @@ import io.voicemesh.tts.TtsVerticle;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.json.JsonArray;
 import io.voicemesh.api.Drainable;
+import io.voicemesh.api.Json;
 import io.voicemesh.api.Role;
+import io.voicemesh.api.message.MessageTypes;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -127,7 +129,9 @@ public final class Mesh implements AutoCloseable {
     Future<Mesh> created = spec.clustered()
         ? Cluster.join(builder, config, node, spec.roles()).map(cluster -> new Mesh(cluster.vertx(), spec, cluster, node))
         : Future.succeededFuture(new Mesh(builder.build(), spec, null, node));
-    return created.compose(mesh -> mesh.deploy(config)
+    // Message mappings are built now, on a worker thread, not by the first turn on an event loop.
+    return created.compose(mesh -> mesh.vertx.executeBlocking(() -> Json.prepare(MessageTypes.ALL))
+        .compose(prepared -> mesh.deploy(config))
         .map(v -> {
           LOG.info("VoiceMesh node {} ({}) ready in {} ms{}", node, spec.roles(), (System.nanoTime() - started) / 1_000_000,
               mesh.gateway != null ? " on " + mesh.baseUrl() : ", /health on port " + mesh.httpPort());
