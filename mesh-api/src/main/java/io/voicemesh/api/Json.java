@@ -54,11 +54,15 @@ public final class Json {
   public static int prepare(List<Class<?>> types) {
     // encode's own path: a record's fields through a token buffer into a Map.
     MAPPER.convertValue(Map.of("prepared", List.of(1, "two", Map.of())), Map.class);
+    return prepareTypes(types);
+  }
+
+  private static int prepareTypes(List<Class<?>> types) {
     int prepared = 0;
     for (Class<?> type : types) {
       MAPPER.canSerialize(type);
       MAPPER.canDeserialize(MAPPER.constructType(type));
-      prepared += 1 + prepare(List.of(type.getDeclaredClasses()));
+      prepared += 1 + prepareTypes(List.of(type.getDeclaredClasses()));
     }
     return prepared;
   }
