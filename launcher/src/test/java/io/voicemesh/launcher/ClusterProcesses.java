@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * VoiceMesh nodes as child JVMs started from the fat jar ({@code voicemesh node --roles …}), on a
@@ -76,12 +77,27 @@ final class ClusterProcesses implements AutoCloseable {
     awaitReady(READY_WITHIN, members, names);
   }
 
-  /**
-   * {@link #awaitReady(int, String...)} with a bound of its own. Every named node is watched on each
-   * pass: one that exits, or is still not ready at the deadline, fails the wait with the end of its log,
-   * since CI keeps only the test's output.
-   */
+  /** {@link #awaitReady(int, String...)} with a bound of its own. */
   void awaitReady(Duration within, int members, String... names) throws Exception {
+    awaitHealth(within, members + " members expected", health -> health.statusCode() == 200
+        && new JsonObject(health.body()).getJsonObject("cluster").getInteger("members") == members, names);
+  }
+
+  /**
+   * Waits until the node answers /health at all, whatever its status: it has joined the cluster
+   * (a node's HTTP server starts after the join), though the roles it needs elsewhere may be missing.
+   */
+  void awaitJoined(String name) throws Exception {
+    awaitHealth(READY_WITHIN, "an answer expected", health -> true, name);
+  }
+
+  /**
+   * Polls every named node's /health until each answer satisfies {@code ready}. Every node is
+   * watched on each pass: one that exits, or has not answered so at the deadline, fails the wait
+   * with the end of its log, since CI keeps only the test's output.
+   */
+  private void awaitHealth(Duration within, String expected, Predicate<HttpResponse<String>> ready, String... names)
+      throws Exception {
     long deadline = System.nanoTime() + within.toNanos();
     Map<String, String> waiting = new LinkedHashMap<>();
     for (String name : names) {
@@ -97,8 +113,7 @@ final class ClusterProcesses implements AutoCloseable {
         try {
           HttpResponse<String> health = health(node);
           waiting.put(name, health.statusCode() + " " + health.body());
-          if (health.statusCode() == 200
-              && new JsonObject(health.body()).getJsonObject("cluster").getInteger("members") == members) {
+          if (ready.test(health)) {
             waiting.remove(name);
           }
         } catch (IOException notListeningYet) {
@@ -109,34 +124,10 @@ final class ClusterProcesses implements AutoCloseable {
         return;
       }
       if (System.nanoTime() > deadline) {
-        StringBuilder report = new StringBuilder("not ready within " + within + " (" + members + " members expected):");
+        StringBuilder report = new StringBuilder("not ready within " + within + " (" + expected + "):");
         waiting.forEach((name, last) -> report.append("\n").append(name).append(": ").append(last)
             .append("\n").append(logTail(name)));
         throw new IllegalStateException(report.toString());
-      }
-      TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
-    }
-  }
-
-  /**
-   * Waits until the node answers /health at all, whatever its status: it has joined the cluster
-   * (a node's HTTP server starts after the join), though the roles it needs elsewhere may be missing.
-   */
-  void awaitJoined(String name) throws Exception {
-    Node node = nodes.get(name);
-    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
-    while (true) {
-      if (!node.process().isAlive()) {
-        throw new IllegalStateException(name + " exited with " + node.process().exitValue() + "; " + logTail(name));
-      }
-      try {
-        health(node);
-        return;
-      } catch (IOException notListeningYet) {
-        // still starting
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(name + " did not join within " + READY_WITHIN + "; " + logTail(name));
       }
       TimeUnit.MILLISECONDS.sleep(200); // polling interval, bounded by the deadline above
     }
