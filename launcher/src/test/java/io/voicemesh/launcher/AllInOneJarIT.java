@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,7 +31,7 @@ class AllInOneJarIT {
     Path jar = Path.of(System.getProperty("voicemesh.jar", "target/voicemesh.jar"));
     assertTrue(Files.isRegularFile(jar), "the fat jar exists: " + jar.toAbsolutePath());
     Path dataDir = Files.createTempDirectory(Path.of("target"), "it-data-");
-    int port = freePort();
+    int port = LoopbackPorts.free();
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", jar.toString(), "--port", Integer.toString(port), "--data-dir", dataDir.toString())
         .redirectErrorStream(true)
@@ -96,11 +95,5 @@ class AllInOneJarIT {
       }
     }
     assertTrue(!process.isAlive(), "stopped after SIGTERM");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

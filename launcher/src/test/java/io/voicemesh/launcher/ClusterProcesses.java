@@ -3,7 +3,6 @@ package io.voicemesh.launcher;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,7 +55,7 @@ final class ClusterProcesses implements AutoCloseable {
 
   /** Starts a node; {@link #awaitReady} waits for it. Extra environment entries override the shared ones. */
   Node start(String name, List<String> roles, Map<String, String> extraEnvironment, String... extraArgs) throws IOException {
-    int port = freePort();
+    int port = LoopbackPorts.free();
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-XX:+UseSerialGC", "-Dvertx.cacheDirBase=" + workDir.resolve("vertx-cache-" + name),
         "-jar", System.getProperty("voicemesh.jar", "target/voicemesh.jar"),
@@ -229,11 +228,4 @@ final class ClusterProcesses implements AutoCloseable {
     }
   }
 
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

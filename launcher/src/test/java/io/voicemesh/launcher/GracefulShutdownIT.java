@@ -100,7 +100,7 @@ class GracefulShutdownIT {
   @DisplayName("mid-answer: no new connection is accepted, the answer plays out and is stored with agent_completed, "
       + "the client gets going_away with where to resume and close 1001, and the process exits 0 within --drain-ms")
   void sigtermMidAnswer() throws Exception {
-    int port = ClusterProcesses.freePort();
+    int port = LoopbackPorts.free();
     Process process = startMesh("mid-answer", port, DRAIN_MS);
     Path log = WORK.resolve("mid-answer.log");
     try {
@@ -171,7 +171,7 @@ class GracefulShutdownIT {
   @DisplayName("a second SIGTERM during the drain stops the process at once (exit 1), however long the drain may be")
   void secondSigtermStopsAtOnce() throws Exception {
     long longDrainMs = 60_000;
-    int port = ClusterProcesses.freePort();
+    int port = LoopbackPorts.free();
     Process process = startMesh("second-signal", port, longDrainMs);
     try (VoiceClient client = connect(port)) {
       client.sessionId();

@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameParser;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @DisplayName("TCP event-bus bridge authorization")
 @Timeout(180)
 class TcpBridgeTest {
-  private static final int PORT = freePort();
+  private static final int PORT = LoopbackPorts.free();
   @RegisterExtension
   static final TestMesh mesh = TestMesh.with(() -> Map.of("voicemesh.gateway.bridge.tcpPort", PORT));
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -40,14 +39,6 @@ class TcpBridgeTest {
   @BeforeAll
   static void start() {
     rest = new Rest(mesh.port());
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** One TCP bridge connection and the frames it got. */

@@ -31,7 +31,7 @@ class WorkerMeshIT {
   private static final Duration TURN = Duration.ofSeconds(30);
   private static final int SILENCE_MS = 600;
   private static final int MIN_SPEECH_MS = 300;
-  private static final int PORT = ClusterProcesses.freePort();
+  private static final int PORT = LoopbackPorts.free();
   private static final Vertx VERTX = Vertx.vertx();
   private static final WorkerClient CLIENT = new WorkerClient(VERTX, PORT);
   private static WorkerProcess worker;

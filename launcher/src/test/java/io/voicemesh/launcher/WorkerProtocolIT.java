@@ -45,7 +45,7 @@ class WorkerProtocolIT {
   @BeforeAll
   static void startWorker() throws Exception {
     vertx = Vertx.vertx();
-    worker = WorkerProcess.start("protocol", ClusterProcesses.freePort(), "--max-sessions", "10",
+    worker = WorkerProcess.start("protocol", LoopbackPorts.free(), "--max-sessions", "10",
         "--drain-ms", Long.toString(DRAIN_MS));
     client = new WorkerClient(vertx, worker.port());
     worker.awaitHealthy(client);

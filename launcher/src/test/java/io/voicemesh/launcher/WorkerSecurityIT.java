@@ -47,7 +47,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class WorkerSecurityIT {
   private static final Duration TURN = Duration.ofSeconds(30);
   private static final String TOKEN = "worker-secret-" + UUID.randomUUID();
-  private static final int PORT = ClusterProcesses.freePort();
+  private static final int PORT = LoopbackPorts.free();
   private static final Vertx VERTX = Vertx.vertx();
   private static TestCertificates.Pem certificate;
   private static WorkerProcess worker;
@@ -218,7 +218,7 @@ class WorkerSecurityIT {
   @Order(5)
   @DisplayName("refuses to start on 0.0.0.0 without a token, saying why, and exits 2")
   void refusesExposedWithoutToken() throws Exception {
-    try (WorkerProcess exposed = WorkerProcess.startWithout("exposed-worker", ClusterProcesses.freePort(),
+    try (WorkerProcess exposed = WorkerProcess.startWithout("exposed-worker", LoopbackPorts.free(),
         "--host", "0.0.0.0")) {
       Integer exit = exposed.exitCode(Duration.ofSeconds(60));
       assertNotNull(exit, "still running: " + exposed.log());
