@@ -621,9 +621,8 @@ final class Conversation implements ConversationControl {
       return;
     }
     stt.nodeLeft(left);
-    if (turn != null) {
-      turn.nodeLeft(left);
-    }
+    // Also an interrupted turn that has not finished: it may wait for tool outcomes from that node.
+    List.copyOf(unfinishedTurns.values()).forEach(unfinished -> unfinished.nodeLeft(left));
   }
 
   /**

@@ -373,6 +373,11 @@ final class Turn implements LlmStream.Listener, SentenceSynthesis.Listener {
   /** A cluster member left: what of this turn ran there is asked of another node, once. */
   void nodeLeft(NodeLeft left) {
     if (completing) {
+      // An interrupted turn still waits for its worker's open tool calls; from a node that left, none will come.
+      if (left.had(Role.LLM) && left.node().equals(llm.node())) {
+        llm.abandon();
+        tools.closeAll(ErrorCode.ENGINE_UNAVAILABLE, "its LLM node was lost before it reported");
+      }
       return;
     }
     if (!llmDone && left.had(Role.LLM)) {

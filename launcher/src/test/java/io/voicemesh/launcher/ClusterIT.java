@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hazelcast.config.FileSystemXmlConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.voicemesh.gateway.JwtTokens;
+import io.voicemesh.launcher.ScriptedOpenAiServer.Answer;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ScriptedCall;
+import io.voicemesh.launcher.ScriptedOpenAiServer.ToolCalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -35,7 +43,8 @@ import org.junit.jupiter.api.Timeout;
  * Every role on its own JVM, clustered over Hazelcast on loopback, started from the fat jar as an
  * operator would: gateway+session (embedded PostgreSQL), two STT nodes (capacity 2 each), one LLM
  * and one TTS node; later a second LLM, TTS and gateway node join. Nodes are killed with SIGKILL
- * mid-utterance and mid-answer, and the conversation goes on.
+ * mid-utterance and mid-answer, and the conversation goes on. The LLM nodes also serve agent
+ * {@code scripted}, whose model is a scripted OpenAI-compatible server in this JVM.
  */
 @DisplayName("a cluster of VoiceMesh JVMs on loopback")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,10 +57,14 @@ class ClusterIT {
   private static Vertx vertx;
   private static JwtTokens tokens;
   private static int nodeCount;
+  private static ScriptedOpenAiServer openAi;
+  /** Agent {@code scripted} and its tool, for the gateway and every LLM node. */
+  private static String[] scriptedAgent;
 
   @BeforeAll
   static void startCluster() throws Exception {
     vertx = Vertx.vertx();
+    openAi = new ScriptedOpenAiServer();
     tokens = JwtTokens.from(vertx, new JsonObject().put("secret", SECRET));
     cluster = new ClusterProcesses(Path.of("target", "cluster-it"), Map.of(
         "VOICEMESH_JWT_SECRET", SECRET,
@@ -63,26 +76,38 @@ class ClusterIT {
         "CONFIG_FORCE_voicemesh_gateway_limits_sessionsPerUser", "1000",
         // Words come slowly enough that a node can be killed while the answer is still being made.
         "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "150"));
+    scriptedAgent = new String[] {"--config", cluster.file("scripted-agent.conf", """
+        voicemesh.llm.agents.scripted {
+          engine = openai
+          baseUrl = "%s"
+          model = test-model
+          tools = [{name = slow_lookup, description = "Looks up an order; takes a while.",
+            parameters = {type = object, properties = {order = {type = string}}}}]
+        }
+        """.formatted(openAi.baseUrl())).toString()};
     // gw-1 keeps no hot standby of its streams, so a lost STT node's streams are replayed elsewhere;
     // gw-2 (sttNodeKilledWithHotStandby) keeps one, the default.
     cluster.start("gw-1", List.of("gateway", "session"), Map.of("CONFIG_FORCE_voicemesh_gateway_failover_sttStandby", "false"),
-        "--embedded-postgres");
+        "--embedded-postgres", scriptedAgent[0], scriptedAgent[1]);
     // gw-1 joins first and so is the Hazelcast master: the STT nodes killed below never are (a
     // master's death re-partitions the cluster while the next node decodes the replay: 3.6 s
     // instead of 1-2 s in one CI run), and nodes starting at once have a master to find.
     cluster.awaitJoined("gw-1");
     cluster.start("stt-1", List.of("stt"), Map.of());
     cluster.start("stt-2", List.of("stt"), Map.of());
-    cluster.start("llm-1", List.of("llm"), Map.of());
+    cluster.start("llm-1", List.of("llm"), Map.of(), scriptedAgent);
     cluster.start("tts-1", List.of("tts"), Map.of());
     nodeCount = 5;
     cluster.awaitReady(nodeCount, "gw-1", "stt-1", "stt-2", "llm-1", "tts-1");
   }
 
   @AfterAll
-  static void stopCluster() {
+  static void stopCluster() throws Exception {
     if (cluster != null) {
       cluster.close();
+    }
+    if (openAi != null) {
+      openAi.close();
     }
     if (vertx != null) {
       vertx.close();
@@ -282,7 +307,7 @@ class ClusterIT {
   @Order(6)
   @DisplayName("kill -9 of the LLM node mid-answer: another LLM node finishes the turn; the client sees each word once")
   void llmNodeKilledMidAnswer() throws Exception {
-    cluster.start("llm-2", List.of("llm"), Map.of());
+    cluster.start("llm-2", List.of("llm"), Map.of(), scriptedAgent);
     cluster.start("tts-2", List.of("tts"), Map.of());
     nodeCount += 2;
     cluster.awaitReady(nodeCount, "llm-2", "tts-2");
@@ -361,6 +386,57 @@ class ClusterIT {
       JsonObject session = new Rest(cluster.node("gw-1").port()).get("/api/v1/sessions/" + sessionId,
           tokens.mint("cluster-it", null, Instant.now().plusSeconds(300)).token()).json();
       assertEquals(2, session.getInteger("turns"), session.encode());
+    }
+  }
+
+  @Test
+  @Order(9)
+  @DisplayName("kill -9 of the LLM node while a tool runs for an interrupted turn: the call is closed as lost in seconds, not after toolWaitMs")
+  void llmNodeKilledWhileInterruptedTurnWaitsForTool() throws Exception {
+    // The tool lives on a cluster member of its own (this JVM), and never answers: the LLM node
+    // that asked is killed while it waits.
+    Vertx toolHost = Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1")))
+        .withClusterManager(new HazelcastClusterManager(new FileSystemXmlConfig(cluster.clusterXml().toFile())))
+        .buildClustered().await(60, TimeUnit.SECONDS);
+    try {
+      CompletableFuture<JsonObject> asked = new CompletableFuture<>();
+      toolHost.eventBus().<JsonObject>consumer("tool.slow_lookup", message -> asked.complete(message.body()))
+          .completion().await(10, TimeUnit.SECONDS);
+      openAi.script(new ToolCalls(List.of(new ScriptedCall("call_7", "slow_lookup", List.of("{\"order\":", "\"A17\"}")))),
+          new Answer(List.of("Okay.")));
+      try (VoiceClient client = connect("gw-1", "agent=scripted")) {
+        client.await("session.ready", Duration.ofSeconds(10));
+        client.speakRealtime(Speech.say("what time is it"), 1_200);
+        String turnId = client.await("tool_executing", TURN).getString("turnId");
+        assertEquals("A17", asked.get(20, TimeUnit.SECONDS).getString("order"), "the tool runs");
+        String serving = awaitLoad(List.of("llm-1", "llm-2").stream()
+            .filter(node -> cluster.node(node).process().isAlive()).toList(), "llm");
+
+        // The user interrupts: the turn now waits only for the tool's outcome. A session.update
+        // after the cancel is answered once the cancel was handled (a connection's messages are in order).
+        client.send(new JsonObject().put("type", "response.cancel"));
+        client.send(new JsonObject().put("type", "session.update").put("falseInterruptionMs", 0));
+        client.await("session.updated", Duration.ofSeconds(10));
+        assertTrue(client.events("tool_completed").isEmpty(), "the tool is still open: " + client.events());
+        long killedAt = System.nanoTime();
+        cluster.kill(serving);
+
+        JsonObject toolDone = client.await("tool_completed", TURN);
+        long closedMs = (toolDone.getLong("_receivedAt") - killedAt) / 1_000_000;
+        System.out.printf("LLM node %s killed while an interrupted turn's tool ran: tool_completed %d ms later%n", serving, closedMs);
+        assertEquals("call_7", toolDone.getString("callId"));
+        JsonObject error = toolDone.getJsonObject("error");
+        assertEquals("engine_unavailable", error.getString("code"), toolDone.encode());
+        assertTrue(error.getString("message").contains("LLM node was lost"), toolDone.encode());
+        // toolWaitMs is 15 s: the membership view drops a killed node in 1-3 s here.
+        assertTrue(closedMs <= 8_000, "the call was closed " + closedMs + " ms after the kill; its node's loss should close it");
+        JsonObject completed = client.await(e -> "agent_completed".equals(e.getString("type"))
+            && turnId.equals(e.getString("turnId")), TURN);
+        assertTrue(completed.getBoolean("interrupted"), completed.encode());
+      }
+    } finally {
+      toolHost.close().await(30, TimeUnit.SECONDS);
     }
   }
 

@@ -53,6 +53,16 @@ final class ClusterProcesses implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
+  /** The cluster's Hazelcast configuration, for a test's own member (one serving a tool). */
+  Path clusterXml() {
+    return clusterXml;
+  }
+
+  /** A file in the cluster's work folder (a node's --config). */
+  Path file(String name, String content) throws IOException {
+    return Files.writeString(workDir.resolve(name), content);
+  }
+
   /** Starts a node; {@link #awaitReady} waits for it. Extra environment entries override the shared ones. */
   Node start(String name, List<String> roles, Map<String, String> extraEnvironment, String... extraArgs) throws IOException {
     int port = LoopbackPorts.free();
@@ -227,5 +237,4 @@ final class ClusterProcesses implements AutoCloseable {
       // the hook runs anyway
     }
   }
-
 }
