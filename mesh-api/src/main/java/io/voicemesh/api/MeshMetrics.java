@@ -28,12 +28,14 @@ public final class MeshMetrics {
   public static final String AUDIO_HOP = "voicemesh.bus.audio.hop";
   /** Sessions (connections, streams, turns, sentences) a node's role holds now; tags role and node. */
   public static final String SESSIONS = "voicemesh.sessions";
-  /** STT worker: streams whose recognizer is still held, closed ones still finishing included; tag node. */
+  /** STT worker: streams it holds, closed ones still finishing included; tag node. */
   public static final String STT_RECOGNIZERS = "voicemesh.stt.recognizers";
   /** STT worker: hot-standby streams it holds (counted in {@link #SESSIONS} too); tag node. */
   public static final String STT_STANDBY_STREAMS = "voicemesh.stt.standby.streams";
   /** STT worker: idle Vosk recognizers that have decoded speech (warm), in this process. */
   public static final String STT_WARM_RECOGNIZERS = "voicemesh.stt.recognizers.warm";
+  /** STT worker: Vosk recognizers decoding a stream's audio now, in this process. */
+  public static final String STT_BUSY_RECOGNIZERS = "voicemesh.stt.recognizers.busy";
   /** Session role: session events the Kafka relay had acknowledged by Kafka; tag node. */
   public static final String KAFKA_RELAY_SENT = "voicemesh.kafka.relay.sent";
   /** Session role: from an event being stored to Kafka acknowledging it. */
@@ -84,7 +86,7 @@ public final class MeshMetrics {
 
   public static void recognizers(String node, Supplier<Number> count) {
     Gauge.builder(STT_RECOGNIZERS, count).tag("node", node)
-        .description("streams whose recognizer this STT node still holds, closed ones still finishing included")
+        .description("streams this STT node holds, closed ones still finishing included")
         .register(registry());
   }
 
@@ -101,6 +103,13 @@ public final class MeshMetrics {
   public static void warmRecognizers(Supplier<Number> count) {
     Gauge.builder(STT_WARM_RECOGNIZERS, count)
         .description("idle speech recognizers that have decoded speech, ready to start a stream at full speed")
+        .register(registry());
+  }
+
+  /** A stream holds a recognizer only while its audio is not quiet: this is what the node's memory and CPU follow. */
+  public static void busyRecognizers(Supplier<Number> count) {
+    Gauge.builder(STT_BUSY_RECOGNIZERS, count)
+        .description("speech recognizers decoding a stream's audio now; a stream in a quiet stretch holds none")
         .register(registry());
   }
 

@@ -37,6 +37,8 @@ final class RecognizerPool {
   private final Model model;
   private final int maxIdle;
   private final List<Pooled> idle = new ArrayList<>();
+  /** Recognizers taken and not yet given back. */
+  private int busy;
   private boolean closed;
 
   RecognizerPool(Model model, int maxIdle) {
@@ -51,10 +53,15 @@ final class RecognizerPool {
           .max(Comparator.comparingLong(p -> p.decodedBytes)).orElse(null);
       if (warmest != null) {
         idle.remove(warmest);
+        busy++;
         return warmest;
       }
     }
-    return new Pooled(recognizer(rateHz), rateHz);
+    Pooled created = new Pooled(recognizer(rateHz), rateHz);
+    synchronized (this) {
+      busy++;
+    }
+    return created;
   }
 
   /** A new recognizer for audio at {@code rateHz}. */
@@ -64,7 +71,11 @@ final class RecognizerPool {
 
   /** Creates one idle recognizer ahead of the first stream, so that stream need not wait for it. */
   void prepare(int rateHz) throws IOException {
-    giveBack(new Pooled(recognizer(rateHz), rateHz));
+    Pooled created = new Pooled(recognizer(rateHz), rateHz);
+    synchronized (this) {
+      busy++;
+    }
+    giveBack(created);
   }
 
   /**
@@ -99,6 +110,7 @@ final class RecognizerPool {
     pooled.recognizer.getFinalResult();
     Pooled coldest = pooled;
     synchronized (this) {
+      busy--;
       if (!closed && maxIdle > 0) {
         idle.add(pooled);
         coldest = idle.size() > maxIdle ? idle.stream().min(Comparator.comparingLong(p -> p.decodedBytes)).orElseThrow()
@@ -114,6 +126,11 @@ final class RecognizerPool {
 
   synchronized int idle() {
     return idle.size();
+  }
+
+  /** Recognizers decoding a stream's audio now. */
+  synchronized int busy() {
+    return busy;
   }
 
   /** Idle recognizers that have decoded speech: what a new stream or a failover replay starts on at full speed. */

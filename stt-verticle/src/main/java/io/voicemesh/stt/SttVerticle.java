@@ -87,7 +87,7 @@ public final class SttVerticle extends VerticleBase implements Drainable {
   private MessageConsumer<Object> opener;
   private String node;
   private SttSession.Meters meters;
-  /** Streams opened and not yet finished closing: what holds recognizers (native memory) now. */
+  /** Streams opened and not yet finished closing; each holds a recognizer while its audio is not quiet. */
   private final AtomicInteger recognizersHeld = new AtomicInteger();
   private boolean draining;
 

@@ -71,6 +71,7 @@ public final class VoskEngineProvider implements SttEngineProvider {
     LOG.info("Vosk model {} loaded in {} ms", model, (System.nanoTime() - started) / 1_000_000);
     RecognizerPool recognizers = new RecognizerPool(loaded, idleRecognizers);
     MeshMetrics.warmRecognizers(recognizers::warmIdle);
+    MeshMetrics.busyRecognizers(recognizers::busy);
     if (idleRecognizers > 0) {
       recognizers.prepare(Pcm16.DEFAULT_RATE_HZ);
       if (config.getBoolean("warmup", true)) {
