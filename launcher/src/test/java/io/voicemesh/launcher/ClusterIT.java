@@ -24,8 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -58,8 +58,8 @@ class ClusterIT {
   private static JwtTokens tokens;
   private static int nodeCount;
   private static ScriptedOpenAiServer openAi;
-  /** Agent {@code scripted} and its tool, for the gateway and every LLM node. */
-  private static String[] scriptedAgent;
+  /** A --config file with agent {@code scripted} and its tool, for the gateway and every LLM node. */
+  private static String scriptedAgent;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -76,7 +76,7 @@ class ClusterIT {
         "CONFIG_FORCE_voicemesh_gateway_limits_sessionsPerUser", "1000",
         // Words come slowly enough that a node can be killed while the answer is still being made.
         "CONFIG_FORCE_voicemesh_llm_agents_default_deltaDelayMs", "150"));
-    scriptedAgent = new String[] {"--config", cluster.file("scripted-agent.conf", """
+    scriptedAgent = cluster.file("scripted-agent.conf", """
         voicemesh.llm.agents.scripted {
           engine = openai
           baseUrl = "%s"
@@ -84,18 +84,18 @@ class ClusterIT {
           tools = [{name = slow_lookup, description = "Looks up an order; takes a while.",
             parameters = {type = object, properties = {order = {type = string}}}}]
         }
-        """.formatted(openAi.baseUrl())).toString()};
+        """.formatted(openAi.baseUrl())).toString();
     // gw-1 keeps no hot standby of its streams, so a lost STT node's streams are replayed elsewhere;
     // gw-2 (sttNodeKilledWithHotStandby) keeps one, the default.
     cluster.start("gw-1", List.of("gateway", "session"), Map.of("CONFIG_FORCE_voicemesh_gateway_failover_sttStandby", "false"),
-        "--embedded-postgres", scriptedAgent[0], scriptedAgent[1]);
+        "--embedded-postgres", "--config", scriptedAgent);
     // gw-1 joins first and so is the Hazelcast master: the STT nodes killed below never are (a
     // master's death re-partitions the cluster while the next node decodes the replay: 3.6 s
     // instead of 1-2 s in one CI run), and nodes starting at once have a master to find.
     cluster.awaitJoined("gw-1");
     cluster.start("stt-1", List.of("stt"), Map.of());
     cluster.start("stt-2", List.of("stt"), Map.of());
-    cluster.start("llm-1", List.of("llm"), Map.of(), scriptedAgent);
+    cluster.start("llm-1", List.of("llm"), Map.of(), "--config", scriptedAgent);
     cluster.start("tts-1", List.of("tts"), Map.of());
     nodeCount = 5;
     cluster.awaitReady(nodeCount, "gw-1", "stt-1", "stt-2", "llm-1", "tts-1");
@@ -307,7 +307,7 @@ class ClusterIT {
   @Order(6)
   @DisplayName("kill -9 of the LLM node mid-answer: another LLM node finishes the turn; the client sees each word once")
   void llmNodeKilledMidAnswer() throws Exception {
-    cluster.start("llm-2", List.of("llm"), Map.of(), scriptedAgent);
+    cluster.start("llm-2", List.of("llm"), Map.of(), "--config", scriptedAgent);
     cluster.start("tts-2", List.of("tts"), Map.of());
     nodeCount += 2;
     cluster.awaitReady(nodeCount, "llm-2", "tts-2");

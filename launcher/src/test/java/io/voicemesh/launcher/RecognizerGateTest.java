@@ -28,11 +28,8 @@ class RecognizerGateTest {
   @DisplayName("4 s of a quiet room hold no recognizer; the question takes one, is heard from its first word, and gives it back")
   void quietHoldsNoRecognizer() throws Exception {
     // The node warms one recognizer in the background at start; it is busy until that is done.
-    long warmed = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (MetricsTest.value(metrics(), "voicemesh_stt_recognizers_warm") < 1) {
-      assertTrue(System.nanoTime() < warmed, "the node warmed no recognizer");
-      TimeUnit.MILLISECONDS.sleep(100); // polling, bounded by the deadline
-    }
+    KafkaRelayTest.poll(() -> metric("voicemesh_stt_recognizers_warm") >= 1, Duration.ofSeconds(60),
+        "the node warms a recognizer");
     try (VoiceClient client = mesh.connect("")) {
       client.sessionId();
       // A quiet room (-60 dBFS), at real time: the stream is open the whole time, its recognizer never.
@@ -51,24 +48,27 @@ class RecognizerGateTest {
       assertTrue(polls >= 20, "polled through the quiet audio: " + polls);
 
       Future<Void> question = client.speak(Speech.say("what is nine times eight"), 1_500, 1.0);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (MetricsTest.value(metrics(), "voicemesh_stt_recognizers_busy") < 1) {
-        assertTrue(System.nanoTime() < deadline, "no recognizer taken for the question");
-        TimeUnit.MILLISECONDS.sleep(50); // polling, bounded by the deadline
-      }
+      KafkaRelayTest.poll(() -> metric("voicemesh_stt_recognizers_busy") >= 1, Duration.ofSeconds(10),
+          "a recognizer taken for the question");
       question.await(20, TimeUnit.SECONDS);
       JsonObject heard = client.await("transcript.final", WAIT);
       assertTrue(heard.getString("text").startsWith("what is nine times eight"), "heard from the first word: " + heard);
       client.await("agent_completed", WAIT);
-      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (MetricsTest.value(metrics(), "voicemesh_stt_recognizers_busy") > 0) {
-        assertTrue(System.nanoTime() < deadline, "the recognizer was not given back after the question");
-        TimeUnit.MILLISECONDS.sleep(100); // polling, bounded by the deadline
-      }
+      KafkaRelayTest.poll(() -> metric("voicemesh_stt_recognizers_busy") == 0, Duration.ofSeconds(10),
+          "the recognizer given back after the question");
     }
   }
 
   private static String metrics() throws Exception {
     return new Rest(mesh.port()).get("/metrics", null).text();
+  }
+
+  /** One sample of /metrics, for a polled condition. */
+  private static double metric(String series) {
+    try {
+      return MetricsTest.value(metrics(), series);
+    } catch (Exception e) {
+      throw new IllegalStateException("no /metrics: " + e, e);
+    }
   }
 }

@@ -57,25 +57,21 @@ final class RecognizerPool {
         return warmest;
       }
     }
-    Pooled created = new Pooled(recognizer(rateHz), rateHz);
+    return create(rateHz);
+  }
+
+  /** A new recognizer for audio at {@code rateHz}, counted as busy until given back. */
+  private Pooled create(int rateHz) throws IOException {
+    Pooled created = new Pooled(new Recognizer(model, rateHz), rateHz);
     synchronized (this) {
       busy++;
     }
     return created;
   }
 
-  /** A new recognizer for audio at {@code rateHz}. */
-  private Recognizer recognizer(int rateHz) throws IOException {
-    return new Recognizer(model, rateHz);
-  }
-
   /** Creates one idle recognizer ahead of the first stream, so that stream need not wait for it. */
   void prepare(int rateHz) throws IOException {
-    Pooled created = new Pooled(recognizer(rateHz), rateHz);
-    synchronized (this) {
-      busy++;
-    }
-    giveBack(created);
+    giveBack(create(rateHz));
   }
 
   /**

@@ -99,7 +99,9 @@ final class VoskEngine implements SttEngine {
       quietBytes = quiet ? quietBytes + length : 0;
       String hypothesis = decode(pcm, length);
       if (quietBytes >= Pcm16.bytesFor(rateHz, RELEASE_AFTER_QUIET_MS)) {
-        release(true);
+        // With the n-best, which a later settle() reports: it has no recognizer to ask.
+        endSegment(true);
+        giveBack();
         return segments.toString();
       }
       return hypothesis;
@@ -119,10 +121,13 @@ final class VoskEngine implements SttEngine {
     }
 
     /**
-     * The segment so far becomes final and the recognizer goes back to the pool; {@code withReadings}:
-     * with Vosk's n-best, which a later {@link #settle()} reports (it has no recognizer to ask).
+     * Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses
+     * do; {@code withReadings}: with the recognizer's n-best, for end of turn to read. Every other
+     * result is worded by Vosk's minimum-Bayes-risk reading of its lattice: with alternatives on,
+     * Vosk gives the top path instead, which can hang on a few hundredths ("the calculator times
+     * nine" 0.05 below "the calculate eight times nine") and flipped a transcript between test runs.
      */
-    private void release(boolean withReadings) {
+    private void endSegment(boolean withReadings) {
       Recognizer recognizer = pooled.recognizer;
       recognizer.setMaxAlternatives(withReadings ? READINGS : 0);
       try {
@@ -130,6 +135,9 @@ final class VoskEngine implements SttEngine {
       } finally {
         recognizer.setMaxAlternatives(0);
       }
+    }
+
+    private void giveBack() {
       pool.giveBack(pooled);
       pooled = null;
     }
@@ -163,34 +171,22 @@ final class VoskEngine implements SttEngine {
       return join(segments.toString(), text(recognizer.getPartialResult(), "partial"));
     }
 
-    /**
-     * Vosk's final result of the audio so far becomes a segment of the utterance, as its own pauses
-     * do; this one result gives the recognizer's n-best, for end of turn to read. Every other result
-     * is worded by Vosk's minimum-Bayes-risk reading of its lattice: with alternatives on, Vosk gives
-     * the top path instead, which can hang on a few hundredths ("the calculator times nine" 0.05
-     * below "the calculate eight times nine") and flipped a transcript between test runs.
-     */
+    /** In a quiet stretch the segment was ended, with its n-best, when the recognizer went back. */
     @Override
     public Settled settle() {
-      if (pooled == null) {
-        return new Settled(segments.toString(), otherReadings);
-      }
-      Recognizer recognizer = pooled.recognizer;
-      recognizer.setMaxAlternatives(READINGS);
-      try {
-        appendResult(recognizer.getFinalResult());
-      } finally {
-        recognizer.setMaxAlternatives(0);
+      if (pooled != null) {
+        endSegment(true);
       }
       return new Settled(segments.toString(), otherReadings);
     }
 
     @Override
     public String finish() {
-      if (pooled != null && quietBytes >= Pcm16.bytesFor(rateHz, RELEASE_AT_FINISH_QUIET_MS)) {
-        release(false);
-      } else if (pooled != null) {
-        appendResult(pooled.recognizer.getFinalResult());
+      if (pooled != null) {
+        endSegment(false);
+        if (quietBytes >= Pcm16.bytesFor(rateHz, RELEASE_AT_FINISH_QUIET_MS)) {
+          giveBack();
+        }
       }
       String turn = segments.toString();
       segments.setLength(0);
@@ -219,8 +215,7 @@ final class VoskEngine implements SttEngine {
       if (!closed) {
         closed = true;
         if (pooled != null) {
-          pool.giveBack(pooled);
-          pooled = null;
+          giveBack();
         }
       }
     }
